@@ -1,0 +1,150 @@
+"""One TOML file → validated settings. `${ENV}` and `file:` secrets; every error names file, key, fix.
+
+Lookup order for the file: `--config`, then `LERCONNECT_CONFIG`, then `./lerconnect.toml`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from connector_core.source import SourceConfig
+
+DEFAULT_FILE = "lerconnect.toml"
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class ConfigError(Exception):
+    """A configuration problem; the message names the file, the key and what is expected."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoreSettings(_Section):
+    url: str = "lerconnect.db"
+
+
+class SchedulerSettings(_Section):
+    timezone: str = "UTC"
+    misfire_grace_seconds: int = Field(default=3600, ge=1)
+
+
+class IdentitySettings(_Section):
+    match: tuple[Literal["institution_id", "verified_email"], ...] = ("institution_id", "verified_email")
+
+
+class LoggingSettings(_Section):
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(_Section):
+    """The whole file. `sources` stay raw here; each is validated by its plugin's `Config` model."""
+
+    path: Path | None = None
+    store: StoreSettings = StoreSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    identity: IdentitySettings = IdentitySettings()
+    logging: LoggingSettings = LoggingSettings()
+    issuer: dict[str, Any] = Field(default_factory=dict)
+    sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if len(parts) >= 2 and parts[0] == "sources":
+        return f"[sources.{parts[1]}]" + ("." + ".".join(parts[2:]) if parts[2:] else "")
+    return ".".join(parts) or "(top level)"
+
+
+def _expected(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "is required but missing: add it"
+    if kind == "extra_forbidden":
+        return "is not a known setting: check the spelling against `lerconnect init`"
+    return f"{error['msg'].lower()} (got {error.get('input')!r})" if kind != "missing" else error["msg"]
+
+
+def format_validation(path: Path | str, error: ValidationError, prefix: tuple[Any, ...] = ()) -> str:
+    lines = [f"{path}: {_key(prefix + tuple(e['loc']))} {_expected(e)}" for e in error.errors()]
+    return "\n".join(lines)
+
+
+def _resolve_value(value: Any, where: tuple[Any, ...], path: Path | str) -> Any:
+    """Expand `${VAR}` and `file:PATH` in strings, recursively."""
+    if isinstance(value, dict):
+        return {k: _resolve_value(v, (*where, k), path) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_value(v, (*where, i), path) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def env(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ConfigError(f"{path}: {_key(where)} uses ${{{name}}}, which is not set: "
+                              f"export {name}=… before running, or use file:/path/to/secret")
+        return os.environ[name]
+
+    value = _ENV.sub(env, value)
+    if value.startswith("file:"):
+        secret = Path(value.removeprefix("file:")).expanduser()
+        if not secret.is_absolute() and isinstance(path, Path):
+            secret = path.parent / secret
+        try:
+            return secret.read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"{path}: {_key(where)} points to {secret}, which cannot be read "
+                              f"({exc.strerror}): fix the path or the file's permissions") from None
+    return value
+
+
+def find_config(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    candidate = explicit or os.environ.get("LERCONNECT_CONFIG")
+    if candidate:
+        path = Path(candidate).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such config file: create one with `lerconnect init {path}`")
+        return path
+    default = Path(DEFAULT_FILE)
+    return default if default.is_file() else None
+
+
+def load_settings(explicit: str | os.PathLike[str] | None = None) -> Settings:
+    """Read and validate the config file; no file at all means defaults (no sources)."""
+    path = find_config(explicit)
+    if path is None:
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}): fix the syntax at that line") from None
+    return settings_from_dict(_resolve_value(data, (), path), path)
+
+
+def settings_from_dict(data: dict[str, Any], path: Path | str = "<config>") -> Settings:
+    try:
+        settings = Settings.model_validate({**data, "path": path if isinstance(path, Path) else None})
+    except ValidationError as exc:
+        raise ConfigError(format_validation(path, exc)) from None
+    for name, table in settings.sources.items():
+        if "plugin" not in table:
+            raise ConfigError(f"{path}: [sources.{name}].plugin is required but missing: "
+                              f"say which plugin serves it, e.g. plugin = \"canvas\" (see `lerconnect plugins`)")
+    return settings
+
+
+def source_config(settings: Settings, name: str, model: type[SourceConfig]) -> SourceConfig:
+    """Validate one `[sources.<name>]` table with its plugin's Config model."""
+    try:
+        return model.model_validate(settings.sources[name])
+    except ValidationError as exc:
+        raise ConfigError(format_validation(settings.path or "<config>", exc, ("sources", name))) from None

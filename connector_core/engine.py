@@ -1,0 +1,248 @@
+"""The sync run: one source × one stream, page by page, each page committed with its cursor.
+
+A run killed at any moment resumes from the last committed page: records and cursor go into the
+store in one transaction, and the pass (see `StreamStateRow`) stays open until the stream is done.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from connector_core.config import Settings, source_config
+from connector_core.hookspecs import DropRecord
+from connector_core.model import LearningRecord, Tombstone
+from connector_core.plugins import Registry
+from connector_core.source import Page, RecordError, Source, SourceContext
+from connector_core.store import Store
+from connector_core.store import identities, records, runs
+from connector_core.store.tables import DeadLetterRow, SyncRunRow
+
+log = logging.getLogger("lerconnect.engine")
+
+
+@dataclass
+class RunResult:
+    """What one run did; the same numbers are kept in the store's run record."""
+
+    run_id: str
+    source: str
+    stream: str
+    status: str
+    full: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+
+    def count(self, name: str) -> int:
+        return self.counts.get(name, 0)
+
+
+@dataclass
+class _Normalized:
+    items: list[LearningRecord] = field(default_factory=list)
+    tombstones: list[Tombstone] = field(default_factory=list)
+    dead: list[DeadLetterRow] = field(default_factory=list)
+
+
+def run_logger(run_id: str, source: str, stream: str) -> logging.LoggerAdapter:
+    """A logger whose every line carries the run id, source and stream."""
+    return logging.LoggerAdapter(log, {"run_id": run_id, "source": source, "stream": stream})
+
+
+def _reason(exc: Exception) -> tuple[str | None, str]:
+    if isinstance(exc, RecordError):
+        return exc.field, exc.reason
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or None
+        return where, f"{first['msg']} (got {first.get('input')!r})"
+    return None, f"{type(exc).__name__}: {exc}"
+
+
+def _jsonable(raw: Any) -> Any:
+    """The raw record as plain JSON for the dead-letter table, whatever types the source used."""
+    return json.loads(json.dumps(raw, default=str))
+
+
+class SyncEngine:
+    """Runs syncs against one store for the sources in one config."""
+
+    def __init__(self, store: Store, registry: Registry, settings: Settings, *,
+                 lease_ttl: timedelta = timedelta(minutes=5),
+                 stop: threading.Event | None = None,
+                 on_page: Callable[[RunResult, int], None] | None = None) -> None:
+        self.store = store
+        self.registry = registry
+        self.settings = settings
+        self.lease_ttl = lease_ttl
+        self.stop = stop or threading.Event()
+        self.on_page = on_page
+        self.holder = f"{socket.gethostname()}:{os.getpid()}"
+
+    def make_source(self, name: str) -> Source:
+        """Instantiate the configured source `name` with its validated config."""
+        from connector_core.config import ConfigError
+
+        if name not in self.settings.sources:
+            known = ", ".join(sorted(self.settings.sources)) or "none"
+            raise ConfigError(f"no source named {name!r} in the config (configured: {known}): "
+                              f"add a [sources.{name}] table")
+        table = self.settings.sources[name]
+        cls = self.registry.source_class(table["plugin"])
+        info = self.registry.source_plugin[cls.name]
+        config = source_config(self.settings, name, cls.Config)
+        base = self.settings.path.parent if self.settings.path else Path.cwd()
+        return cls(config, SourceContext(name=name, plugin=cls.name, plugin_version=info.version, base_dir=base))
+
+    def sync(self, name: str, *, stream: str | None = None, full: bool = False) -> list[RunResult]:
+        """Run every stream of source `name` (or one), one after another."""
+        source = self.make_source(name)
+        try:
+            if stream is not None and stream not in source.streams:
+                raise ValueError(f"source {name!r} has no stream {stream!r} "
+                                 f"(streams: {', '.join(source.streams)})")
+            streams = (stream,) if stream else source.active_streams()
+            return [self.run(source, s, full=full) for s in streams if not self.stop.is_set()]
+        finally:
+            source.close()
+
+    def run(self, source: Source, stream: str, *, full: bool = False) -> RunResult:
+        """One run of `stream`: refused if another holds its lease, otherwise to the end or a stop."""
+        name = source.context.name
+        run_id = uuid.uuid4().hex
+        logger = run_logger(run_id, name, stream)
+        started = time.monotonic()
+        runs.start_run(self.store, SyncRunRow(id=run_id, source=name, stream=stream, status="running",
+                                              full=full))
+        try:
+            runs.acquire_lease(self.store, name, stream, run_id, self.holder, self.lease_ttl)
+        except runs.RunRefused as exc:
+            logger.warning("%s", exc)
+            runs.finish_run(self.store, run_id, status="refused", error=str(exc))
+            return RunResult(run_id, name, stream, "refused", full, error=str(exc))
+        try:
+            runs.mark_interrupted(self.store, name, stream)
+            return self._run_locked(source, stream, run_id, full, logger, started)
+        finally:
+            runs.release_lease(self.store, name, stream, run_id)
+
+    def _run_locked(self, source: Source, stream: str, run_id: str, full: bool,
+                    logger: logging.LoggerAdapter, started: float) -> RunResult:
+        name = source.context.name
+        state = runs.begin_pass(self.store, name, stream, full=full)
+        result = RunResult(run_id, name, stream, "running", state.pass_full)
+        origin = records.Origin(name, stream, source.context.plugin, source.context.plugin_version, run_id)
+        timings = {"pull": 0.0, "normalize": 0.0, "store": 0.0}
+        resolved: dict[str, identities.Resolution] = {}
+        achievements: dict[str, str] = {}
+        logger.info("run started (%s pass %d)", "full" if state.pass_full else "incremental", state.generation)
+        try:
+            pages = iter(source.pull(stream, state.cursor))
+            number = 0
+            while not self.stop.is_set():
+                t0 = time.monotonic()
+                page = next(pages, None)
+                timings["pull"] += time.monotonic() - t0
+                if page is None:
+                    break
+                number += 1
+                t0 = time.monotonic()
+                normalized = self._normalize(source, stream, page, run_id)
+                timings["normalize"] += time.monotonic() - t0
+                t0 = time.monotonic()
+                counts = self._commit_page(origin, state, page, normalized, resolved, achievements)
+                timings["store"] += time.monotonic() - t0
+                for key, value in counts.items():
+                    result.counts[key] = result.count(key) + value
+                if self.on_page:
+                    self.on_page(result, len(page.records))
+            if self.stop.is_set():
+                result.status = "interrupted"
+                logger.warning("stopped on request after page %d; the next run resumes from there", number)
+            else:
+                with self.store.session() as session:
+                    if state.pass_full:
+                        withdrawn = records.withdraw_unseen(session, origin)
+                        result.counts["withdrawn"] = result.count("withdrawn") + withdrawn
+                        runs.add_counts(session, run_id, {"withdrawn": withdrawn})
+                    runs.end_pass(session, name, stream)
+                result.status = "succeeded"
+        except Exception as exc:
+            result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+            logger.error("run failed: %s", result.error)
+        result.seconds = time.monotonic() - started
+        timings = {k: round(v, 3) for k, v in timings.items()}
+        runs.finish_run(self.store, run_id, status=result.status, error=result.error, timings=timings,
+                        full=result.full)
+        logger.info("run %s: %s", result.status, ", ".join(f"{k}={v}" for k, v in sorted(result.counts.items())))
+        return result
+
+    def _normalize(self, source: Source, stream: str, page: Page, run_id: str) -> _Normalized:
+        out = _Normalized()
+        context = {"source": source.context.name, "stream": stream, "run_id": run_id}
+        for raw in page.records:
+            try:
+                produced: Iterable[LearningRecord | Tombstone] = list(source.normalize(stream, raw))
+                for item in produced:
+                    if isinstance(item, Tombstone):
+                        out.tombstones.append(item)
+                    else:
+                        out.items.extend(self._transform(item, context))
+            except Exception as exc:  # any bad record dead-letters; the run goes on
+                where, reason = _reason(exc)
+                out.dead.append(DeadLetterRow(run_id=run_id, source=source.context.name, stream=stream,
+                                              source_record_id=source.record_id(stream, raw), field=where,
+                                              reason=reason, raw=_jsonable(raw)))
+        return out
+
+    def _transform(self, record: LearningRecord, context: dict[str, Any]) -> list[LearningRecord]:
+        for impl in reversed(self.registry.manager.hook.lerconnect_transform.get_hookimpls()):
+            try:
+                changed = impl.function(record=record, context=context)
+            except DropRecord:
+                return []
+            if changed is not None:
+                record = changed
+        return [record]
+
+    def _commit_page(self, origin: records.Origin, state: Any, page: Page, normalized: _Normalized,
+                     resolved: dict[str, identities.Resolution], achievements: dict[str, str]) -> dict[str, int]:
+        rules = self.settings.identity.match
+        with self.store.session() as session:
+            if not runs.renew_lease(session, origin.source, origin.stream, origin.run_id, self.lease_ttl):
+                raise runs.RunRefused(f"lost the lease on {origin.source}/{origin.stream} to another run")
+            items = []
+            merged = 0
+            for record in normalized.items:
+                learner = record.learner
+                resolution = resolved.get(learner.source_id)
+                if resolution is None:
+                    resolution = identities.resolve(session, origin.source, learner, rules)
+                    resolved[learner.source_id] = resolution
+                    merged += resolution.merged
+                items.append((record, resolution.learner_key))
+            counts = records.upsert(session, origin, items, normalized.tombstones, achievements).as_dict()
+            if state.pass_full:
+                runs.mark_seen(session, origin.source, origin.stream,
+                               {r.source_record_id for r in normalized.items})
+            for letter in normalized.dead:
+                runs.add_dead_letter(session, letter)
+            counts.update(pages=1, fetched=len(page.records), dead_lettered=len(normalized.dead),
+                          learners_merged=merged)
+            runs.add_counts(session, origin.run_id, counts)
+            state.cursor = page.cursor
+            runs.save_state(session, state)
+        return counts

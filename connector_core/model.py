@@ -1,0 +1,227 @@
+"""The common LER model every source normalizes into: no I/O, no SQL.
+
+A plugin builds `LearningRecord`s (each naming its `Learner` and `Achievement`); the engine adds
+`Provenance` and stores them; the issuer turns them into credentials. The content hash is taken
+from the normalized content alone, so the same source data hashes the same on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class AchievementKind(StrEnum):
+    """What was achieved; maps onto OB 3.0 `achievementType`."""
+
+    course = "course"
+    competency = "competency"
+    cocurricular = "cocurricular"
+    training = "training"
+    certification = "certification"
+    employment = "employment"
+    degree = "degree"
+
+
+class ResultStatus(StrEnum):
+    """Where the learner stands on the achievement (OB 3.0 `ResultStatusType`, plus withdrawn)."""
+
+    completed = "completed"
+    in_progress = "in_progress"
+    incomplete = "incomplete"
+    withdrawn = "withdrawn"
+    failed = "failed"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Alignment(_Model):
+    """A link from an achievement to an external framework entry (CTDL, CASE, O*NET, Lightcast)."""
+
+    target_name: str
+    target_url: str
+    target_code: str | None = None
+    target_framework: str | None = None
+    target_type: str | None = None
+
+
+class Association(_Model):
+    """A relation to another achievement, e.g. a competency `isPartOf` a course."""
+
+    association_type: str = "isPartOf"
+    target_key: str
+
+
+class RubricLevel(_Model):
+    """One level of a rubric / rating scale (Canvas outcome ratings, Banner competency levels)."""
+
+    name: str
+    points: float | None = None
+    description: str | None = None
+
+
+class ResultScheme(_Model):
+    """How results of an achievement are expressed: letter grades, a rubric, a status."""
+
+    name: str
+    result_type: str  # OB ResultType: LetterGrade, RubricCriterionLevel, Status, GradePointAverage…
+    allowed_values: tuple[str, ...] = ()
+    levels: tuple[RubricLevel, ...] = ()
+    required_level: str | None = None
+    mastery_points: float | None = None
+
+
+class Learner(_Model):
+    """A person as one source system knows them.
+
+    `source_id` is the id in that system (Canvas `sis_user_id`, Banner ID, Workday Employee_ID…);
+    `institution_id` is the campus-wide id when the source exposes it, used to match the same
+    person across systems. `confidential` is the FERPA directory hold / suppression flag.
+    """
+
+    source_id: str = Field(min_length=1)
+    institution_id: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    email: str | None = None
+    email_verified: bool = False
+    confidential: bool = False
+
+
+class Achievement(_Model):
+    """What can be achieved: a course, a competency, an activity, a job. `key` is stable per source."""
+
+    key: str = Field(min_length=1)
+    kind: AchievementKind
+    title: str = Field(min_length=1)
+    description: str | None = None
+    code: str | None = None
+    criteria: str | None = None
+    credits: Decimal | None = None
+    result_schemes: tuple[ResultScheme, ...] = ()
+    alignments: tuple[Alignment, ...] = ()
+    associations: tuple[Association, ...] = ()
+
+
+class Result(_Model):
+    """The learner's result: a letter grade, a score, a rubric level, a status."""
+
+    status: ResultStatus = ResultStatus.completed
+    grade: str | None = None
+    score: float | None = None
+    level: str | None = None
+    mastered: bool | None = None
+    scheme: str | None = None
+
+
+class Provenance(_Model):
+    """Where a stored record came from; filled by the engine, never part of the content hash."""
+
+    source: str
+    plugin: str
+    plugin_version: str
+    source_record_id: str
+    source_updated_at: datetime | None = None
+    run_id: str | None = None
+
+
+class LearningRecord(_Model):
+    """Learner × achievement × result, with term, dates, credits and evidence."""
+
+    source_record_id: str = Field(min_length=1)
+    learner: Learner
+    achievement: Achievement
+    result: Result = Result()
+    term: str | None = None
+    started_on: date | None = None
+    completed_on: date | None = None
+    credits_earned: Decimal | None = None
+    evidence: tuple[str, ...] = ()
+    source_updated_at: datetime | None = None
+
+    @field_validator("source_record_id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    def content_hash(self) -> str:
+        """SHA-256 of the normalized content; fetch and update times are left out on purpose."""
+        content = self.model_dump(mode="json", exclude={"source_updated_at"})
+        text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def course(
+        cls,
+        *,
+        source_id: str,
+        learner: Learner,
+        course_key: str,
+        title: str,
+        grade: str | None = None,
+        score: float | None = None,
+        status: ResultStatus = ResultStatus.completed,
+        term: str | None = None,
+        credits: Decimal | None = None,
+        code: str | None = None,
+        **extra: Any,
+    ) -> LearningRecord:
+        """A graded course enrollment; credits earned only when completed with a grade."""
+        achievement = Achievement(
+            key=course_key,
+            kind=AchievementKind.course,
+            title=title,
+            code=code,
+            credits=credits,
+            result_schemes=(ResultScheme(name="Letter grade", result_type="LetterGrade"),),
+        )
+        earned = credits if status is ResultStatus.completed and credits is not None else None
+        return cls(
+            source_record_id=source_id,
+            learner=learner,
+            achievement=achievement,
+            result=Result(status=status, grade=grade, score=score, scheme="Letter grade"),
+            term=term,
+            credits_earned=earned,
+            **extra,
+        )
+
+    @classmethod
+    def cocurricular(
+        cls,
+        *,
+        source_id: str,
+        learner: Learner,
+        activity_key: str,
+        activity: str,
+        completed_on: date | None = None,
+        description: str | None = None,
+        **extra: Any,
+    ) -> LearningRecord:
+        """Participation in a co-curricular activity (club, service, leadership, event)."""
+        achievement = Achievement(
+            key=activity_key, kind=AchievementKind.cocurricular, title=activity, description=description
+        )
+        status = ResultStatus.completed if completed_on else ResultStatus.in_progress
+        return cls(
+            source_record_id=source_id,
+            learner=learner,
+            achievement=achievement,
+            result=Result(status=status),
+            completed_on=completed_on,
+            **extra,
+        )
+
+
+class Tombstone(_Model):
+    """Yielded by `normalize` when the source says a record was deleted: the engine withdraws it."""
+
+    source_record_id: str = Field(min_length=1)

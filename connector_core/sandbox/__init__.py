@@ -1,0 +1,5 @@
+"""The sandbox campus: synthetic, deterministic data for demos and tests, and loopback serving."""
+
+from connector_core.sandbox.campus import AS_OF, Campus, build_campus
+
+__all__ = ["AS_OF", "Campus", "build_campus"]

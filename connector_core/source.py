@@ -1,0 +1,137 @@
+"""The `Source` base class a plugin subclasses, the `Page` it yields, and the errors it raises.
+
+A cursor is the plugin's own JSON-serializable value: the engine saves the cursor of each page in
+the same transaction as the page's records and hands the last saved one back to `pull`. A run that
+starts with `cursor=None` is a full sync: records the source no longer returns are withdrawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from connector_core.model import LearningRecord, Tombstone
+
+if TYPE_CHECKING:
+    from connector_core.sandbox import Campus
+
+CONTRACT_VERSION = 1
+"""Bumped when the plugin contract changes incompatibly; a plugin declares the one it targets."""
+
+Cursor = Any
+
+
+@dataclass(frozen=True)
+class Page:
+    """One batch of raw source records and the cursor to save once they are stored."""
+
+    records: list[Mapping[str, Any]]
+    cursor: Cursor = None
+
+
+class SourceError(Exception):
+    """Base of errors a source raises; the message says what failed and how to fix it."""
+
+
+class SourceAuthError(SourceError):
+    """Credentials were refused (bad token, wrong password): stop the run, no retry."""
+
+
+class SourcePermissionError(SourceError):
+    """Authenticated, but not allowed to read an endpoint: the message names endpoint and permission."""
+
+
+class SourceUnavailable(SourceError):
+    """The system did not answer usefully after retries (timeouts, 5xx, throttling)."""
+
+
+class RecordError(ValueError):
+    """A raw record cannot be normalized; it goes to the dead-letter table with `field` and reason."""
+
+    def __init__(self, reason: str, *, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+class SourceConfig(BaseModel):
+    """Base of every source's `Config`: unknown keys are errors so typos are caught."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    plugin: str
+    schedule: str | None = None
+    streams: list[str] | None = None
+
+
+@dataclass
+class SourceContext:
+    """What the engine tells a source instance: its configured name, its plugin, where the config is."""
+
+    name: str
+    plugin: str
+    plugin_version: str
+    base_dir: Path = field(default_factory=Path.cwd)
+
+
+class Source:
+    """A campus system. Subclass it, set `name`, `Config`, `streams`, implement the methods.
+
+    `check`, `pull` and `normalize` are called by the engine; `sandbox` by the demo and tests.
+    """
+
+    name: ClassVar[str]
+    """The plugin name users put in config as `plugin = "<name>"`."""
+    Config: ClassVar[type[SourceConfig]] = SourceConfig
+    streams: ClassVar[tuple[str, ...]] = ()
+    contract: ClassVar[int] = CONTRACT_VERSION
+
+    def __init__(self, config: SourceConfig, context: SourceContext) -> None:
+        self.config = config
+        self.context = context
+
+    def check(self) -> str:
+        """Make one cheap authenticated call; return a one-line description or raise SourceError."""
+        raise NotImplementedError
+
+    def pull(self, stream: str, cursor: Cursor) -> Iterator[Page]:
+        """Yield pages of raw records for `stream`, starting after `cursor` (None = everything)."""
+        raise NotImplementedError
+
+    def normalize(self, stream: str, raw: Mapping[str, Any]) -> Iterable[LearningRecord | Tombstone]:
+        """Turn one raw record into LER records; raise `RecordError` naming the bad field."""
+        raise NotImplementedError
+
+    def active_streams(self) -> tuple[str, ...]:
+        """The streams this configured instance syncs: all of `streams`, or those the config lists."""
+        wanted = self.config.streams
+        return tuple(s for s in self.streams if not wanted or s in wanted)
+
+    def record_id(self, stream: str, raw: Mapping[str, Any]) -> str:
+        """The source's id for a raw record, used to name it in dead letters."""
+        return str(raw.get("id", "?"))
+
+    def close(self) -> None:
+        """Release connections; called once the run is over."""
+
+    @classmethod
+    def sandbox(cls, campus: Campus, **options: Any) -> SandboxServer | None:
+        """Return a server imitating this system from the sandbox campus (demo and tests)."""
+        return None
+
+
+@dataclass
+class SandboxServer:
+    """What `Source.sandbox` returns: the config that points a source at its imitation.
+
+    `config(base_url, workdir)` builds the `[sources.<name>]` table (without `plugin`). When `app`
+    (a WSGI application) is set, the demo serves it on loopback and passes its URL as `base_url`;
+    file-based sandboxes leave `app` unset and write their files under `workdir` instead.
+    """
+
+    config: Callable[[str | None, Path], dict[str, Any]]
+    app: Callable[..., Any] | None = None

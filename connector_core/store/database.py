@@ -1,0 +1,103 @@
+"""Opening the store: one SQLAlchemy engine per URL, schema kept current with alembic."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlmodel import Session
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class StoreError(Exception):
+    """The store cannot be used as asked; the message says how to fix it."""
+
+
+def database_url(value: str) -> str:
+    """Accept a SQLAlchemy URL or a plain file path (SQLite)."""
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def redact(url: str) -> str:
+    """The URL with any password masked, for messages and logs."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class Store:
+    """The database behind lerconnect: SQLite file by default, PostgreSQL in production."""
+
+    def __init__(self, url: str, *, auto_upgrade: bool | None = None) -> None:
+        self.url = database_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(self.url, connect_args={"timeout": 30})
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = create_engine(self.url, pool_pre_ping=True)
+        if auto_upgrade if auto_upgrade is not None else self.is_sqlite:
+            self.upgrade()
+        else:
+            self.require_current()
+
+    def __repr__(self) -> str:
+        return f"Store({redact(self.url)!r})"
+
+    def _alembic(self) -> AlembicConfig:
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["engine"] = self.engine
+        return config
+
+    def upgrade(self) -> str:
+        """Bring the schema to the newest migration; returns the revision reached."""
+        command.upgrade(self._alembic(), "head")
+        return self.revision() or ""
+
+    def revision(self) -> str | None:
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def require_current(self) -> None:
+        head = ScriptDirectory.from_config(self._alembic()).get_current_head()
+        current = self.revision()
+        if current != head:
+            raise StoreError(
+                f"the database {redact(self.url)} is at schema revision {current or 'none'}, "
+                f"this lerconnect needs {head}: run `lerconnect db upgrade`"
+            )
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: committed when the block ends, rolled back if it raises."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def default_url() -> str:
+    return os.environ.get("LERCONNECT_DB") or "lerconnect.db"

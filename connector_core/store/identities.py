@@ -1,0 +1,153 @@
+"""Identity: one learner however many systems know them, by a configurable matching rule.
+
+A source id seen before keeps its learner. A new one is matched by the rules in order
+(`institution_id`, then `verified_email`); when rules disagree, or one finds several learners, or
+the match already has another id in the same source, the learner is created apart and queued for
+review: nothing is merged silently, and nothing is issued for them until someone decides.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from connector_core.model import Learner
+from connector_core.store.database import Store
+from connector_core.store.tables import (
+    IdentityReviewRow,
+    LearnerIdentifierRow,
+    LearnerRow,
+    RecordRow,
+    utcnow,
+)
+
+RULES = ("institution_id", "verified_email")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    learner_key: str
+    merged: bool = False
+    queued: bool = False
+
+
+def _candidates(session: Session, rule: str, learner: Learner) -> set[str]:
+    if rule == "institution_id" and learner.institution_id:
+        query = select(LearnerRow.key).where(LearnerRow.institution_id == learner.institution_id)
+    elif rule == "verified_email" and learner.email and learner.email_verified:
+        query = select(LearnerRow.key).where(LearnerRow.email == learner.email.lower(),
+                                             LearnerRow.email_verified.is_(True))
+    else:
+        return set()
+    return set(session.scalars(query))
+
+
+def _conflict(session: Session, source: str, matches: dict[str, set[str]]) -> str | None:
+    found = set().union(*matches.values()) if matches else set()
+    if len(found) > 1:
+        return "rules point to different learners: " + "; ".join(
+            f"{rule} → {', '.join(sorted(keys))}" for rule, keys in matches.items())
+    if found:
+        (key,) = found
+        other = session.scalar(select(LearnerIdentifierRow.source_id).where(
+            LearnerIdentifierRow.learner_key == key, LearnerIdentifierRow.source == source))
+        if other is not None:
+            return f"the matching learner already has id {other!r} in {source}"
+    return None
+
+
+def resolve(session: Session, source: str, learner: Learner, rules: tuple[str, ...] = RULES) -> Resolution:
+    """The learner key for `learner` as seen in `source`, creating or linking as the rules say."""
+    known = session.scalar(select(LearnerIdentifierRow).where(
+        LearnerIdentifierRow.source == source, LearnerIdentifierRow.source_id == learner.source_id))
+    if known is not None:
+        if known.confidential != learner.confidential:
+            known.confidential = learner.confidential
+        return Resolution(known.learner_key)
+    matches = {rule: keys for rule in rules if (keys := _candidates(session, rule, learner))}
+    conflict = _conflict(session, source, matches)
+    if matches and conflict is None:
+        key = next(iter(next(iter(matches.values()))))
+        _link(session, key, source, learner)
+        return Resolution(key, merged=True)
+    key = _create(session, learner, review_pending=conflict is not None)
+    _link(session, key, source, learner)
+    if conflict is None:
+        return Resolution(key)
+    candidates = sorted(set().union(*matches.values()))
+    session.add(IdentityReviewRow(learner_key=key, source=source, source_id=learner.source_id,
+                                  candidates=candidates, reason=conflict))
+    return Resolution(key, queued=True)
+
+
+def _create(session: Session, learner: Learner, *, review_pending: bool) -> str:
+    key = uuid.uuid4().hex
+    session.add(LearnerRow(key=key, institution_id=learner.institution_id,
+                           email=learner.email.lower() if learner.email else None,
+                           email_verified=learner.email_verified, given_name=learner.given_name,
+                           family_name=learner.family_name, review_pending=review_pending))
+    session.flush()
+    return key
+
+
+def _link(session: Session, key: str, source: str, learner: Learner) -> None:
+    session.add(LearnerIdentifierRow(learner_key=key, source=source, source_id=learner.source_id,
+                                     confidential=learner.confidential))
+    session.flush()
+
+
+def open_reviews(store: Store) -> list[IdentityReviewRow]:
+    with store.session() as session:
+        return list(session.scalars(select(IdentityReviewRow).where(IdentityReviewRow.status == "open")
+                                    .order_by(IdentityReviewRow.id)))
+
+
+class ReviewError(LookupError):
+    pass
+
+
+def _open_review(session: Session, review_id: int) -> IdentityReviewRow:
+    review = session.get(IdentityReviewRow, review_id)
+    if review is None or review.status != "open":
+        raise ReviewError(f"no open identity review #{review_id}: see `lerconnect identities review`")
+    return review
+
+
+def merge(store: Store, review_id: int, into: str) -> None:
+    """Resolve a review by merging its learner into `into` (one of the candidates)."""
+    with store.session() as session:
+        review = _open_review(session, review_id)
+        if into not in review.candidates:
+            raise ReviewError(f"{into} is not a candidate of review #{review_id} "
+                              f"(candidates: {', '.join(review.candidates)})")
+        old = review.learner_key
+        for table in (LearnerIdentifierRow, RecordRow):
+            session.execute(update(table).where(table.learner_key == old).values(learner_key=into))
+        review.learner_key = into
+        review.status, review.resolved_at = "merged", utcnow()
+        session.flush()
+        session.delete(session.get(LearnerRow, old))
+
+
+def keep_separate(store: Store, review_id: int) -> None:
+    """Resolve a review by confirming the learner is a different person."""
+    with store.session() as session:
+        review = _open_review(session, review_id)
+        review.status, review.resolved_at = "kept_separate", utcnow()
+        session.execute(update(LearnerRow).where(LearnerRow.key == review.learner_key)
+                        .values(review_pending=False))
+
+
+def on_hold(session: Session, learner_key: str) -> str | None:
+    """Why nothing may be issued for this learner now (FERPA hold, identity review), or None."""
+    learner = session.get(LearnerRow, learner_key)
+    if learner is None:
+        return "unknown learner"
+    if learner.review_pending:
+        return "identity awaiting review"
+    held = session.scalar(select(LearnerIdentifierRow.source).where(
+        LearnerIdentifierRow.learner_key == learner_key, LearnerIdentifierRow.confidential.is_(True)))
+    return f"FERPA hold flagged by {held}" if held else None

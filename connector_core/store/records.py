@@ -1,0 +1,183 @@
+"""Storing normalized records: upsert by (source, stream, source record id) and content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from connector_core.model import Achievement, LearningRecord, Tombstone
+from connector_core.store.database import Store
+from connector_core.store.tables import AchievementRow, LearnerIdentifierRow, RecordRow, SeenRow
+
+
+@dataclass
+class PageCounts:
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"new": self.new, "changed": self.changed, "unchanged": self.unchanged,
+                "withdrawn": self.withdrawn}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who is writing: the source instance, its plugin, the run."""
+
+    source: str
+    stream: str
+    plugin: str
+    plugin_version: str
+    run_id: str
+
+
+@dataclass
+class _AchievementCache:
+    hashes: dict[str, str] = field(default_factory=dict)
+
+
+def achievement_key(source: str, achievement: Achievement) -> str:
+    return f"{source}:{achievement.key}"
+
+
+def _hash(data: dict) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _upsert_achievement(session: Session, source: str, achievement: Achievement, cache: dict[str, str]) -> str:
+    key = achievement_key(source, achievement)
+    data = achievement.model_dump(mode="json")
+    digest = _hash(data)
+    if cache.get(key) == digest:
+        return key
+    row = session.get(AchievementRow, key)
+    if row is None:
+        session.add(AchievementRow(key=key, source=source, kind=achievement.kind.value,
+                                   title=achievement.title, content_hash=digest, data=data))
+    elif row.content_hash != digest:
+        row.kind, row.title, row.content_hash, row.data = achievement.kind.value, achievement.title, digest, data
+    cache[key] = digest
+    return key
+
+
+def upsert(session: Session, origin: Origin, items: Sequence[tuple[LearningRecord, str]],
+           tombstones: Sequence[Tombstone], achievements: dict[str, str]) -> PageCounts:
+    """Write one page's records. `items` pairs each record with its resolved learner key."""
+    counts = PageCounts()
+    ids = {record.source_record_id for record, _ in items} | {t.source_record_id for t in tombstones}
+    active = {row.source_record_id: row for row in session.scalars(select(RecordRow).where(
+        RecordRow.source == origin.source, RecordRow.stream == origin.stream, RecordRow.status == "active",
+        RecordRow.source_record_id.in_(ids)))} if ids else {}
+    for record, learner_key in items:
+        digest = record.content_hash()
+        current = active.get(record.source_record_id)
+        if current is not None and current.content_hash == digest and current.learner_key == learner_key:
+            counts.unchanged += 1
+            continue
+        ach_key = _upsert_achievement(session, origin.source, record.achievement, achievements)
+        row = RecordRow(
+            source=origin.source, stream=origin.stream, source_record_id=record.source_record_id,
+            learner_key=learner_key, achievement_key=ach_key, content_hash=digest,
+            data=record.model_dump(mode="json"), plugin=origin.plugin, plugin_version=origin.plugin_version,
+            source_updated_at=_aware(record.source_updated_at), created_run_id=origin.run_id,
+            changed_run_id=origin.run_id,
+        )
+        if current is None:
+            counts.new += 1
+        else:
+            counts.changed += 1
+            current.status, current.ended_run_id = "superseded", origin.run_id
+            current.ended_reason = describe_change(current.data, row.data)
+            row.replaces_id = current.id
+            session.flush()  # the partial unique index allows one active row per key
+        session.add(row)
+        active[record.source_record_id] = row
+    for tombstone in tombstones:
+        current = active.pop(tombstone.source_record_id, None)
+        if current is not None and current.status == "active":
+            _withdraw(current, origin.run_id, "deleted at the source")
+            counts.withdrawn += 1
+    return counts
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """Sources send naive times too; the store keeps UTC-aware ones."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def _withdraw(row: RecordRow, run_id: str, reason: str) -> None:
+    row.status, row.ended_run_id, row.ended_reason = "withdrawn", run_id, reason
+
+
+def withdraw_unseen(session: Session, origin: Origin) -> int:
+    """End of a full pass: records the source no longer returns are withdrawn."""
+    seen = select(SeenRow.source_record_id).where(SeenRow.source == origin.source,
+                                                  SeenRow.stream == origin.stream)
+    rows = session.scalars(select(RecordRow).where(
+        RecordRow.source == origin.source, RecordRow.stream == origin.stream, RecordRow.status == "active",
+        RecordRow.source_record_id.not_in(seen)))
+    count = 0
+    for row in rows:
+        _withdraw(row, origin.run_id, "no longer returned by the source")
+        count += 1
+    return count
+
+
+def describe_change(old: dict, new: dict) -> str:
+    """A human reason for a supersession, e.g. 'grade changed from B to A-'."""
+    parts = []
+    for section in ("result",):
+        before, after = old.get(section) or {}, new.get(section) or {}
+        for name in sorted(set(before) | set(after)):
+            if before.get(name) != after.get(name):
+                parts.append(f"{name} changed from {before.get(name)} to {after.get(name)}")
+    for name in ("term", "completed_on", "credits_earned"):
+        if old.get(name) != new.get(name):
+            parts.append(f"{name} changed from {old.get(name)} to {new.get(name)}")
+    if not parts and old.get("achievement") != new.get("achievement"):
+        parts.append("achievement details changed")
+    if not parts and old.get("learner") != new.get("learner"):
+        parts.append("learner details changed")
+    return "; ".join(parts) or "record changed at the source"
+
+
+def iter_records(store: Store, *, source: str | None = None, stream: str | None = None,
+                 learner: str | None = None, status: str = "active",
+                 batch: int = 1000) -> Iterator[tuple[RecordRow, list[tuple[str, str]]]]:
+    """Stored records with the learner's ids per source, in id order, fetched in batches."""
+    last = 0
+    while True:
+        query = select(RecordRow).where(RecordRow.id > last, RecordRow.status == status)
+        if source:
+            query = query.where(RecordRow.source == source)
+        if stream:
+            query = query.where(RecordRow.stream == stream)
+        if learner:
+            keys = select(LearnerIdentifierRow.learner_key).where(LearnerIdentifierRow.source_id == learner)
+            query = query.where((RecordRow.learner_key == learner) | RecordRow.learner_key.in_(keys))
+        with store.session() as session:
+            rows = list(session.scalars(query.order_by(RecordRow.id).limit(batch)))
+            ids: dict[str, list[tuple[str, str]]] = {}
+            for ident in session.scalars(select(LearnerIdentifierRow).where(
+                    LearnerIdentifierRow.learner_key.in_({r.learner_key for r in rows}))):
+                ids.setdefault(ident.learner_key, []).append((ident.source, ident.source_id))
+        if not rows:
+            return
+        for row in rows:
+            yield row, ids.get(row.learner_key, [])
+        last = rows[-1].id
+
+
+def count_by_status(store: Store) -> dict[str, int]:
+    from sqlalchemy import func
+
+    with store.session() as session:
+        return dict(session.execute(select(RecordRow.status, func.count()).group_by(RecordRow.status)).all())

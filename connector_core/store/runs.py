@@ -1,0 +1,183 @@
+"""Run records, stream cursors, run leases and dead letters."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from connector_core.store.database import Store
+from connector_core.store.tables import (
+    DeadLetterRow,
+    RunLockRow,
+    SeenRow,
+    StreamStateRow,
+    SyncRunRow,
+    utcnow,
+)
+
+
+class RunRefused(Exception):  # noqa: N818 - reads as "the run was refused"
+    """Another run of the same source and stream holds the lease."""
+
+
+def acquire_lease(store: Store, source: str, stream: str, run_id: str, holder: str,
+                  ttl: timedelta) -> None:
+    """Take the lease on source × stream, or take over one whose holder stopped renewing it."""
+    now = utcnow()
+    with store.session() as session:
+        taken = session.execute(
+            update(RunLockRow)
+            .where(RunLockRow.source == source, RunLockRow.stream == stream, RunLockRow.expires_at < now)
+            .values(run_id=run_id, holder=holder, expires_at=now + ttl)
+        ).rowcount
+        if taken:
+            return
+    try:
+        with store.session() as session:
+            session.add(RunLockRow(source=source, stream=stream, run_id=run_id, holder=holder,
+                                   expires_at=now + ttl))
+    except IntegrityError:
+        with store.session() as session:
+            lock = session.get(RunLockRow, (source, stream))
+        detail = f"run {lock.run_id} on {lock.holder} until {lock.expires_at:%Y-%m-%d %H:%M:%S} UTC" if lock else ""
+        raise RunRefused(
+            f"{source}/{stream} is already being synced ({detail}); wait for it to finish, or if "
+            f"its process died the lease expires by itself"
+        ) from None
+
+
+def renew_lease(session: Session, source: str, stream: str, run_id: str, ttl: timedelta) -> bool:
+    """Extend our lease inside the page transaction; False if another run took it over."""
+    return bool(session.execute(
+        update(RunLockRow)
+        .where(RunLockRow.source == source, RunLockRow.stream == stream, RunLockRow.run_id == run_id)
+        .values(expires_at=utcnow() + ttl)
+    ).rowcount)
+
+
+def release_lease(store: Store, source: str, stream: str, run_id: str) -> None:
+    with store.session() as session:
+        session.execute(delete(RunLockRow).where(RunLockRow.source == source, RunLockRow.stream == stream,
+                                                 RunLockRow.run_id == run_id))
+
+
+def start_run(store: Store, run: SyncRunRow) -> None:
+    with store.session() as session:
+        session.add(run)
+
+
+def finish_run(store: Store, run_id: str, **values: Any) -> SyncRunRow:
+    with store.session() as session:
+        run = session.get(SyncRunRow, run_id)
+        for key, value in values.items():
+            setattr(run, key, value)
+        run.finished_at = utcnow()
+        return run
+
+
+def add_counts(session: Session, run_id: str, counts: dict[str, int]) -> None:
+    """Add a committed page's counts to its run, in the page's own transaction."""
+    columns = {name: getattr(SyncRunRow, name) + value for name, value in counts.items() if value}
+    if columns:
+        session.execute(update(SyncRunRow).where(SyncRunRow.id == run_id).values(**columns))
+
+
+def get_run(store: Store, run_id: str) -> SyncRunRow | None:
+    with store.session() as session:
+        run = session.get(SyncRunRow, run_id)
+        if run is None:
+            run = session.scalars(select(SyncRunRow).where(SyncRunRow.id.startswith(run_id))).first()
+        return run
+
+
+def list_runs(store: Store, *, source: str | None = None, limit: int = 20) -> list[SyncRunRow]:
+    query = select(SyncRunRow).order_by(SyncRunRow.started_at.desc()).limit(limit)
+    if source:
+        query = query.where(SyncRunRow.source == source)
+    with store.session() as session:
+        return list(session.scalars(query))
+
+
+def mark_interrupted(store: Store, source: str, stream: str) -> None:
+    """Runs still 'running' without a lease died mid-way: say so in their record."""
+    with store.session() as session:
+        held = select(RunLockRow.run_id).where(RunLockRow.source == source, RunLockRow.stream == stream)
+        session.execute(
+            update(SyncRunRow)
+            .where(SyncRunRow.source == source, SyncRunRow.stream == stream, SyncRunRow.status == "running",
+                   SyncRunRow.id.not_in(held))
+            .values(status="interrupted", finished_at=utcnow())
+        )
+
+
+def load_state(store: Store, source: str, stream: str) -> StreamStateRow:
+    with store.session() as session:
+        return session.get(StreamStateRow, (source, stream)) or StreamStateRow(source=source, stream=stream)
+
+
+def save_state(session: Session, state: StreamStateRow) -> None:
+    state.updated_at = utcnow()
+    session.merge(state)
+
+
+def begin_pass(store: Store, source: str, stream: str, *, full: bool) -> StreamStateRow:
+    """Open a new sync pass unless a crashed one is still open, which is resumed instead."""
+    with store.session() as session:
+        state = session.get(StreamStateRow, (source, stream))
+        if state is None:
+            state = StreamStateRow(source=source, stream=stream)
+            session.add(state)
+        if state.pass_open and not full:
+            return state
+        full = full or state.cursor is None
+        session.execute(delete(SeenRow).where(SeenRow.source == source, SeenRow.stream == stream))
+        state.generation += 1
+        state.pass_open = True
+        state.pass_full = full
+        if full:
+            state.cursor = None
+        state.updated_at = utcnow()
+        return state
+
+
+def mark_seen(session: Session, source: str, stream: str, ids: set[str]) -> None:
+    known = set(session.scalars(select(SeenRow.source_record_id).where(
+        SeenRow.source == source, SeenRow.stream == stream, SeenRow.source_record_id.in_(ids))))
+    session.add_all(SeenRow(source=source, stream=stream, source_record_id=i) for i in ids - known)
+
+
+def end_pass(session: Session, source: str, stream: str) -> None:
+    session.execute(delete(SeenRow).where(SeenRow.source == source, SeenRow.stream == stream))
+    session.execute(update(StreamStateRow).where(StreamStateRow.source == source,
+                                                 StreamStateRow.stream == stream)
+                    .values(pass_open=False, updated_at=utcnow()))
+
+
+def add_dead_letter(session: Session, letter: DeadLetterRow) -> None:
+    session.add(letter)
+
+
+def list_dead_letters(store: Store, *, source: str | None = None, run_id: str | None = None,
+                      limit: int = 100) -> list[DeadLetterRow]:
+    query = select(DeadLetterRow).order_by(DeadLetterRow.id.desc()).limit(limit)
+    if source:
+        query = query.where(DeadLetterRow.source == source)
+    if run_id:
+        query = query.where(DeadLetterRow.run_id == run_id)
+    with store.session() as session:
+        return list(session.scalars(query))
+
+
+def count_dead_letters(store: Store) -> int:
+    with store.session() as session:
+        return session.scalar(select(func.count()).select_from(DeadLetterRow)) or 0
+
+
+def last_success(store: Store, source: str) -> datetime | None:
+    with store.session() as session:
+        return session.scalar(select(func.max(SyncRunRow.finished_at)).where(
+            SyncRunRow.source == source, SyncRunRow.status == "succeeded"))

@@ -1,0 +1,165 @@
+"""The store's tables. Only `connector_core.store` speaks SQL; everything else calls its functions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class LearnerRow(SQLModel, table=True):
+    """One person, however many systems know them. PII lives here and in record data only."""
+
+    __tablename__ = "learner"
+    key: str = Field(primary_key=True)
+    institution_id: str | None = Field(default=None, index=True)
+    email: str | None = Field(default=None, index=True)
+    email_verified: bool = False
+    given_name: str | None = None
+    family_name: str | None = None
+    review_pending: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LearnerIdentifierRow(SQLModel, table=True):
+    """A learner's id in one configured source; `confidential` is that source's FERPA hold flag."""
+
+    __tablename__ = "learner_identifier"
+    __table_args__ = (UniqueConstraint("source", "source_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    learner_key: str = Field(foreign_key="learner.key", index=True)
+    source: str
+    source_id: str
+    confidential: bool = False
+
+
+class IdentityReviewRow(SQLModel, table=True):
+    """A learner the matching rule could not place with certainty; nothing is issued until resolved."""
+
+    __tablename__ = "identity_review"
+    id: int | None = Field(default=None, primary_key=True)
+    learner_key: str = Field(foreign_key="learner.key", index=True)
+    source: str
+    source_id: str
+    candidates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reason: str
+    status: str = Field(default="open", index=True)  # open, merged, kept_separate
+    created_at: datetime = Field(default_factory=utcnow)
+    resolved_at: datetime | None = None
+
+
+class AchievementRow(SQLModel, table=True):
+    __tablename__ = "achievement"
+    key: str = Field(primary_key=True)  # "<source>:<achievement key>"
+    source: str = Field(index=True)
+    kind: str
+    title: str
+    content_hash: str
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class RecordRow(SQLModel, table=True):
+    """A stored LearningRecord. A change supersedes the active row and adds a new one: history stays."""
+
+    __tablename__ = "learning_record"
+    __table_args__ = (
+        Index("ix_record_active_key", "source", "stream", "source_record_id", unique=True,
+              sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
+        Index("ix_record_learner", "learner_key", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    stream: str
+    source_record_id: str
+    status: str = Field(default="active", index=True)  # active, superseded, withdrawn
+    learner_key: str = Field(foreign_key="learner.key")
+    achievement_key: str = Field(foreign_key="achievement.key")
+    content_hash: str
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    plugin: str
+    plugin_version: str
+    source_updated_at: datetime | None = None
+    created_run_id: str
+    changed_run_id: str
+    ended_run_id: str | None = None
+    ended_reason: str | None = None
+    replaces_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SyncRunRow(SQLModel, table=True):
+    __tablename__ = "sync_run"
+    id: str = Field(primary_key=True)
+    source: str = Field(index=True)
+    stream: str
+    status: str  # running, succeeded, failed, refused, interrupted
+    full: bool = False
+    dry_run: bool = False
+    started_at: datetime = Field(default_factory=utcnow, index=True)
+    finished_at: datetime | None = None
+    pages: int = 0
+    fetched: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    dead_lettered: int = 0
+    learners_merged: int = 0
+    error: str | None = None
+    timings: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class StreamStateRow(SQLModel, table=True):
+    """The saved cursor of a source × stream and the sync pass it belongs to.
+
+    A pass is one logical sync that may span several runs when one crashes; `generation` numbers the
+    passes, and a full pass withdraws at its end what it did not see.
+    """
+
+    __tablename__ = "stream_state"
+    source: str = Field(primary_key=True)
+    stream: str = Field(primary_key=True)
+    cursor: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    generation: int = 0
+    pass_open: bool = False
+    pass_full: bool = False
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SeenRow(SQLModel, table=True):
+    """Source ids seen by the open full pass; cleared when the pass ends."""
+
+    __tablename__ = "sync_seen"
+    source: str = Field(primary_key=True)
+    stream: str = Field(primary_key=True)
+    source_record_id: str = Field(primary_key=True)
+
+
+class DeadLetterRow(SQLModel, table=True):
+    __tablename__ = "dead_letter"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True)
+    source: str = Field(index=True)
+    stream: str
+    source_record_id: str
+    field: str | None = None
+    reason: str
+    raw: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RunLockRow(SQLModel, table=True):
+    """A lease on a source × stream: refused to others until released or expired."""
+
+    __tablename__ = "run_lock"
+    source: str = Field(primary_key=True)
+    stream: str = Field(primary_key=True)
+    run_id: str
+    holder: str
+    expires_at: datetime

@@ -1,0 +1,11 @@
+"""lerconnect-files: import CSV and JSON Lines exports as learning records."""
+
+from connector_core import hookimpl
+from lerconnect_files.source import FilesSource
+
+__all__ = ["FilesSource"]
+
+
+@hookimpl
+def lerconnect_register_sources(register):  # noqa: ANN001, ANN201 - the hook's contract
+    register(FilesSource)
