@@ -21,13 +21,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connector_core.config import Settings, source_config
+from connector_core.config import ConfigError, Settings, source_config
 from connector_core.hookspecs import DropRecord
 from connector_core.model import LearningRecord, Tombstone
 from connector_core.plugins import Registry
 from connector_core.source import Page, RecordError, Source, SourceContext
-from connector_core.store import Store
-from connector_core.store import identities, records, runs
+from connector_core.store import Store, identities, records, runs
 from connector_core.store.tables import DeadLetterRow, SyncRunRow
 
 log = logging.getLogger("lerconnect.engine")
@@ -77,6 +76,19 @@ def _jsonable(raw: Any) -> Any:
     return json.loads(json.dumps(raw, default=str))
 
 
+def build_source(settings: Settings, registry: Registry, name: str) -> Source:
+    """Instantiate the configured source `name` with its validated config."""
+    if name not in settings.sources:
+        known = ", ".join(sorted(settings.sources)) or "none"
+        raise ConfigError(f"no source named {name!r} in the config (configured: {known}): "
+                          f"add a [sources.{name}] table")
+    cls = registry.source_class(settings.sources[name]["plugin"])
+    info = registry.source_plugin[cls.name]
+    config = source_config(settings, name, cls.Config)
+    base = settings.path.parent if settings.path else Path.cwd()
+    return cls(config, SourceContext(name=name, plugin=cls.name, plugin_version=info.version, base_dir=base))
+
+
 class SyncEngine:
     """Runs syncs against one store for the sources in one config."""
 
@@ -93,19 +105,7 @@ class SyncEngine:
         self.holder = f"{socket.gethostname()}:{os.getpid()}"
 
     def make_source(self, name: str) -> Source:
-        """Instantiate the configured source `name` with its validated config."""
-        from connector_core.config import ConfigError
-
-        if name not in self.settings.sources:
-            known = ", ".join(sorted(self.settings.sources)) or "none"
-            raise ConfigError(f"no source named {name!r} in the config (configured: {known}): "
-                              f"add a [sources.{name}] table")
-        table = self.settings.sources[name]
-        cls = self.registry.source_class(table["plugin"])
-        info = self.registry.source_plugin[cls.name]
-        config = source_config(self.settings, name, cls.Config)
-        base = self.settings.path.parent if self.settings.path else Path.cwd()
-        return cls(config, SourceContext(name=name, plugin=cls.name, plugin_version=info.version, base_dir=base))
+        return build_source(self.settings, self.registry, name)
 
     def sync(self, name: str, *, stream: str | None = None, full: bool = False) -> list[RunResult]:
         """Run every stream of source `name` (or one), one after another."""
@@ -187,7 +187,8 @@ class SyncEngine:
         timings = {k: round(v, 3) for k, v in timings.items()}
         runs.finish_run(self.store, run_id, status=result.status, error=result.error, timings=timings,
                         full=result.full)
-        logger.info("run %s: %s", result.status, ", ".join(f"{k}={v}" for k, v in sorted(result.counts.items())))
+        counts = ", ".join(f"{k}={v}" for k, v in sorted(result.counts.items())) or "nothing stored"
+        logger.info("run %s in %.1fs: %s", result.status, result.seconds, counts)
         return result
 
     def _normalize(self, source: Source, stream: str, page: Page, run_id: str) -> _Normalized:

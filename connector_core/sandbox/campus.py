@@ -14,14 +14,8 @@ from datetime import date, timedelta
 AS_OF = date(2026, 11, 15)
 """The campus's "today": fall 2026 is open, earlier terms are closed."""
 
-GIVEN = (
-    "Ana Ben Chloe Dev Elena Farid Grace Hiro Imani Jonas Kai Lena Mateo Nadia Omar Priya Quinn "
-    "Rosa Sam Tariq Uma Victor Wen Xavier Yara Zoe Aiden Bianca Carlos Dana Emeka Fatima Gabe Hana"
-).split()
-FAMILY = (
-    "Garcia Smith Nguyen Johnson Okafor Patel Kim Müller Rossi Hernández Chen Williams Brown Ali "
-    "Kowalski Silva Ivanova Jones Tanaka Haddad O'Brien Dubois Novak Mensah Larsen Costa Singh"
-).split()
+GIVEN = ["Ana", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Imani", "Jonas", "Kai", "Lena", "Mateo", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Victor", "Wen", "Xavier", "Yara", "Zoe", "Aiden", "Bianca", "Carlos", "Dana", "Emeka", "Fatima", "Gabe", "Hana"]
+FAMILY = ["Garcia", "Smith", "Nguyen", "Johnson", "Okafor", "Patel", "Kim", "Müller", "Rossi", "Hernández", "Chen", "Williams", "Brown", "Ali", "Kowalski", "Silva", "Ivanova", "Jones", "Tanaka", "Haddad", "O'Brien", "Dubois", "Novak", "Mensah", "Larsen", "Costa", "Singh"]
 SUBJECTS = {
     "MATH": ("Calculus I", "Linear Algebra", "Statistics", "Discrete Mathematics"),
     "ENGL": ("College Writing", "American Literature", "Technical Writing"),

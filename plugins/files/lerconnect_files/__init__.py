@@ -7,5 +7,5 @@ __all__ = ["FilesSource"]
 
 
 @hookimpl
-def lerconnect_register_sources(register):  # noqa: ANN001, ANN201 - the hook's contract
+def lerconnect_register_sources(register):
     register(FilesSource)

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Set-up and everyday tasks with nothing but Python 3.11+ and pip: `python3 tasks.py demo|test|lint`.
+
+Each task creates `.venv` on first use and installs lerconnect, the built-in plugins and the test
+tools into it (editable), then runs. Extra arguments go to the underlying command.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("LERCONNECT_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PLUGINS = sorted(p for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").is_file())
+STAMP = VENV / ".lerconnect-installed"
+
+
+def _run(*args: str | Path) -> None:
+    code = subprocess.call([str(a) for a in args], cwd=ROOT)
+    if code:
+        sys.exit(code)
+
+
+def install() -> None:
+    """Create the venv and install everything, unless nothing changed since the last install."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"lerconnect needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    inputs = [ROOT / "pyproject.toml", *(p / "pyproject.toml" for p in PLUGINS)]
+    if STAMP.exists() and all(f.stat().st_mtime <= STAMP.stat().st_mtime for f in inputs):
+        return
+    if not (BIN / "python").exists():
+        print(f"Creating {VENV}", flush=True)
+        venv.create(VENV, with_pip=True)
+    pip = [BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    _run(*pip, "--upgrade", "pip")
+    editable = [arg for plugin in PLUGINS for arg in ("-e", plugin)]
+    print("Installing lerconnect and its plugins", flush=True)
+    _run(*pip, "-e", f"{ROOT}[postgres,distributed,test]", *editable)
+    STAMP.touch()
+
+
+def main(argv: list[str]) -> None:
+    task, rest = (argv[0], argv[1:]) if argv else ("help", [])
+    if task == "install":
+        install()
+    elif task == "demo":
+        install()
+        _run(BIN / "lerconnect", "demo", *(rest or ["--learners", "200", "--db", "lerconnect-demo.db"]))
+    elif task == "test":
+        install()
+        _run(BIN / "python", "-m", "pytest", "-n", os.environ.get("LERCONNECT_TEST_WORKERS", "2"), *rest)
+    elif task == "lint":
+        install()
+        _run(BIN / "ruff", "check", ".")
+        _run(BIN / "ruff", "format", "--check", ".")
+    else:
+        print(__doc__)
+        sys.exit(0 if task == "help" else 2)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
