@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
 
-from connector_core import __version__, logs
+from connector_core import __version__, issuer_cli, logs
 from connector_core.config import ConfigError, Settings, load_settings
 from connector_core.engine import RunResult, SyncEngine, build_source
+from connector_core.issuer import IssuerError
+from connector_core.issuing import IssuerSetupError, IssueReport
 from connector_core.plugins import Registry, default_registry
 from connector_core.progress import RunProgress
 from connector_core.source import SourceError
@@ -72,7 +75,7 @@ class Group(click.Group):
             fail(str(exc), EXIT_USAGE)
         except StoreError as exc:
             fail(str(exc), EXIT_STORE)
-        except (SourceError, LookupError) as exc:
+        except (SourceError, LookupError, IssuerError, IssuerSetupError) as exc:
             fail(str(exc).strip("'\""), EXIT_FAILED)
 
 
@@ -175,24 +178,54 @@ def print_runs_table(results: list[RunResult]) -> None:
 @click.argument("source", required=False)
 @click.option("--stream", help="Only this stream.")
 @click.option("--full", is_flag=True, help="Re-read everything; records no longer returned are withdrawn.")
+@click.option("--dry-run", is_flag=True, help="Show what would be stored, issued and revoked; write nothing.")
 @db_option
 @json_option
 @pass_app
-def sync(app: App, source: str | None, stream: str | None, full: bool, db: str | None, as_json: bool) -> None:
-    """Sync now, once: every configured source, or SOURCE."""
+def sync(app: App, source: str | None, stream: str | None, full: bool, dry_run: bool, db: str | None,
+         as_json: bool) -> None:
+    """Sync now, once: every configured source, or SOURCE; then issue and revoke credentials."""
     names = [source] if source else list(app.settings.sources)
     if not names:
         fail("no sources configured: add a [sources.<name>] table (see `lerconnect init`)", EXIT_USAGE)
     results: list[RunResult] = []
     with RunProgress(enabled=not as_json) as progress:
-        engine = app.engine(db, on_page=progress.page)
+        engine = app.engine(db, on_page=progress.page, dry_run=dry_run)
         for name in names:
             results.extend(engine.sync(name, stream=stream, full=full))
+    report = issue_after(app, db, results, dry_run=dry_run)
     if as_json:
-        _echo_json(_summary_rows(results))
+        _echo_json({"runs": _summary_rows(results), "issuing": report.as_dict() if report else None})
     else:
         print_runs_table(results)
+        print_issue_report(report, results)
     sys.exit(0 if all(r.status == "succeeded" for r in results) else EXIT_FAILED)
+
+
+def issue_after(app: App, db: str | None, results: list[RunResult], *, dry_run: bool) -> IssueReport | None:
+    """Reconcile credentials after runs, when the config has an [issuer]."""
+    if app.settings.issuer is None:
+        click.echo("No [issuer] in the config: records stored, no credentials issued.", err=True)
+        return None
+    from connector_core.issuer_cli import service
+
+    run_id = results[0].run_id if results else None
+    return service(app, db).reconcile(run_id=run_id, dry_run=dry_run)
+
+
+def print_issue_report(report: IssueReport | None, results: list[RunResult]) -> None:
+    if report is None:
+        return
+    if report.dry_run:
+        new = sum(r.count("new") + r.count("changed") for r in results)
+        gone = sum(r.count("changed") + r.count("withdrawn") for r in results)
+        click.echo(f"Dry run: would issue {new + report.issued} and revoke {gone + report.revoked} credentials "
+                   f"(of which {report.issued} issue and {report.revoked} revoke already pending); "
+                   f"{report.held} records held. Nothing was signed or written.")
+        return
+    click.echo(f"Credentials: {report.issued} issued ({report.replaced} replacing older ones), {report.revoked} "
+               f"revoked, {report.clrs} CLRs; {report.held} records held (FERPA hold or identity review); "
+               f"{len(report.refused)} refused by policy.")
 
 
 @cli.command()
@@ -406,24 +439,42 @@ def identities_separate(app: App, review_id: int, db: str | None) -> None:
 @click.option("--seed", default=42, show_default=True, help="Same seed, same campus.")
 @click.option("--db", "db_path", default="lerconnect-demo.db", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="SQLite file to fill.")
+@click.option("--no-issue", is_flag=True, help="Store records only; sign nothing.")
+@click.option("--verify-limit", type=int, default=None, help="Verify at most this many credentials.")
 @json_option
 @pass_app
-def demo(app: App, learners: int, seed: int, db_path: Path, as_json: bool) -> None:
-    """Sync the sandbox campus through every installed plugin into an SQLite file."""
+def demo(app: App, learners: int, seed: int, db_path: Path, no_issue: bool, verify_limit: int | None,
+         as_json: bool) -> None:
+    """Sync the sandbox campus through every installed plugin into an SQLite file, and issue."""
     from connector_core.demo import run_demo
 
+    started = time.monotonic()
     store = Store(str(db_path))
     workdir = db_path.with_name(db_path.name + ".sandbox")  # kept beside the store for inspection
     with RunProgress(enabled=not as_json) as progress:
         result = run_demo(store, app.registry, learners=learners, seed=seed, workdir=workdir,
-                          on_page=progress.page)
+                          issue=not no_issue, verify_limit=verify_limit, on_page=progress.page)
+    seconds = round(time.monotonic() - started, 1)
+    ok = all(r.status == "succeeded" for r in result.runs) and not result.verify_failures
     if as_json:
-        _echo_json({"db": str(db_path), "runs": _summary_rows(result.runs)})
+        _echo_json({"db": str(db_path), "seconds": seconds, "runs": _summary_rows(result.runs),
+                    "issuing": result.issued.as_dict() if result.issued else None,
+                    "verified": result.verified, "verify_failures": result.verify_failures[:20]})
     else:
         print_runs_table(result.runs)
-        click.echo(f"Store: {db_path}  (sandbox config: {result.config_path})")
-        click.echo(f"Try: lerconnect runs --db {db_path} ; lerconnect records export --db {db_path} --out records.jsonl")
-    sys.exit(0 if all(r.status == "succeeded" for r in result.runs) else EXIT_FAILED)
+        print_issue_report(result.issued, result.runs)
+        if result.issued is not None:
+            click.echo(f"Verified {result.verified} live credentials: "
+                       f"{len(result.verify_failures) or 'no'} failures.")
+            for failure in result.verify_failures[:10]:
+                click.secho(f"  {failure}", fg="red")
+        click.echo(f"Done in {seconds}s. Store: {db_path}  (sandbox config: {result.config_path})")
+        click.echo(f"Next: lerconnect runs --db {db_path}; lerconnect credentials list --db {db_path} "
+                   f"--config {result.config_path}")
+    sys.exit(0 if ok else EXIT_FAILED)
+
+
+issuer_cli.register(cli)
 
 
 def main() -> None:

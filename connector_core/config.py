@@ -45,6 +45,21 @@ class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+class IssuerSettings(_Section):
+    """The issuing institution, its key and where status lists are published."""
+
+    name: str = "Sandbox University"
+    url: str | None = None
+    email: str | None = None
+    key_file: Path = Path("issuer-key.pem")
+    passphrase_env: str = "LERCONNECT_KEY_PASSPHRASE"
+    did_method: Literal["key", "web"] = "key"
+    domain: str | None = Field(default=None, description="for did:web, e.g. registrar.example.edu")
+    status_base_url: str = Field(default="https://credentials.example.edu/status",
+                                 description="public URL under which status lists are served")
+    status_dir: Path = Field(default=Path("status"), description="folder the status list files are written to")
+
+
 class Settings(_Section):
     """The whole file. `sources` stay raw here; each is validated by its plugin's `Config` model."""
 
@@ -53,7 +68,7 @@ class Settings(_Section):
     scheduler: SchedulerSettings = SchedulerSettings()
     identity: IdentitySettings = IdentitySettings()
     logging: LoggingSettings = LoggingSettings()
-    issuer: dict[str, Any] = Field(default_factory=dict)
+    issuer: IssuerSettings | None = None
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 

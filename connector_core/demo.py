@@ -7,6 +7,7 @@ comes back unchanged and nothing is rewritten or re-issued.
 from __future__ import annotations
 
 import logging
+import os
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -14,21 +15,55 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connector_core.config import Settings, settings_from_dict
+from connector_core.config import settings_from_dict
 from connector_core.engine import RunResult, SyncEngine
+from connector_core.issuer import SigningKey, verify_credential
+from connector_core.issuing import IssueReport, IssuingService, load_key_ring
 from connector_core.plugins import Registry
 from connector_core.sandbox import build_campus, serve
 from connector_core.store import Store
+from connector_core.store import credentials as cred_store
 
 log = logging.getLogger("lerconnect.demo")
 FIRST = "files"
+
+
+DEMO_PASSPHRASE_ENV = "LERCONNECT_DEMO_KEY_PASSPHRASE"
+DEMO_PASSPHRASE = "demo-throwaway-key-not-for-real-credentials"  # noqa: S105 - labelled demo value
 
 
 @dataclass
 class DemoResult:
     config_path: Path
     runs: list[RunResult] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)
+    issued: IssueReport | None = None
+    verified: int = 0
+    verify_failures: list[str] = field(default_factory=list)
+
+
+def demo_issuer(workdir: Path) -> dict[str, Any]:
+    """The `[issuer]` table of the demo: a throwaway key made on first use, labelled as such."""
+    key_file = workdir / "DEMO-ONLY-issuer-key.pem"
+    os.environ.setdefault(DEMO_PASSPHRASE_ENV, DEMO_PASSPHRASE)
+    if not key_file.exists():
+        SigningKey.generate().save(key_file, os.environ[DEMO_PASSPHRASE_ENV])
+        log.warning("demo: created a THROWAWAY signing key %s; never use it for real credentials", key_file)
+    return {"name": "Sandbox University (DEMO issuer, throwaway key)", "url": "https://sandbox.example.edu",
+            "email": "registrar@sandbox.example.edu", "key_file": str(key_file),
+            "passphrase_env": DEMO_PASSPHRASE_ENV, "status_base_url": "https://sandbox.example.edu/status",
+            "status_dir": str(workdir / "status")}
+
+
+def verify_issued(service: IssuingService, store: Store, limit: int | None = None) -> tuple[int, list[str]]:
+    """Verify the live credentials (proof, dates, status against the freshly published lists)."""
+    lists = {d["id"]: d for d in service.status_list_documents()}
+    failures, count = [], 0
+    for row in cred_store.list_credentials(store, status="active", limit=limit):
+        result = verify_credential(row.document, status_resolver=lists.__getitem__)
+        count += 1
+        if not result.verified:
+            failures.extend(result.failures())
+    return count, failures
 
 
 def _toml_value(value: Any) -> str:
@@ -74,23 +109,25 @@ def sandboxes(registry: Registry, learners: int, seed: int, workdir: Path) -> It
         yield tables
 
 
-def run_demo(store: Store, registry: Registry, *, learners: int, seed: int, workdir: Path,
-             extra: dict[str, dict[str, Any]] | None = None,
-             on_page: Callable[[RunResult, int], None] | None = None,
-             after_sync: Callable[[SyncEngine, Settings], None] | None = None) -> DemoResult:
-    """Full sync of every stream of every sandbox, in order (files first)."""
+def run_demo(store: Store, registry: Registry, *, learners: int, seed: int, workdir: Path, issue: bool = True,
+             verify_limit: int | None = None,
+             on_page: Callable[[RunResult, int], None] | None = None) -> DemoResult:
+    """Full sync of every stream of every sandbox, in order (files first), then issue and verify."""
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "lerconnect-demo.toml"
     result = DemoResult(config_path)
+    extra = {"issuer": demo_issuer(workdir)} if issue else {}
     with sandboxes(registry, learners, seed, workdir) as tables:
-        document = {**(extra or {}), **{f"sources.{name}": table for name, table in tables.items()}}
-        write_config(config_path, document)
-        settings = settings_from_dict({**(extra or {}), "sources": tables}, config_path)
+        write_config(config_path, {**extra, **{f"sources.{name}": table for name, table in tables.items()}})
+        settings = settings_from_dict({**extra, "sources": tables}, config_path)
         engine = SyncEngine(store, registry, settings, on_page=on_page)
         for name in tables:
             log.info("demo: syncing %s", name)
             result.runs.extend(engine.sync(name, full=True))
-        if after_sync is not None:
-            after_sync(engine, settings)
+    if settings.issuer is not None:
+        service = IssuingService(store, settings.issuer, load_key_ring(settings.issuer, workdir),
+                                 hook=registry.hook, base_dir=workdir)
+        result.issued = service.reconcile(run_id=result.runs[0].run_id if result.runs else None)
+        result.verified, result.verify_failures = verify_issued(service, store, verify_limit)
     return result

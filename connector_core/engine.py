@@ -95,13 +95,14 @@ class SyncEngine:
     def __init__(self, store: Store, registry: Registry, settings: Settings, *,
                  lease_ttl: timedelta = timedelta(minutes=5),
                  stop: threading.Event | None = None,
-                 on_page: Callable[[RunResult, int], None] | None = None) -> None:
+                 on_page: Callable[[RunResult, int], None] | None = None, dry_run: bool = False) -> None:
         self.store = store
         self.registry = registry
         self.settings = settings
         self.lease_ttl = lease_ttl
         self.stop = stop or threading.Event()
         self.on_page = on_page
+        self.dry_run = dry_run  # every page is stored and counted, then rolled back
         self.holder = f"{socket.gethostname()}:{os.getpid()}"
 
     def make_source(self, name: str) -> Source:
@@ -126,7 +127,7 @@ class SyncEngine:
         logger = run_logger(run_id, name, stream)
         started = time.monotonic()
         runs.start_run(self.store, SyncRunRow(id=run_id, source=name, stream=stream, status="running",
-                                              full=full))
+                                              full=full, dry_run=self.dry_run))
         try:
             runs.acquire_lease(self.store, name, stream, run_id, self.holder, self.lease_ttl)
         except runs.RunRefused as exc:
@@ -142,7 +143,7 @@ class SyncEngine:
     def _run_locked(self, source: Source, stream: str, run_id: str, full: bool,
                     logger: logging.LoggerAdapter, started: float) -> RunResult:
         name = source.context.name
-        state = runs.begin_pass(self.store, name, stream, full=full)
+        state = runs.begin_pass(self.store, name, stream, full=full, dry_run=self.dry_run)
         result = RunResult(run_id, name, stream, "running", state.pass_full)
         origin = records.Origin(name, stream, source.context.plugin, source.context.plugin_version, run_id)
         timings = {"pull": 0.0, "normalize": 0.0, "store": 0.0}
@@ -173,7 +174,7 @@ class SyncEngine:
                 result.status = "interrupted"
                 logger.warning("stopped on request after page %d; the next run resumes from there", number)
             else:
-                with self.store.session() as session:
+                with self.store.session(rollback=self.dry_run) as session:
                     if state.pass_full:
                         withdrawn = records.withdraw_unseen(session, origin)
                         result.counts["withdrawn"] = result.count("withdrawn") + withdrawn
@@ -185,8 +186,9 @@ class SyncEngine:
             logger.error("run failed: %s", result.error)
         result.seconds = time.monotonic() - started
         timings = {k: round(v, 3) for k, v in timings.items()}
+        columns = {k: v for k, v in result.counts.items() if k in SyncRunRow.model_fields}
         runs.finish_run(self.store, run_id, status=result.status, error=result.error, timings=timings,
-                        full=result.full)
+                        full=result.full, **columns)
         counts = ", ".join(f"{k}={v}" for k, v in sorted(result.counts.items())) or "nothing stored"
         logger.info("run %s in %.1fs: %s", result.status, result.seconds, counts)
         return result
@@ -222,7 +224,10 @@ class SyncEngine:
     def _commit_page(self, origin: records.Origin, state: Any, page: Page, normalized: _Normalized,
                      resolved: dict[str, identities.Resolution], achievements: dict[str, str]) -> dict[str, int]:
         rules = self.settings.identity.match
-        with self.store.session() as session:
+        if self.dry_run:  # learners and achievements made in a rolled-back page do not exist for the next
+            resolved.clear()
+            achievements.clear()
+        with self.store.session(rollback=self.dry_run) as session:
             if not runs.renew_lease(session, origin.source, origin.stream, origin.run_id, self.lease_ttl):
                 raise runs.RunRefused(f"lost the lease on {origin.source}/{origin.stream} to another run")
             items = []

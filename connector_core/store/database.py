@@ -89,10 +89,19 @@ class Store:
             )
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A transaction: committed when the block ends, rolled back if it raises."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
+    def session(self, *, rollback: bool = False) -> Iterator[Session]:
+        """A transaction: committed when the block ends, rolled back if it raises or `rollback` is set."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            transaction = session.begin()
+            try:
+                yield session
+            except BaseException:
+                transaction.rollback()
+                raise
+            if rollback:
+                transaction.rollback()
+            else:
+                transaction.commit()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -124,9 +124,9 @@ def save_state(session: Session, state: StreamStateRow) -> None:
     session.merge(state)
 
 
-def begin_pass(store: Store, source: str, stream: str, *, full: bool) -> StreamStateRow:
+def begin_pass(store: Store, source: str, stream: str, *, full: bool, dry_run: bool = False) -> StreamStateRow:
     """Open a new sync pass unless a crashed one is still open, which is resumed instead."""
-    with store.session() as session:
+    with store.session(rollback=dry_run) as session:
         state = session.get(StreamStateRow, (source, stream))
         if state is None:
             state = StreamStateRow(source=source, stream=stream)

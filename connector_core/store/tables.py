@@ -163,3 +163,53 @@ class RunLockRow(SQLModel, table=True):
     run_id: str
     holder: str
     expires_at: datetime
+
+
+class CredentialRow(SQLModel, table=True):
+    """A signed credential: one OB credential per record content, one CLR per learner state."""
+
+    __tablename__ = "credential"
+    __table_args__ = (Index("ix_credential_record", "record_id", "status"),
+                      Index("ix_credential_learner", "learner_key", "kind", "status"))
+    id: str = Field(primary_key=True)  # the credential's own `id` (urn:uuid, deterministic)
+    kind: str  # achievement, clr
+    status: str = Field(default="active", index=True)  # active, revoked
+    learner_key: str = Field(foreign_key="learner.key")
+    record_id: int | None = Field(default=None, foreign_key="learning_record.id")
+    status_list_id: int = Field(foreign_key="status_list.id")
+    status_index: int
+    replaces: str | None = None
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    issued_at: datetime = Field(default_factory=utcnow)
+    issued_run_id: str | None = None
+    revoked_at: datetime | None = None
+    revoke_reason: str | None = None
+
+
+class StatusListRow(SQLModel, table=True):
+    """A Bitstring Status List: its bits, and the counter that feeds the non-sequential allocator."""
+
+    __tablename__ = "status_list"
+    __table_args__ = (UniqueConstraint("url"),)
+    id: int | None = Field(default=None, primary_key=True)
+    url: str
+    purpose: str = "revocation"
+    size: int
+    allocated: int = 0
+    seed: str  # hex key of the index permutation: indexes say nothing about order or recipient
+    bits: bytes
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditRow(SQLModel, table=True):
+    """The ledger of every issue, revoke and replace, with the reason taken from the source change."""
+
+    __tablename__ = "audit_ledger"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    action: str  # issue, revoke, replace
+    credential_id: str = Field(index=True)
+    learner_key: str
+    record_id: int | None = None
+    reason: str
+    run_id: str | None = None

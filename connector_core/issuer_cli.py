@@ -1,0 +1,302 @@
+"""The issuer's commands: `keys`, `credentials` and `verify`, added to the `lerconnect` group."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from connector_core.issuer import IssuerError, KeyFileError, SigningKey, verify_credential
+from connector_core.issuing import IssuerSetupError, IssuingService, load_key_ring, retired_file
+from connector_core.store import credentials as cred_store
+
+SCHEMA_FILES = {  # credential type → 1EdTech schema file name, looked up in --schema-dir
+    "ClrCredential": "clr_v2p0_clrcredential_schema.json",
+    "OpenBadgeCredential": "ob_v3p0_achievementcredential_schema.json",
+    "AchievementCredential": "ob_v3p0_achievementcredential_schema.json",
+    "EndorsementCredential": "ob_v3p0_endorsementcredential_schema.json",
+}
+
+
+def _issuer_settings(app):  # noqa: ANN001, ANN202 - App lives in cli.py, which imports this module
+    settings = app.settings.issuer
+    if settings is None:
+        raise click.UsageError("the config has no [issuer] table: add one (see `lerconnect init`)")
+    return settings
+
+
+def _base_dir(app) -> Path:  # noqa: ANN001
+    return app.settings.path.parent if app.settings.path else Path.cwd()
+
+
+def service(app, db: str | None) -> IssuingService:  # noqa: ANN001
+    """The issuing service for the configured issuer and store; errors say how to set it up."""
+    settings = _issuer_settings(app)
+    try:
+        ring = load_key_ring(settings, _base_dir(app))
+    except (IssuerSetupError, KeyFileError) as exc:
+        raise click.ClickException(str(exc)) from None
+    return IssuingService(app.store(db), settings, ring, hook=app.registry.hook, base_dir=_base_dir(app))
+
+
+@click.group()
+def keys() -> None:
+    """Signing keys: generate, show, rotate, publish a did:web document."""
+
+
+@keys.command("generate")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--passphrase-env", default=None, help="Variable holding the passphrase "
+              "(default: [issuer].passphrase_env, else LERCONNECT_KEY_PASSPHRASE).")
+@click.option("--insecure-plaintext", is_flag=True, help="Write the key unencrypted (throwaway test keys only).")
+@click.option("--force", is_flag=True, help="Overwrite an existing key file.")
+@click.pass_obj
+def keys_generate(app, path: Path | None, passphrase_env: str | None, insecure_plaintext: bool,  # noqa: ANN001
+                  force: bool) -> None:
+    """Create an Ed25519 signing key, encrypted with a passphrase from the environment."""
+    settings = app.settings.issuer
+    path = path or (_base_dir(app) / settings.key_file if settings else Path("issuer-key.pem"))
+    variable = passphrase_env or (settings.passphrase_env if settings else "LERCONNECT_KEY_PASSPHRASE")
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists: use --force to replace it, or `keys rotate` to rotate")
+    passphrase = os.environ.get(variable)
+    if not passphrase and not insecure_plaintext:
+        raise click.ClickException(f"{variable} is not set: export a passphrase in it (the key is encrypted "
+                                   f"with it), or pass --insecure-plaintext for a throwaway test key")
+    key = SigningKey.generate()
+    key.save(path, passphrase or None, insecure_plaintext=insecure_plaintext)
+    click.echo(f"Wrote {path} (mode 0600{', UNENCRYPTED' if not passphrase else ''}).\nDID: {key.did_key}")
+
+
+@keys.command("show")
+@click.pass_obj
+def keys_show(app) -> None:  # noqa: ANN001
+    """The issuer DID and verification method (public information only)."""
+    ring = load_key_ring(_issuer_settings(app), _base_dir(app))
+    click.echo(f"DID: {ring.did}\nsigning key: {ring.current.public_key_multibase}\n"
+               f"retired keys: {', '.join(ring.retired) or 'none'}")
+
+
+@keys.command("rotate")
+@click.pass_obj
+def keys_rotate(app) -> None:  # noqa: ANN001
+    """Make a new signing key current; the old public key stays in the DID document for verification."""
+    settings = _issuer_settings(app)
+    ring = load_key_ring(settings, _base_dir(app))
+    path = settings.key_file if settings.key_file.is_absolute() else _base_dir(app) / settings.key_file
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    archived = path.with_name(f"{path.stem}.{stamp}.retired.pem")
+    path.rename(archived)
+    new = SigningKey.generate()
+    new.save(path, os.environ[settings.passphrase_env])
+    with retired_file(path).open("a", encoding="utf-8") as handle:
+        handle.write(ring.current.public_key_multibase + "\n")
+    click.echo(f"New signing key in {path}; the old one is archived as {archived}.")
+    if settings.did_method == "key":
+        click.echo(f"With did:key the issuer DID changes to {new.did_key}; old credentials still verify.")
+
+
+@keys.command("did-document")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.pass_obj
+def keys_did_document(app, out: Path | None) -> None:  # noqa: ANN001
+    """The did:web document to publish at https://<domain>/.well-known/did.json."""
+    from connector_core.issuer.keys import did_web_url
+
+    settings = _issuer_settings(app)
+    if settings.did_method != "web":
+        raise click.ClickException('did-document is for did:web: set [issuer].did_method = "web" and domain')
+    ring = load_key_ring(settings, _base_dir(app))
+    text = json.dumps(ring.did_document(), indent=2)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"Wrote {out}; publish it at {did_web_url(ring.did)}")
+    else:
+        click.echo(text)
+
+
+@click.group()
+def credentials() -> None:
+    """Issued credentials: list, show, export, revoke."""
+
+
+db_option = click.option("--db", "db", envvar="LERCONNECT_DB", metavar="PATH_OR_URL",
+                         help="Store (overrides the config; env LERCONNECT_DB).")
+
+
+@credentials.command("list")
+@click.option("--status", type=click.Choice(["active", "revoked"]))
+@click.option("--kind", type=click.Choice(["achievement", "clr"]))
+@click.option("--learner", help="Internal learner key.")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+@click.pass_obj
+def credentials_list(app, status: str | None, kind: str | None, learner: str | None, limit: int,  # noqa: ANN001
+                     as_json: bool, db: str | None) -> None:
+    """Credentials, oldest first."""
+    rows = cred_store.list_credentials(app.store(db), status=status, kind=kind, learner=learner, limit=limit)
+    if as_json:
+        click.echo(json.dumps([r.model_dump(exclude={"document"}) for r in rows], indent=2, default=str))
+        return
+    for r in rows:
+        click.echo(f"{r.id}  {r.kind:<11} {r.status:<7} {r.issued_at:%Y-%m-%d %H:%M} {r.document.get('name', '')}")
+
+
+@credentials.command("show")
+@click.argument("credential_id")
+@db_option
+@click.pass_obj
+def credentials_show(app, credential_id: str, db: str | None) -> None:  # noqa: ANN001
+    """One credential as JSON, then its audit trail."""
+    store = app.store(db)
+    row = cred_store.get_credential(store, credential_id)
+    if row is None:
+        raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
+    click.echo(json.dumps(row.document, indent=2, ensure_ascii=False))
+    for entry in cred_store.audit_entries(store, row.id):
+        click.echo(f"# {entry.at:%Y-%m-%d %H:%M:%S} {entry.action}: {entry.reason}", err=True)
+
+
+@credentials.command("export")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--all", "include_revoked", is_flag=True, help="Also revoked credentials.")
+@db_option
+@click.pass_obj
+def credentials_export(app, out: Path, include_revoked: bool, db: str | None) -> None:  # noqa: ANN001
+    """Write each credential as a JSON file and the status lists beside them, for offline checks."""
+    issuing = service(app, db)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = cred_store.list_credentials(issuing.store, status=None if include_revoked else "active")
+    for row in rows:
+        name = row.id.removeprefix("urn:uuid:")
+        (out / f"{row.kind}-{name}.json").write_text(json.dumps(row.document, indent=2, ensure_ascii=False),
+                                                      encoding="utf-8")
+    lists = issuing.publish_status_lists(out)
+    click.echo(f"Wrote {len(rows)} credentials and {len(lists)} status list(s) to {out}")
+
+
+@credentials.command("revoke")
+@click.argument("credential_id")
+@click.option("--reason", required=True, help="Why; kept in the audit ledger.")
+@db_option
+@click.pass_obj
+def credentials_revoke(app, credential_id: str, reason: str, db: str | None) -> None:  # noqa: ANN001
+    """Revoke one credential by hand and republish the status lists."""
+    issuing = service(app, db)
+    row = cred_store.get_credential(issuing.store, credential_id)
+    if row is None:
+        raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
+    if cred_store.revoke_by_hand(issuing.store, row.id, reason) is None:
+        raise click.ClickException(f"{row.id} is already revoked")
+    issuing.publish_status_lists()
+    click.echo(f"Revoked {row.id}: {reason}")
+
+
+class LocalStatusLists:
+    """Resolves status list URLs to list credentials found as JSON files in folders (offline)."""
+
+    def __init__(self, folders: list[Path]) -> None:
+        self.by_url: dict[str, Mapping] = {}
+        for folder in folders:
+            for path in folder.glob("*.json"):
+                try:
+                    document = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    continue
+                if isinstance(document, dict) and "BitstringStatusListCredential" in document.get("type", []):
+                    self.by_url[document["id"]] = document
+
+    def __call__(self, url: str) -> Mapping:
+        try:
+            return self.by_url[url]
+        except KeyError:
+            raise LookupError(f"no status list {url} among the local files: pass --status-dir with the folder "
+                              f"that `lerconnect credentials export` wrote") from None
+
+
+class SchemaFolder:
+    """Picks the 1EdTech JSON Schema for a credential's type from a folder of schema files."""
+
+    def __init__(self, folders: list[Path]) -> None:
+        self.files = {p.name: p for folder in folders for p in folder.rglob("*.json")}
+
+    def for_document(self, document: Mapping) -> Mapping | None:
+        types = document.get("type") or []
+        for kind, name in SCHEMA_FILES.items():
+            if kind in types and name in self.files:
+                return json.loads(self.files[name].read_text(encoding="utf-8"))
+        return None
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--status-dir", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder(s) with status list credentials (default: each file's own folder).")
+@click.option("--schema-dir", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder(s) with the 1EdTech JSON Schemas (ob_v3p0_*.json, clr_v2p0_*.json).")
+@click.option("--json", "as_json", is_flag=True)
+def verify(files: tuple[Path, ...], status_dir: tuple[Path, ...], schema_dir: tuple[Path, ...],
+           as_json: bool) -> None:
+    """Verify credential files (ours or anyone's): proof, status, validity dates, schema.
+
+    Exit code 0 only if every file passes every check that could be run.
+    """
+    statuses = LocalStatusLists(list(status_dir) or sorted({f.parent for f in files}))
+    schemas = SchemaFolder(list(schema_dir))
+    all_ok, report = True, []
+    for path in files:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            all_ok = False
+            report.append({"file": str(path), "verified": False, "checks": [["json", False, str(exc)]]})
+            continue
+        schema = schemas.for_document(document) if isinstance(document, Mapping) else None
+        try:
+            result = verify_credential(document, status_resolver=statuses,
+                                       schema_resolver=(lambda _id, s=schema: s) if schema else None)
+        except IssuerError as exc:
+            all_ok = False
+            report.append({"file": str(path), "verified": False, "checks": [["verify", False, str(exc)]]})
+            continue
+        checks = [[c.name, c.passed, c.message] for c in result.checks]
+        if schema is not None and not any(c[0] == "schema" and c[1] is not None for c in checks):
+            checks.append(_schema_by_type(document, schema))
+        embedded_failures = [f for e in result.embedded for f in e.failures()]
+        if embedded_failures:
+            checks.append(["embedded", False, "; ".join(embedded_failures[:5])])
+        elif result.embedded:
+            checks.append(["embedded", True, f"{len(result.embedded)} embedded credential(s) verified"])
+        verified = all(c[1] is not False for c in checks)
+        all_ok &= verified
+        report.append({"file": str(path), "id": result.id, "verified": verified, "checks": checks})
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        for item in report:
+            click.secho(f"{item['file']}: {'VERIFIED' if item['verified'] else 'FAILED'}",
+                        fg="green" if item["verified"] else "red")
+            for name, passed, message in item["checks"]:
+                mark = {True: "pass", False: "FAIL", None: "skip"}[passed]
+                click.echo(f"  {mark:<4} {name}: {message}")
+    sys.exit(0 if all_ok else 1)
+
+
+def _schema_by_type(document: Mapping, schema: Mapping) -> list:
+    from jsonschema import Draft201909Validator
+
+    errors = [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+              for e in Draft201909Validator(schema).iter_errors(document)]
+    return ["schema", not errors, "; ".join(errors[:5]) or f"valid against {schema.get('$id', 'the schema')}"]
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(keys)
+    cli.add_command(credentials)
+    cli.add_command(verify)

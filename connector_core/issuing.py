@@ -1,0 +1,250 @@
+"""After a sync: issue what is new or changed, revoke what was replaced or withdrawn, refresh CLRs.
+
+Everything here is reconciliation against the store's state, not a replay of events: a rerun, a
+crash between signing and storing, or a record delivered twice all end in the same place, with one
+live credential per record content (credential ids are derived from issuer, record and content).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from connector_core.config import IssuerSettings
+from connector_core.hookspecs import IssuePolicyError
+from connector_core.issuer import KeyRing, SigningKey, sign_many
+from connector_core.issuer.credentials import IssuerProfile, clr_credential, open_badge_credential
+from connector_core.issuer.keys import did_web
+from connector_core.issuer.status import allocate_index, encode_list, status_entry, status_list_credential
+from connector_core.model import Association, Learner, LearningRecord
+from connector_core.store import Store
+from connector_core.store import credentials as cred_store
+from connector_core.store.tables import CredentialRow, LearnerRow, RecordRow, StatusListRow
+
+log = logging.getLogger("lerconnect.issuing")
+
+
+class IssuerSetupError(Exception):
+    """The issuer cannot sign: no key, wrong passphrase, incomplete [issuer] settings."""
+
+
+@dataclass
+class IssueReport:
+    issued: int = 0
+    replaced: int = 0
+    revoked: int = 0
+    clrs: int = 0
+    held: int = 0
+    refused: list[str] = field(default_factory=list)
+    published: list[Path] = field(default_factory=list)
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"issued": self.issued, "replaced": self.replaced, "revoked": self.revoked, "clrs": self.clrs,
+                "held": self.held, "refused": len(self.refused), "dry_run": self.dry_run}
+
+
+def retired_file(key_file: Path) -> Path:
+    """Public keys of rotated-out signing keys, one multibase per line (public data, not secret)."""
+    return key_file.with_name(key_file.name + ".retired")
+
+
+def load_key_ring(settings: IssuerSettings, base_dir: Path) -> KeyRing:
+    """The configured signing key, decrypted with the passphrase from its environment variable."""
+    path = settings.key_file if settings.key_file.is_absolute() else base_dir / settings.key_file
+    if not path.exists():
+        raise IssuerSetupError(f"no signing key at {path}: create one with "
+                               f"`{settings.passphrase_env}=… lerconnect keys generate {path}`")
+    passphrase = os.environ.get(settings.passphrase_env)
+    if not passphrase:
+        raise IssuerSetupError(f"{settings.passphrase_env} is not set: export the passphrase of {path} in it "
+                               f"(or set [issuer].passphrase_env to the variable that holds it)")
+    key = SigningKey.load(path, passphrase)
+    retired = retired_file(path)
+    old = retired.read_text().split() if retired.exists() else []
+    if settings.did_method == "web":
+        if not settings.domain:
+            raise IssuerSetupError("[issuer].did_method is \"web\" but [issuer].domain is not set: "
+                                   "add domain = \"registrar.example.edu\"")
+        return KeyRing(did_web(settings.domain), key, old)
+    return KeyRing(key.did_key, key, old)
+
+
+def _prefixed(record: LearningRecord, source: str) -> LearningRecord:
+    """Achievement keys are per source in the store; credentials use the same, so ids never collide."""
+    achievement = record.achievement.model_copy(update={
+        "key": f"{source}:{record.achievement.key}",
+        "associations": tuple(Association(association_type=a.association_type, target_key=f"{source}:{a.target_key}")
+                              for a in record.achievement.associations),
+    })
+    return record.model_copy(update={"achievement": achievement})
+
+
+def _learner(row: LearnerRow) -> Learner:
+    return Learner(source_id=row.key, institution_id=row.institution_id, email=row.email,
+                   given_name=row.given_name, family_name=row.family_name)
+
+
+class IssuingService:
+    """Signs and revokes for one issuer against one store."""
+
+    def __init__(self, store: Store, settings: IssuerSettings, ring: KeyRing, *, hook: Any = None,
+                 base_dir: Path | None = None, batch: int = 500) -> None:
+        self.store = store
+        self.settings = settings
+        self.ring = ring
+        self.signer = ring.signer if settings.did_method == "web" else ring.current
+        self.profile = IssuerProfile(id=ring.did, name=settings.name, url=settings.url, email=settings.email)
+        self.hook = hook
+        self.base_dir = base_dir or Path.cwd()
+        self.batch = batch
+
+    def reconcile(self, *, run_id: str | None = None, dry_run: bool = False) -> IssueReport:
+        """Bring credentials in line with the stored records. `dry_run` counts, signs and writes nothing."""
+        report = IssueReport(dry_run=dry_run)
+        now = datetime.now(UTC).replace(microsecond=0)
+        with self.store.session() as session:
+            held = cred_store.held_learners(session)
+        for credential, record in cred_store.credentials_to_revoke(self.store):
+            report.revoked += 1
+            if not dry_run:
+                with self.store.session() as session:
+                    cred_store.revoke(session, credential.id, record.ended_reason or record.status, run_id)
+        for rows in cred_store.records_to_issue(self.store, held, self.batch):
+            if dry_run:
+                report.issued += len(rows)
+                continue
+            self._issue_batch(rows, now, run_id, report)
+        with self.store.session() as session:
+            report.held = cred_store.count_held_records(session, held)
+        if not dry_run:
+            self._refresh_clrs(held, now, run_id, report)
+            report.published = self.publish_status_lists()
+        log.info("issuing: %s", ", ".join(f"{k}={v}" for k, v in report.as_dict().items()))
+        return report
+
+    def _drafts(self, rows: list[RecordRow], entries: Iterable[dict], now: datetime) -> list[tuple[RecordRow, dict]]:
+        drafts = []
+        for row, entry in zip(rows, entries, strict=True):
+            record = _prefixed(LearningRecord.model_validate(row.data), row.source)
+            draft = open_badge_credential(record, self.profile, issued_at=now,
+                                          record_key=f"{row.source}:{row.stream}:{row.source_record_id}",
+                                          credential_status=entry)
+            drafts.append((row, draft))
+        return drafts
+
+    def _entries(self, count: int) -> list[tuple[StatusListRow, int, dict]]:
+        reserved = cred_store.reserve(self.store, self.settings.status_base_url, count)
+        out = []
+        for status_list, counter in reserved:
+            index = allocate_index(bytes.fromhex(status_list.seed), counter, status_list.size)
+            out.append((status_list, index, status_entry(status_list.url, index)))
+        return out
+
+    def _policy(self, draft: dict, context: dict[str, Any]) -> str | None:
+        if self.hook is None:
+            return None
+        try:
+            self.hook.lerconnect_before_issue(draft=draft, context=context)
+        except IssuePolicyError as exc:
+            return str(exc)
+        return None
+
+    def _issue_batch(self, rows: list[RecordRow], now: datetime, run_id: str | None, report: IssueReport) -> None:
+        entries = self._entries(len(rows))
+        allowed, kept_entries = [], []
+        for (row, draft), entry in zip(self._drafts(rows, (e[2] for e in entries), now), entries, strict=True):
+            refusal = self._policy(draft, {"learner": row.learner_key, "record": row.id, "kind": "achievement"})
+            if refusal:
+                report.refused.append(f"record {row.id}: {refusal}")
+                log.warning("issuing refused by policy for record %s: %s", row.id, refusal)
+                continue
+            allowed.append((row, draft))
+            kept_entries.append(entry)
+        signed = sign_many([d for _, d in allowed], self.signer, created=now)
+        stored: list[dict] = []
+        with self.store.session() as session:
+            for (row, _), document, (status_list, index, _) in zip(allowed, signed, kept_entries, strict=True):
+                replaces = cred_store.replaced_credential(session, row)
+                credential = CredentialRow(id=document["id"], kind="achievement", learner_key=row.learner_key,
+                                           record_id=row.id, status_list_id=status_list.id, status_index=index,
+                                           replaces=replaces, document=document, issued_run_id=run_id)
+                reason = f"replaces {replaces}: {_ended_reason(session, row)}" if replaces else "new record"
+                if cred_store.add_credential(session, credential, reason):
+                    stored.append(document)
+                    report.replaced += bool(replaces)
+                    report.issued += 1
+        self._deliver(stored, "achievement")
+
+    def _refresh_clrs(self, held: set[str], now: datetime, run_id: str | None, report: IssueReport) -> None:
+        for learner in cred_store.learners_with_credentials(self.store, held):
+            if not learner.achievement_ids:
+                if learner.clr is not None:
+                    with self.store.session() as session:
+                        cred_store.revoke(session, learner.clr.id, "no live achievement credentials left", run_id)
+                    report.revoked += 1
+                continue
+            documents = cred_store.documents(self.store, learner.achievement_ids)
+            records = [_prefixed(LearningRecord.model_validate(r.data), r.source)
+                       for r in cred_store.records_by_credential(self.store, learner.achievement_ids)]
+            draft = clr_credential(_learner(learner.learner), documents, records, self.profile, issued_at=now)
+            if learner.clr is not None and learner.clr.id == draft["id"]:
+                continue
+            context = {"learner": learner.learner.key, "record": None, "kind": "clr"}
+            refusal = self._policy(draft, context)
+            if refusal:
+                report.refused.append(f"CLR of {learner.learner.key}: {refusal}")
+                continue
+            (status_list, index, entry), = self._entries(1)
+            draft["credentialStatus"] = entry
+            (document,) = sign_many([draft], self.signer, created=now)
+            with self.store.session() as session:
+                old = learner.clr.id if learner.clr is not None else None
+                if old:
+                    cred_store.revoke(session, old, "replaced by a newer CLR", run_id)
+                credential = CredentialRow(id=document["id"], kind="clr", learner_key=learner.learner.key,
+                                           status_list_id=status_list.id, status_index=index, replaces=old,
+                                           document=document, issued_run_id=run_id)
+                if cred_store.add_credential(session, credential, "learner's records changed"):
+                    report.clrs += 1
+            self._deliver([document], "clr")
+
+    def _deliver(self, documents: list[dict], kind: str) -> None:
+        if self.hook is None:
+            return
+        for document in documents:
+            try:
+                self.hook.lerconnect_after_issue(credential=document, context={"kind": kind})
+            except Exception as exc:  # delivery problems never undo issuing
+                log.error("delivery of %s failed: %s: %s", document.get("id"), type(exc).__name__, exc)
+
+    def status_list_documents(self) -> list[dict]:
+        """Every status list as a signed BitstringStatusListCredential."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        drafts = [status_list_credential(row.url, self.profile.id, encode_list(row.bits),
+                                         now.strftime("%Y-%m-%dT%H:%M:%SZ"), purpose=row.purpose)
+                  for row in cred_store.status_lists(self.store)]
+        return sign_many(drafts, self.signer, created=now) if drafts else []
+
+    def publish_status_lists(self, folder: Path | None = None) -> list[Path]:
+        """Write each list credential as `<folder>/<last URL segment>.json`, for a web server to serve."""
+        target = folder or (self.settings.status_dir if self.settings.status_dir.is_absolute()
+                            else self.base_dir / self.settings.status_dir)
+        target.mkdir(parents=True, exist_ok=True)
+        written = []
+        for document in self.status_list_documents():
+            path = target / f"status-list-{document['id'].rstrip('/').rsplit('/', 1)[-1]}.json"
+            path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
+            written.append(path)
+        return written
+
+
+def _ended_reason(session: Any, row: RecordRow) -> str:
+    old = session.get(RecordRow, row.replaces_id) if row.replaces_id else None
+    return (old.ended_reason if old is not None else None) or "record changed at the source"

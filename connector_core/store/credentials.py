@@ -1,0 +1,234 @@
+"""Credentials, status lists and the audit ledger, as the issuing pipeline needs them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, select, update
+from sqlmodel import Session
+
+from connector_core.store.database import Store
+from connector_core.store.tables import (
+    AuditRow,
+    CredentialRow,
+    IdentityReviewRow,
+    LearnerIdentifierRow,
+    LearnerRow,
+    RecordRow,
+    StatusListRow,
+    utcnow,
+)
+
+LIST_SIZE = 131_072
+
+
+class StatusListFull(Exception):
+    pass
+
+
+def current_list(session: Session, base_url: str, size: int = LIST_SIZE) -> StatusListRow:
+    """The newest status list under `base_url` with room left, created when there is none."""
+    row = session.scalars(select(StatusListRow).where(StatusListRow.url.startswith(base_url.rstrip("/") + "/"),
+                                                      StatusListRow.allocated < StatusListRow.size)
+                          .order_by(StatusListRow.id.desc())).first()
+    if row is not None:
+        return row
+    count = session.scalar(select(func.count()).select_from(StatusListRow)) or 0
+    row = StatusListRow(url=f"{base_url.rstrip('/')}/{count + 1}", size=size, seed=os.urandom(16).hex(),
+                        bits=bytes(size // 8))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def reserve(store: Store, base_url: str, count: int) -> list[tuple[StatusListRow, int]]:
+    """Reserve `count` allocation counters, atomically: concurrent issuers never get the same one.
+
+    Returns (list, counter) pairs; the caller turns counters into indexes with the list's seed.
+    A reservation that is never used is simply skipped: indexes are never reused.
+    """
+    out: list[tuple[StatusListRow, int]] = []
+    while len(out) < count:
+        with store.session() as session:
+            row = current_list(session, base_url)
+            want = min(count - len(out), row.size - row.allocated)
+            reached = session.execute(
+                update(StatusListRow)
+                .where(StatusListRow.id == row.id, StatusListRow.allocated + want <= StatusListRow.size)
+                .values(allocated=StatusListRow.allocated + want)
+                .returning(StatusListRow.allocated)
+            ).scalar()
+            if reached is None:
+                continue  # another issuer filled it between our read and update: take the next list
+            out.extend((row, counter) for counter in range(reached - want, reached))
+    return out
+
+
+def set_revoked(session: Session, list_id: int, index: int) -> None:
+    row = session.get(StatusListRow, list_id, with_for_update=True)
+    bits = bytearray(row.bits)
+    bits[index // 8] |= 1 << (7 - index % 8)
+    row.bits = bytes(bits)
+    row.updated_at = utcnow()
+
+
+def status_lists(store: Store) -> list[StatusListRow]:
+    with store.session() as session:
+        return list(session.scalars(select(StatusListRow).order_by(StatusListRow.id)))
+
+
+def held_learners(session: Session) -> set[str]:
+    """Learners nothing may be issued for: a FERPA hold from any source, or an identity in review."""
+    held = set(session.scalars(select(LearnerRow.key).where(LearnerRow.review_pending.is_(True))))
+    held |= set(session.scalars(select(LearnerIdentifierRow.learner_key)
+                                .where(LearnerIdentifierRow.confidential.is_(True))))
+    held |= set(session.scalars(select(IdentityReviewRow.learner_key).where(IdentityReviewRow.status == "open")))
+    return held
+
+
+def count_held_records(session: Session, held: set[str]) -> int:
+    return session.scalar(select(func.count()).select_from(RecordRow).where(
+        RecordRow.status == "active", RecordRow.learner_key.in_(held))) or 0
+
+
+def records_to_issue(store: Store, held: set[str], batch: int = 500) -> Iterator[list[RecordRow]]:
+    """Active records with no live credential, in batches, leaving out held learners."""
+    last = 0
+    while True:
+        live = select(CredentialRow.record_id).where(CredentialRow.status == "active",
+                                                     CredentialRow.record_id.is_not(None))
+        with store.session() as session:
+            rows = list(session.scalars(
+                select(RecordRow).where(RecordRow.status == "active", RecordRow.id > last,
+                                        RecordRow.id.not_in(live))
+                .order_by(RecordRow.id).limit(batch)))
+        if not rows:
+            return
+        last = rows[-1].id
+        kept = [r for r in rows if r.learner_key not in held]
+        if kept:
+            yield kept
+
+
+def credentials_to_revoke(store: Store) -> list[tuple[CredentialRow, RecordRow]]:
+    """Live achievement credentials whose record was superseded or withdrawn at the source."""
+    with store.session() as session:
+        return list(session.execute(
+            select(CredentialRow, RecordRow)
+            .join(RecordRow, RecordRow.id == CredentialRow.record_id)
+            .where(CredentialRow.status == "active", RecordRow.status != "active")
+        ).tuples())
+
+
+def replaced_credential(session: Session, record: RecordRow) -> str | None:
+    """The credential of the record this one replaces, if it had one."""
+    if record.replaces_id is None:
+        return None
+    return session.scalar(select(CredentialRow.id).where(CredentialRow.record_id == record.replaces_id)
+                          .order_by(CredentialRow.issued_at.desc()))
+
+
+def revoke(session: Session, credential_id: str, reason: str, run_id: str | None) -> CredentialRow | None:
+    """Mark revoked and set its status bit; None if it was not live (idempotent)."""
+    row = session.get(CredentialRow, credential_id)
+    if row is None or row.status != "active":
+        return None
+    row.status, row.revoked_at, row.revoke_reason = "revoked", utcnow(), reason
+    set_revoked(session, row.status_list_id, row.status_index)
+    session.add(AuditRow(action="revoke", credential_id=row.id, learner_key=row.learner_key,
+                         record_id=row.record_id, reason=reason, run_id=run_id))
+    return row
+
+
+def add_credential(session: Session, row: CredentialRow, reason: str) -> bool:
+    """Store a signed credential unless the same id is already stored (a rerun, a double delivery)."""
+    if session.get(CredentialRow, row.id) is not None:
+        return False
+    session.add(row)
+    session.add(AuditRow(action="replace" if row.replaces else "issue", credential_id=row.id,
+                         learner_key=row.learner_key, record_id=row.record_id, reason=reason,
+                         run_id=row.issued_run_id))
+    return True
+
+
+@dataclass(frozen=True)
+class LearnerCredentials:
+    learner: LearnerRow
+    achievement_ids: list[str]
+    clr: CredentialRow | None
+
+
+def learners_with_credentials(store: Store, held: set[str]) -> Iterator[LearnerCredentials]:
+    """Each learner with live achievement credentials, their ids, and their live CLR if any."""
+    with store.session() as session:
+        ids: dict[str, list[str]] = {}
+        for key, cred_id in session.execute(
+                select(CredentialRow.learner_key, CredentialRow.id)
+                .where(CredentialRow.kind == "achievement", CredentialRow.status == "active")
+                .order_by(CredentialRow.learner_key, CredentialRow.id)):
+            ids.setdefault(key, []).append(cred_id)
+        clrs = {row.learner_key: row for row in session.scalars(
+            select(CredentialRow).where(CredentialRow.kind == "clr", CredentialRow.status == "active"))}
+        learners = {row.key: row for row in session.scalars(select(LearnerRow).where(LearnerRow.key.in_(ids)))}
+    for key in sorted(set(ids) | set(clrs)):
+        if key in held or key not in learners:
+            continue
+        yield LearnerCredentials(learners[key], ids.get(key, []), clrs.get(key))
+
+
+def documents(store: Store, credential_ids: list[str]) -> list[dict]:
+    with store.session() as session:
+        rows = {r.id: r.document for r in session.scalars(
+            select(CredentialRow).where(CredentialRow.id.in_(credential_ids)))}
+    return [rows[i] for i in credential_ids]
+
+
+def records_by_credential(store: Store, credential_ids: list[str]) -> list[RecordRow]:
+    with store.session() as session:
+        return list(session.scalars(select(RecordRow).join(
+            CredentialRow, and_(CredentialRow.record_id == RecordRow.id, CredentialRow.id.in_(credential_ids)))))
+
+
+def list_credentials(store: Store, *, status: str | None = None, kind: str | None = None,
+                     learner: str | None = None, limit: int | None = None) -> list[CredentialRow]:
+    query = select(CredentialRow).order_by(CredentialRow.issued_at, CredentialRow.id)
+    if status:
+        query = query.where(CredentialRow.status == status)
+    if kind:
+        query = query.where(CredentialRow.kind == kind)
+    if learner:
+        query = query.where(CredentialRow.learner_key == learner)
+    if limit:
+        query = query.limit(limit)
+    with store.session() as session:
+        return list(session.scalars(query))
+
+
+def get_credential(store: Store, credential_id: str) -> CredentialRow | None:
+    with store.session() as session:
+        row = session.get(CredentialRow, credential_id)
+        if row is None:
+            row = session.scalars(select(CredentialRow).where(CredentialRow.id.endswith(credential_id))).first()
+        return row
+
+
+def revoke_by_hand(store: Store, credential_id: str, reason: str) -> CredentialRow | None:
+    with store.session() as session:
+        return revoke(session, credential_id, reason, None)
+
+
+def audit_entries(store: Store, credential_id: str | None = None) -> list[AuditRow]:
+    query = select(AuditRow).order_by(AuditRow.id)
+    if credential_id:
+        query = query.where(AuditRow.credential_id == credential_id)
+    with store.session() as session:
+        return list(session.scalars(query))
+
+
+def counts(store: Store) -> dict[str, int]:
+    with store.session() as session:
+        return {f"{kind}:{status}": n for kind, status, n in session.execute(
+            select(CredentialRow.kind, CredentialRow.status, func.count())
+            .group_by(CredentialRow.kind, CredentialRow.status))}
