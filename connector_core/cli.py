@@ -464,7 +464,7 @@ def demo(app: App, learners: int, seed: int, db_path: Path, no_issue: bool, veri
         print_runs_table(result.runs)
         print_issue_report(result.issued, result.runs)
         if result.issued is not None:
-            click.echo(f"Verified {result.verified} live credentials: "
+            click.echo(f"Verified {result.verified} credentials signed by this run: "
                        f"{len(result.verify_failures) or 'no'} failures.")
             for failure in result.verify_failures[:10]:
                 click.secho(f"  {failure}", fg="red")

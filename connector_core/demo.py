@@ -54,11 +54,12 @@ def demo_issuer(workdir: Path) -> dict[str, Any]:
             "status_dir": str(workdir / "status")}
 
 
-def verify_issued(service: IssuingService, store: Store, limit: int | None = None) -> tuple[int, list[str]]:
-    """Verify the live credentials (proof, dates, status against the freshly published lists)."""
+def verify_issued(service: IssuingService, store: Store, run_id: str | None,
+                  limit: int | None = None) -> tuple[int, list[str]]:
+    """Verify what this run signed: proof, dates, and status against the freshly signed lists."""
     lists = {d["id"]: d for d in service.status_list_documents()}
     failures, count = [], 0
-    for row in cred_store.list_credentials(store, status="active", limit=limit):
+    for row in cred_store.list_credentials(store, status="active", run_id=run_id, limit=limit):
         result = verify_credential(row.document, status_resolver=lists.__getitem__)
         count += 1
         if not result.verified:
@@ -128,6 +129,7 @@ def run_demo(store: Store, registry: Registry, *, learners: int, seed: int, work
     if settings.issuer is not None:
         service = IssuingService(store, settings.issuer, load_key_ring(settings.issuer, workdir),
                                  hook=registry.hook, base_dir=workdir)
-        result.issued = service.reconcile(run_id=result.runs[0].run_id if result.runs else None)
-        result.verified, result.verify_failures = verify_issued(service, store, verify_limit)
+        run_id = result.runs[0].run_id if result.runs else None
+        result.issued = service.reconcile(run_id=run_id)
+        result.verified, result.verify_failures = verify_issued(service, store, run_id, verify_limit)
     return result

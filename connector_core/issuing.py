@@ -19,7 +19,12 @@ from typing import Any
 from connector_core.config import IssuerSettings
 from connector_core.hookspecs import IssuePolicyError
 from connector_core.issuer import KeyRing, SigningKey, sign_many
-from connector_core.issuer.credentials import IssuerProfile, clr_credential, open_badge_credential
+from connector_core.issuer.credentials import (
+    IssuerProfile,
+    clr_credential,
+    clr_credential_id,
+    open_badge_credential,
+)
 from connector_core.issuer.keys import did_web
 from connector_core.issuer.status import allocate_index, encode_list, status_entry, status_list_credential
 from connector_core.model import Association, Learner, LearningRecord
@@ -190,12 +195,13 @@ class IssuingService:
                         cred_store.revoke(session, learner.clr.id, "no live achievement credentials left", run_id)
                     report.revoked += 1
                 continue
+            expected = clr_credential_id(self.profile, learner.learner.key, learner.achievement_ids)
+            if learner.clr is not None and learner.clr.id == expected:
+                continue  # unchanged: no need to load or sign anything
             documents = cred_store.documents(self.store, learner.achievement_ids)
             records = [_prefixed(LearningRecord.model_validate(r.data), r.source)
                        for r in cred_store.records_by_credential(self.store, learner.achievement_ids)]
             draft = clr_credential(_learner(learner.learner), documents, records, self.profile, issued_at=now)
-            if learner.clr is not None and learner.clr.id == draft["id"]:
-                continue
             context = {"learner": learner.learner.key, "record": None, "kind": "clr"}
             refusal = self._policy(draft, context)
             if refusal:

@@ -241,6 +241,11 @@ def open_badge_credential(
     return credential
 
 
+def clr_credential_id(issuer: IssuerProfile, learner_key: str, credential_ids: Iterable[str]) -> str:
+    """The CLR's id: the same learner with the same credentials always gets the same CLR."""
+    return _urn(issuer.id, "clr", learner_key, *sorted(credential_ids))
+
+
 def clr_credential(
     learner: Learner,
     signed: Sequence[Mapping],
@@ -270,7 +275,7 @@ def clr_credential(
             }
             if link not in associations:
                 associations.append(link)
-    clr_id = _urn(issuer.id, "clr", learner.source_id, *sorted(c["id"] for c in signed))
+    clr_id = clr_credential_id(issuer, learner.source_id, [c["id"] for c in signed])
     subject: dict[str, Any] = {
         "type": ["ClrSubject"],
         **recipient(learner, learner_did=learner_did, salt_source=clr_id),

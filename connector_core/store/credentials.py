@@ -192,8 +192,11 @@ def records_by_credential(store: Store, credential_ids: list[str]) -> list[Recor
 
 
 def list_credentials(store: Store, *, status: str | None = None, kind: str | None = None,
-                     learner: str | None = None, limit: int | None = None) -> list[CredentialRow]:
+                     learner: str | None = None, run_id: str | None = None,
+                     limit: int | None = None) -> list[CredentialRow]:
     query = select(CredentialRow).order_by(CredentialRow.issued_at, CredentialRow.id)
+    if run_id:
+        query = query.where(CredentialRow.issued_run_id == run_id)
     if status:
         query = query.where(CredentialRow.status == status)
     if kind:
