@@ -39,6 +39,8 @@ def db_url(tmp_path: Path) -> Iterator[str]:
         yield f"{base}{separator}options=-csearch_path%3D{schema}"
     finally:
         with admin.begin() as connection:
+            # a test that leaked an open transaction fails here loudly instead of hanging the suite
+            connection.execute(text("SET LOCAL lock_timeout = '15s'"))
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from connector_core.store.database import Store
@@ -29,18 +30,27 @@ class StatusListFull(Exception):
 
 
 def current_list(session: Session, base_url: str, size: int = LIST_SIZE) -> StatusListRow:
-    """The newest status list under `base_url` with room left, created when there is none."""
-    row = session.scalars(select(StatusListRow).where(StatusListRow.url.startswith(base_url.rstrip("/") + "/"),
-                                                      StatusListRow.allocated < StatusListRow.size)
-                          .order_by(StatusListRow.id.desc())).first()
-    if row is not None:
-        return row
-    count = session.scalar(select(func.count()).select_from(StatusListRow)) or 0
-    row = StatusListRow(url=f"{base_url.rstrip('/')}/{count + 1}", size=size, seed=os.urandom(16).hex(),
-                        bits=bytes(size // 8))
-    session.add(row)
-    session.flush()
-    return row
+    """The newest status list under `base_url` with room left, created when there is none.
+
+    Two issuers may both find none and both create one: the URL is unique, so the loser's insert
+    fails inside a savepoint and it takes the winner's list.
+    """
+    prefix = base_url.rstrip("/") + "/"
+    while True:
+        row = session.scalars(select(StatusListRow).where(StatusListRow.url.startswith(prefix),
+                                                          StatusListRow.allocated < StatusListRow.size)
+                              .order_by(StatusListRow.id.desc())).first()
+        if row is not None:
+            return row
+        count = session.scalar(select(func.count()).select_from(StatusListRow)) or 0
+        try:
+            with session.begin_nested():
+                row = StatusListRow(url=f"{prefix}{count + 1}", size=size, seed=os.urandom(16).hex(),
+                                    bits=bytes(size // 8))
+                session.add(row)
+            return row
+        except IntegrityError:
+            continue
 
 
 def reserve(store: Store, base_url: str, count: int) -> list[tuple[StatusListRow, int]]:
@@ -115,11 +125,10 @@ def records_to_issue(store: Store, held: set[str], batch: int = 500) -> Iterator
 def credentials_to_revoke(store: Store) -> list[tuple[CredentialRow, RecordRow]]:
     """Live achievement credentials whose record was superseded or withdrawn at the source."""
     with store.session() as session:
-        return list(session.execute(
+        return [(credential, record) for credential, record in session.execute(
             select(CredentialRow, RecordRow)
             .join(RecordRow, RecordRow.id == CredentialRow.record_id)
-            .where(CredentialRow.status == "active", RecordRow.status != "active")
-        ).tuples())
+            .where(CredentialRow.status == "active", RecordRow.status != "active"))]
 
 
 def replaced_credential(session: Session, record: RecordRow) -> str | None:
