@@ -1,0 +1,95 @@
+"""The `[sources.<name>]` table of a Canvas source (`plugin = "canvas"`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from connector_core.source import SourceConfig
+
+
+class Cocurricular(BaseModel):
+    """Which Canvas courses are co-curricular: Canvas has no such object, each campus has a convention."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sub_account_ids: list[str] = Field(default_factory=list)
+    """Canvas account ids (or `sis_account_id:X`); their sub-accounts are included."""
+    course_code_pattern: str | None = None
+    """A regular expression searched in `course_code`, e.g. `^CC-`."""
+
+    @field_validator("sub_account_ids", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: object) -> object:
+        return [str(v) for v in value] if isinstance(value, list) else value
+
+    @field_validator("course_code_pattern")
+    @classmethod
+    def _valid_regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"course_code_pattern {value!r} is not a valid regular expression: {exc}") from None
+        return value
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.sub_account_ids or self.course_code_pattern)
+
+
+class Config(SourceConfig):
+    """Canvas connection and selection settings; see the plugin README for each key."""
+
+    base_url: str
+    """The instance root, e.g. `https://school.instructure.com` (not the `/api/v1` path)."""
+    token: SecretStr
+    """A REST access token of an admin integration user (LTI tokens cannot read grades)."""
+    account_id: str = "self"
+    """The root account (`self` = the instance's root account); terms live only there."""
+    terms: list[str] | None = None
+    """SIS term ids or Canvas term ids (or `sis_term_id:X`); default: the current and previous term."""
+    closed_term_window_days: int = Field(default=120, ge=0)
+    """Nightly runs re-read terms that ended within this many days: grades change after term end."""
+    per_page: int = Field(default=100, ge=1)
+    max_concurrency: int = Field(default=4, ge=1, le=16)
+    learner_id: Literal["sis_user_id", "login_id", "integration_id", "email"] = "sis_user_id"
+    cocurricular: Cocurricular = Field(default_factory=Cocurricular)
+    grade_source: Literal["final_grade", "current_grade", "override_grade"] = "final_grade"
+    credits_pattern: str | None = None
+    """Canvas has no credits field; a regex with one group finding them in the course name, e.g. `\\((\\d+) cr\\)`."""
+    verify_tls: bool = True
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    rate_limit_low_water: float | None = Field(default=None, ge=0)
+    """Pause when `X-Rate-Limit-Remaining` drops below this; default 50 x (max_concurrency + 1)."""
+    rate_limit_refill_per_second: float = Field(default=10.0, gt=0)
+    """How fast the instance drains a token's bucket (Canvas default 10 units/s)."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _root_url(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if not re.match(r"^https?://[^/]+", value):
+            raise ValueError(f"base_url {value!r} must start with https://, e.g. https://school.instructure.com")
+        if value.endswith("/api/v1"):
+            raise ValueError(f"base_url {value!r} must be the instance root: drop the trailing /api/v1")
+        return value
+
+    @field_validator("terms", mode="before")
+    @classmethod
+    def _terms_as_text(cls, value: object) -> object:
+        return [str(v) for v in value] if isinstance(value, list) else value
+
+    @field_validator("credits_pattern")
+    @classmethod
+    def _one_group(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                groups = re.compile(value).groups
+            except re.error as exc:
+                raise ValueError(f"credits_pattern {value!r} is not a valid regular expression: {exc}") from None
+            if groups != 1:
+                raise ValueError(f"credits_pattern {value!r} needs exactly one (group) capturing the credits")
+        return value

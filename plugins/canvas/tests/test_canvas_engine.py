@@ -1,0 +1,95 @@
+"""The Canvas source through the real sync engine and the plugin test kit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from canvas_testkit import canvas
+from lerconnect_canvas import CanvasSource
+
+from connector_core.config import settings_from_dict
+from connector_core.engine import SyncEngine
+from connector_core.sandbox import AS_OF
+from connector_core.store import Store
+from connector_core.store.runs import list_dead_letters
+from connector_core.testing import check_source_contract, isolated_registry
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    store = Store(f"sqlite:///{tmp_path / 'canvas.db'}", auto_upgrade=True)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(CanvasSource, "clock", staticmethod(lambda: AS_OF))
+
+
+def engine(store: Store, table: dict, tmp_path: Path) -> SyncEngine:
+    settings = settings_from_dict({"sources": {"canvas": {**table, "plugin": "canvas"}}},
+                                  tmp_path / "lerconnect.toml")
+    return SyncEngine(store, isolated_registry(CanvasSource), settings)
+
+
+def closed_term_enrollment(running, term_code: str) -> dict:  # type: ignore[no-untyped-def]
+    """A letter-graded enrollment of a closed term, as the sandbox serves it."""
+    campus = running.campus
+    for e in campus.enrollments:
+        if campus.term(campus.section(e.section_key).term_key).code == term_code and e.grade == "B":
+            return running.app.data.enrollment(100_000 + e.key)
+    raise AssertionError(f"no B grade in {term_code}")
+
+
+def test_grade_changed_after_term_end_is_exactly_one_changed_record(store: Store, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    with canvas(closed_term_window_days=200) as running:
+        sync = engine(store, running.table, tmp_path)
+        first = sync.sync("canvas", stream="grades")[0]
+        assert first.status == "succeeded" and first.count("new") == len(running.campus.enrollments)
+
+        changed = closed_term_enrollment(running, "202610")  # Spring 2026 ended 2026-05-08
+        running.app.data.set_grade(changed["id"], final_grade="A-", final_score=91.0)
+        monkeypatch.setattr(CanvasSource, "clock", staticmethod(lambda: date(2026, 11, 16)))  # next night
+        second = sync.sync("canvas", stream="grades")[0]
+
+    assert second.status == "succeeded" and not second.full
+    assert second.count("changed") == 1 and second.count("new") == 0 and second.count("withdrawn") == 0
+    assert second.count("unchanged") == second.count("fetched") - 1
+
+
+def test_malformed_grade_dead_letters_and_the_run_goes_on(store: Store, tmp_path: Path) -> None:
+    with canvas() as running:
+        broken = closed_term_enrollment(running, "202530")
+        running.app.data.set_grade(broken["id"], final_score="ninety")
+        result = engine(store, running.table, tmp_path).sync("canvas", stream="grades")[0]
+
+    assert result.status == "succeeded"
+    assert result.count("dead_lettered") == 1
+    assert result.count("new") == len(running.campus.enrollments) - 1
+    [letter] = list_dead_letters(store, source="canvas")
+    assert letter.source_record_id == str(broken["id"])
+    assert letter.field == "grades.final_score" and "ninety" in letter.reason
+
+
+def test_every_stream_through_the_engine_then_a_rerun_changes_nothing(store: Store, tmp_path: Path) -> None:
+    with canvas() as running:
+        sync = engine(store, running.table, tmp_path)
+        first = {r.stream: r for r in sync.sync("canvas")}
+        again = {r.stream: r for r in sync.sync("canvas", full=True)}
+    campus = running.campus
+    assert {s: r.count("new") for s, r in first.items()} == {
+        "grades": len(campus.enrollments), "competencies": len(campus.outcome_results),
+        "cocurricular": len(campus.participations)}
+    assert all(r.status == "succeeded" and r.count("new") == r.count("changed") == r.count("withdrawn") == 0
+               for r in again.values())
+
+
+def test_plugin_test_kit() -> None:
+    report = check_source_contract(CanvasSource)
+    assert report.records["grades"] > 0 and report.records["competencies"] > 0
+    assert report.records["cocurricular"] > 0
