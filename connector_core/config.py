@@ -58,6 +58,8 @@ class IssuerSettings(_Section):
     status_base_url: str = Field(default="https://credentials.example.edu/status",
                                  description="public URL under which status lists are served")
     status_dir: Path = Field(default=Path("status"), description="folder the status list files are written to")
+    issue_statuses: tuple[Literal["completed", "in_progress", "incomplete", "withdrawn", "failed"], ...] = Field(
+        default=("completed",), description="result statuses that earn a credential; others are stored only")
 
 
 class Settings(_Section):

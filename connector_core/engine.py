@@ -176,7 +176,7 @@ class SyncEngine:
             else:
                 with self.store.session(rollback=self.dry_run) as session:
                     if state.pass_full:
-                        withdrawn = records.withdraw_unseen(session, origin)
+                        withdrawn = records.withdraw_unseen(session, origin, state.covered)
                         result.counts["withdrawn"] = result.count("withdrawn") + withdrawn
                         runs.add_counts(session, run_id, {"withdrawn": withdrawn})
                     runs.end_pass(session, name, stream)
@@ -250,5 +250,7 @@ class SyncEngine:
                           learners_merged=merged)
             runs.add_counts(session, origin.run_id, counts)
             state.cursor = page.cursor
+            if page.covers:
+                state.covered = sorted(set(state.covered or ()) | set(page.covers))
             runs.save_state(session, state)
         return counts

@@ -121,7 +121,7 @@ class IssuingService:
             if not dry_run:
                 with self.store.session() as session:
                     cred_store.revoke(session, credential.id, record.ended_reason or record.status, run_id)
-        for rows in cred_store.records_to_issue(self.store, held, self.batch):
+        for rows in cred_store.records_to_issue(self.store, held, self.settings.issue_statuses, self.batch):
             if dry_run:
                 report.issued += len(rows)
                 continue

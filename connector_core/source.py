@@ -27,10 +27,16 @@ Cursor = Any
 
 @dataclass(frozen=True)
 class Page:
-    """One batch of raw source records and the cursor to save once they are stored."""
+    """One batch of raw source records and the cursor to save once they are stored.
+
+    `covers` names the terms (as normalized records spell `term`) this page's sweep reads in full.
+    A full pass whose pages name terms withdraws unseen records of those terms only; one whose pages
+    name none withdraws every unseen record of the stream.
+    """
 
     records: list[Mapping[str, Any]]
     cursor: Cursor = None
+    covers: tuple[str, ...] = ()
 
 
 class SourceError(Exception):

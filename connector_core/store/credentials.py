@@ -103,8 +103,10 @@ def count_held_records(session: Session, held: set[str]) -> int:
         RecordRow.status == "active", RecordRow.learner_key.in_(held))) or 0
 
 
-def records_to_issue(store: Store, held: set[str], batch: int = 500) -> Iterator[list[RecordRow]]:
-    """Active records with no live credential, in batches, leaving out held learners."""
+def records_to_issue(store: Store, held: set[str], statuses: tuple[str, ...],
+                     batch: int = 500) -> Iterator[list[RecordRow]]:
+    """Active records with a result status that earns a credential and no live one yet, in batches,
+    leaving out held learners."""
     last = 0
     while True:
         live = select(CredentialRow.record_id).where(CredentialRow.status == "active",
@@ -112,7 +114,7 @@ def records_to_issue(store: Store, held: set[str], batch: int = 500) -> Iterator
         with store.session() as session:
             rows = list(session.scalars(
                 select(RecordRow).where(RecordRow.status == "active", RecordRow.id > last,
-                                        RecordRow.id.not_in(live))
+                                        RecordRow.result_status.in_(statuses), RecordRow.id.not_in(live))
                 .order_by(RecordRow.id).limit(batch)))
         if not rows:
             return

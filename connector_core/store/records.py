@@ -85,7 +85,8 @@ def upsert(session: Session, origin: Origin, items: Sequence[tuple[LearningRecor
         ach_key = _upsert_achievement(session, origin.source, record.achievement, achievements)
         row = RecordRow(
             source=origin.source, stream=origin.stream, source_record_id=record.source_record_id,
-            learner_key=learner_key, achievement_key=ach_key, content_hash=digest,
+            learner_key=learner_key, achievement_key=ach_key, content_hash=digest, term=record.term,
+            result_status=record.result.status.value,
             data=record.model_dump(mode="json"), plugin=origin.plugin, plugin_version=origin.plugin_version,
             source_updated_at=_aware(record.source_updated_at), created_run_id=origin.run_id,
             changed_run_id=origin.run_id,
@@ -117,13 +118,20 @@ def _withdraw(row: RecordRow, run_id: str, reason: str) -> None:
     row.status, row.ended_run_id, row.ended_reason = "withdrawn", run_id, reason
 
 
-def withdraw_unseen(session: Session, origin: Origin) -> int:
-    """End of a full pass: records the source no longer returns are withdrawn."""
+def withdraw_unseen(session: Session, origin: Origin, covered: list[str] | None) -> int:
+    """End of a full pass: records the source no longer returns are withdrawn.
+
+    When the pass said which terms it covered (`Page.covers`), only records of those terms can be
+    withdrawn: a term that left the source's window is not a term whose records vanished.
+    """
     seen = select(SeenRow.source_record_id).where(SeenRow.source == origin.source,
                                                   SeenRow.stream == origin.stream)
-    rows = session.scalars(select(RecordRow).where(
+    query = select(RecordRow).where(
         RecordRow.source == origin.source, RecordRow.stream == origin.stream, RecordRow.status == "active",
-        RecordRow.source_record_id.not_in(seen)))
+        RecordRow.source_record_id.not_in(seen))
+    if covered is not None:
+        query = query.where(RecordRow.term.in_(covered))
+    rows = session.scalars(query)
     count = 0
     for row in rows:
         _withdraw(row, origin.run_id, "no longer returned by the source")

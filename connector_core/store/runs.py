@@ -136,6 +136,7 @@ def begin_pass(store: Store, source: str, stream: str, *, full: bool, dry_run: b
         full = full or state.cursor is None
         session.execute(delete(SeenRow).where(SeenRow.source == source, SeenRow.stream == stream))
         state.generation += 1
+        state.covered = None
         state.pass_open = True
         state.pass_full = full
         if full:

@@ -81,6 +81,8 @@ class RecordRow(SQLModel, table=True):
     learner_key: str = Field(foreign_key="learner.key")
     achievement_key: str = Field(foreign_key="achievement.key")
     content_hash: str
+    term: str | None = None
+    result_status: str
     data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     plugin: str
     plugin_version: str
@@ -126,6 +128,7 @@ class StreamStateRow(SQLModel, table=True):
     source: str = Field(primary_key=True)
     stream: str = Field(primary_key=True)
     cursor: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    covered: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     generation: int = 0
     pass_open: bool = False
     pass_full: bool = False

@@ -23,6 +23,7 @@ from connector_core.source import Page, SourceError, SourcePermissionError
 from lerconnect_canvas import terms as term_rules
 from lerconnect_canvas.client import CanvasClient
 from lerconnect_canvas.config import Config
+from lerconnect_canvas.normalize import term_label
 
 log = logging.getLogger("lerconnect.canvas")
 
@@ -79,11 +80,13 @@ class Sweep:
         if missing:
             raise SourceError(f"terms {missing} of the interrupted run are gone from Canvas; "
                               "reset this stream's cursor to start a full sync")
-        courses = self.courses([account_terms[t] for t in state["terms"]], state["after_course"])
+        swept = [account_terms[t] for t in state["terms"]]
+        covers = tuple(label for label in map(term_label, swept) if label)
+        courses = self.courses(swept, state["after_course"])
         log.info("canvas %s: %s sweep of %d term(s), %d course(s) to read", self.stream, state["mode"],
                  len(state["terms"]), len(courses))
         if not courses:
-            yield Page(records=[], cursor={**state, "done": True})
+            yield Page(records=[], cursor={**state, "done": True}, covers=covers)
             return
         self.load_users()
         fetch = {"grades": self.enrollment_records, "cocurricular": self.enrollment_records,
@@ -92,7 +95,7 @@ class Sweep:
         for index, records in enumerate(ordered_map(fetch, work, self.config.max_concurrency)):
             course_id = courses[index]["id"]
             done = index == len(courses) - 1
-            yield Page(records=records, cursor={**state, "after_course": course_id, "done": done})
+            yield Page(records=records, cursor={**state, "after_course": course_id, "done": done}, covers=covers)
 
     def start_state(self, cursor: Any, all_terms: list[dict[str, Any]]) -> dict[str, Any] | None:
         """Resume an unfinished sweep, start a new one, or None: today's sweep is already done."""
