@@ -21,14 +21,14 @@ STAMP = VENV / ".lerconnect-installed"
 
 
 def _run(*args: str | Path) -> None:
-    code = subprocess.call([str(a) for a in args], cwd=ROOT)
+    code = subprocess.call([str(a) for a in args], cwd=ROOT)  # noqa: S603 - our own venv tools
     if code:
         sys.exit(code)
 
 
 def install() -> None:
     """Create the venv and install everything, unless nothing changed since the last install."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - tasks.py may be started by any python3
         sys.exit(f"lerconnect needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     inputs = [ROOT / "pyproject.toml", *(p / "pyproject.toml" for p in PLUGINS)]
     if STAMP.exists() and all(f.stat().st_mtime <= STAMP.stat().st_mtime for f in inputs):

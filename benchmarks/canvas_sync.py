@@ -40,12 +40,17 @@ def main() -> None:
     t0 = time.monotonic()
     campus = build_campus(learners=args.learners)
     server = CanvasSource.sandbox(campus)
-    print(f"campus: {args.learners} learners, {len(campus.enrollments)} enrollments, "
-          f"{len(campus.outcome_results)} outcome results, {len(campus.participations)} co-curricular "
-          f"participations; sandbox built in {time.monotonic() - t0:.1f}s")
+    print(
+        f"campus: {args.learners} learners, {len(campus.enrollments)} enrollments, "
+        f"{len(campus.outcome_results)} outcome results, {len(campus.participations)} co-curricular "
+        f"participations; sandbox built in {time.monotonic() - t0:.1f}s"
+    )
     with serve_sandbox(server.app) as url:
-        table = {**server.config(url, Path.cwd()), "max_concurrency": args.concurrency,
-                 "closed_term_window_days": args.window_days}
+        table = {
+            **server.config(url, Path.cwd()),
+            "max_concurrency": args.concurrency,
+            "closed_term_window_days": args.window_days,
+        }
         source = make_source(CanvasSource, table)
         assert isinstance(source, CanvasSource)
         for label, day, full in (("full sync (4 terms)", AS_OF, True), ("nightly window", AS_OF + timedelta(1), False)):

@@ -19,7 +19,7 @@ from connector_core import __version__, issuer_cli, logs
 from connector_core.config import ConfigError, Settings, load_settings
 from connector_core.engine import RunResult, SyncEngine, build_source
 from connector_core.issuer import IssuerError
-from connector_core.issuing import IssuerSetupError, IssueReport
+from connector_core.issuing import IssueReport, IssuerSetupError
 from connector_core.plugins import Registry, default_registry
 from connector_core.progress import RunProgress
 from connector_core.source import SourceError
@@ -79,8 +79,13 @@ class Group(click.Group):
             fail(str(exc).strip("'\""), EXIT_FAILED)
 
 
-db_option = click.option("--db", "db", envvar="LERCONNECT_DB", metavar="PATH_OR_URL",
-                         help="Store: SQLite file or SQLAlchemy URL (overrides the config; env LERCONNECT_DB).")
+db_option = click.option(
+    "--db",
+    "db",
+    envvar="LERCONNECT_DB",
+    metavar="PATH_OR_URL",
+    help="Store: SQLite file or SQLAlchemy URL (overrides the config; env LERCONNECT_DB).",
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
@@ -90,10 +95,16 @@ def _echo_json(data: Any) -> None:
 
 @click.group(cls=Group)
 @click.version_option(__version__, prog_name="lerconnect")
-@click.option("--config", "config", envvar="LERCONNECT_CONFIG", metavar="FILE",
-              help="Config file (default ./lerconnect.toml; env LERCONNECT_CONFIG).")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
-              help="Log lines as text (default) or JSON lines.")
+@click.option(
+    "--config",
+    "config",
+    envvar="LERCONNECT_CONFIG",
+    metavar="FILE",
+    help="Config file (default ./lerconnect.toml; env LERCONNECT_CONFIG).",
+)
+@click.option(
+    "--log-format", type=click.Choice(["text", "json"]), default=None, help="Log lines as text (default) or JSON lines."
+)
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), default=None)
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, log_format: str | None, log_level: str | None) -> None:
@@ -103,8 +114,10 @@ def cli(ctx: click.Context, config: str | None, log_format: str | None, log_leve
         settings_logging = app.settings.logging
     except ConfigError:
         settings_logging = None  # the command that needs the config reports the error
-    logs.configure(log_format or (settings_logging.format if settings_logging else "text"),
-                   log_level or (settings_logging.level if settings_logging else "INFO"))
+    logs.configure(
+        log_format or (settings_logging.format if settings_logging else "text"),
+        log_level or (settings_logging.level if settings_logging else "INFO"),
+    )
 
 
 pass_app = click.make_pass_decorator(App)
@@ -145,10 +158,22 @@ def check(app: App, source: str | None) -> None:
 
 
 def _summary_rows(results: list[RunResult]) -> list[dict[str, Any]]:
-    return [{"run_id": r.run_id, "source": r.source, "stream": r.stream, "status": r.status, "full": r.full,
-             **{k: r.count(k) for k in ("fetched", "new", "changed", "unchanged", "withdrawn",
-                                         "dead_lettered", "learners_merged")},
-             "seconds": round(r.seconds, 2), "error": r.error} for r in results]
+    return [
+        {
+            "run_id": r.run_id,
+            "source": r.source,
+            "stream": r.stream,
+            "status": r.status,
+            "full": r.full,
+            **{
+                k: r.count(k)
+                for k in ("fetched", "new", "changed", "unchanged", "withdrawn", "dead_lettered", "learners_merged")
+            },
+            "seconds": round(r.seconds, 2),
+            "error": r.error,
+        }
+        for r in results
+    ]
 
 
 def _console():
@@ -161,13 +186,39 @@ def print_runs_table(results: list[RunResult]) -> None:
     from rich.table import Table
 
     table = Table(title="Sync runs")
-    for column in ("source", "stream", "status", "fetched", "new", "changed", "unchanged", "withdrawn",
-                   "dead-lettered", "merged", "seconds"):
+    for column in (
+        "source",
+        "stream",
+        "status",
+        "fetched",
+        "new",
+        "changed",
+        "unchanged",
+        "withdrawn",
+        "dead-lettered",
+        "merged",
+        "seconds",
+    ):
         table.add_column(column, justify="left" if column in {"source", "stream", "status"} else "right")
     for row in _summary_rows(results):
-        table.add_row(row["source"], row["stream"], row["status"], *(str(row[k]) for k in (
-            "fetched", "new", "changed", "unchanged", "withdrawn", "dead_lettered", "learners_merged",
-            "seconds")))
+        table.add_row(
+            row["source"],
+            row["stream"],
+            row["status"],
+            *(
+                str(row[k])
+                for k in (
+                    "fetched",
+                    "new",
+                    "changed",
+                    "unchanged",
+                    "withdrawn",
+                    "dead_lettered",
+                    "learners_merged",
+                    "seconds",
+                )
+            ),
+        )
     _console().print(table)
     for result in results:
         if result.error:
@@ -182,8 +233,9 @@ def print_runs_table(results: list[RunResult]) -> None:
 @db_option
 @json_option
 @pass_app
-def sync(app: App, source: str | None, stream: str | None, full: bool, dry_run: bool, db: str | None,
-         as_json: bool) -> None:
+def sync(
+    app: App, source: str | None, stream: str | None, full: bool, dry_run: bool, db: str | None, as_json: bool
+) -> None:
     """Sync now, once: every configured source, or SOURCE; then issue and revoke credentials."""
     names = [source] if source else list(app.settings.sources)
     if not names:
@@ -219,13 +271,17 @@ def print_issue_report(report: IssueReport | None, results: list[RunResult]) -> 
     if report.dry_run:
         new = sum(r.count("new") + r.count("changed") for r in results)
         gone = sum(r.count("changed") + r.count("withdrawn") for r in results)
-        click.echo(f"Dry run: would issue {new + report.issued} and revoke {gone + report.revoked} credentials "
-                   f"(of which {report.issued} issue and {report.revoked} revoke already pending); "
-                   f"{report.held} records held. Nothing was signed or written.")
+        click.echo(
+            f"Dry run: would issue {new + report.issued} and revoke {gone + report.revoked} credentials "
+            f"(of which {report.issued} issue and {report.revoked} revoke already pending); "
+            f"{report.held} records held. Nothing was signed or written."
+        )
         return
-    click.echo(f"Credentials: {report.issued} issued ({report.replaced} replacing older ones), {report.revoked} "
-               f"revoked, {report.clrs} CLRs; {report.held} records held (FERPA hold or identity review); "
-               f"{len(report.refused)} refused by policy.")
+    click.echo(
+        f"Credentials: {report.issued} issued ({report.replaced} replacing older ones), {report.revoked} "
+        f"revoked, {report.clrs} CLRs; {report.held} records held (FERPA hold or identity review); "
+        f"{len(report.refused)} refused by policy."
+    )
 
 
 @cli.command()
@@ -241,8 +297,7 @@ def run(app: App, db: str | None) -> None:
     store.dispose()
     config_path = str(app.settings.path) if app.settings.path else None
     if not any(t.get("schedule") for t in app.settings.sources.values()):
-        fail('no source has a schedule: add e.g. schedule = "0 2 * * *" to a [sources.<name>] table',
-             EXIT_USAGE)
+        fail('no source has a schedule: add e.g. schedule = "0 2 * * *" to a [sources.<name>] table', EXIT_USAGE)
     click.echo(f"Scheduler started on {redact(database_url(url))}; SIGTERM stops it after the current page.")
     scheduler.serve(app.settings, url, config_path=config_path)
 
@@ -267,13 +322,34 @@ def runs(ctx: click.Context, source: str | None, limit: int, db: str | None, as_
     from rich.table import Table
 
     table = Table(title="Sync runs")
-    for column in ("run", "started (UTC)", "source", "stream", "status", "new", "changed", "unchanged",
-                   "withdrawn", "dead", "error"):
+    for column in (
+        "run",
+        "started (UTC)",
+        "source",
+        "stream",
+        "status",
+        "new",
+        "changed",
+        "unchanged",
+        "withdrawn",
+        "dead",
+        "error",
+    ):
         table.add_column(column)
     for r in rows:
-        table.add_row(r.id[:12], f"{r.started_at:%Y-%m-%d %H:%M:%S}", r.source, r.stream, r.status, str(r.new),
-                      str(r.changed), str(r.unchanged), str(r.withdrawn), str(r.dead_lettered),
-                      (r.error or "")[:60])
+        table.add_row(
+            r.id[:12],
+            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+            r.source,
+            r.stream,
+            r.status,
+            str(r.new),
+            str(r.changed),
+            str(r.unchanged),
+            str(r.withdrawn),
+            str(r.dead_lettered),
+            (r.error or "")[:60],
+        )
     _console().print(table)
 
 
@@ -305,9 +381,10 @@ def plugins_command(app: App, as_json: bool) -> None:
     """Installed plugins, their versions, sources and streams, and any set aside."""
     registry = app.registry
     data = {
-        "plugins": [{"name": p.name, "version": p.version,
-                     "sources": {s: list(registry.sources[s].streams) for s in p.sources}}
-                    for p in registry.plugins],
+        "plugins": [
+            {"name": p.name, "version": p.version, "sources": {s: list(registry.sources[s].streams) for s in p.sources}}
+            for p in registry.plugins
+        ],
         "set_aside": [asdict(s) for s in registry.set_aside],
     }
     if as_json:
@@ -342,8 +419,7 @@ def db_upgrade(app: App, db: str | None) -> None:
 @db_option
 @json_option
 @pass_app
-def dead_letters(app: App, source: str | None, run_id: str | None, limit: int, db: str | None,
-                 as_json: bool) -> None:
+def dead_letters(app: App, source: str | None, run_id: str | None, limit: int, db: str | None, as_json: bool) -> None:
     """Records that could not be normalized, with the field and the reason."""
     letters = run_store.list_dead_letters(app.store(db), source=source, run_id=run_id, limit=limit)
     if as_json:
@@ -352,8 +428,10 @@ def dead_letters(app: App, source: str | None, run_id: str | None, limit: int, d
     if not letters:
         click.echo("No dead letters.")
     for d in letters:
-        click.echo(f"{d.created_at:%Y-%m-%d %H:%M} {d.source}/{d.stream} {d.source_record_id} "
-                   f"[{d.field or '-'}] {d.reason} (run {d.run_id[:12]})")
+        click.echo(
+            f"{d.created_at:%Y-%m-%d %H:%M} {d.source}/{d.stream} {d.source_record_id} "
+            f"[{d.field or '-'}] {d.reason} (run {d.run_id[:12]})"
+        )
 
 
 @cli.group()
@@ -368,22 +446,29 @@ def records() -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @db_option
 @pass_app
-def records_export(app: App, source: str | None, stream: str | None, learner: str | None, out: Path,
-                   db: str | None) -> None:
+def records_export(
+    app: App, source: str | None, stream: str | None, learner: str | None, out: Path, db: str | None
+) -> None:
     """Write normalized records as JSON Lines: learner, achievement, result, provenance."""
     count = 0
     with out.open("w", encoding="utf-8") as handle:
-        for row, ids in record_store.iter_records(app.store(db), source=source, stream=stream,
-                                                  learner=learner):
+        for row, ids in record_store.iter_records(app.store(db), source=source, stream=stream, learner=learner):
             data = row.data
             line = {
                 "learner": {"key": row.learner_key, "ids": dict(ids), **data["learner"]},
-                "achievement": data["achievement"], "result": data["result"],
+                "achievement": data["achievement"],
+                "result": data["result"],
                 **{k: data.get(k) for k in ("term", "started_on", "completed_on", "credits_earned", "evidence")},
-                "provenance": {"source": row.source, "stream": row.stream, "plugin": row.plugin,
-                               "plugin_version": row.plugin_version, "source_record_id": row.source_record_id,
-                               "source_updated_at": row.source_updated_at, "run_id": row.changed_run_id,
-                               "content_hash": row.content_hash},
+                "provenance": {
+                    "source": row.source,
+                    "stream": row.stream,
+                    "plugin": row.plugin,
+                    "plugin_version": row.plugin_version,
+                    "source_record_id": row.source_record_id,
+                    "source_updated_at": row.source_updated_at,
+                    "run_id": row.changed_run_id,
+                    "content_hash": row.content_hash,
+                },
             }
             handle.write(json.dumps(line, default=str, ensure_ascii=False) + "\n")
             count += 1
@@ -408,9 +493,11 @@ def identities_review(app: App, db: str | None, as_json: bool) -> None:
     if not reviews:
         click.echo("No identities awaiting review.")
     for r in reviews:
-        click.echo(f"#{r.id} {r.source} id {r.source_id} → learner {r.learner_key}: {r.reason}\n"
-                   f"    candidates: {', '.join(r.candidates)}\n"
-                   f"    resolve: lerconnect identities merge {r.id} --into KEY | identities separate {r.id}")
+        click.echo(
+            f"#{r.id} {r.source} id {r.source_id} → learner {r.learner_key}: {r.reason}\n"
+            f"    candidates: {', '.join(r.candidates)}\n"
+            f"    resolve: lerconnect identities merge {r.id} --into KEY | identities separate {r.id}"
+        )
 
 
 @identities.command("merge")
@@ -437,14 +524,21 @@ def identities_separate(app: App, review_id: int, db: str | None) -> None:
 @cli.command()
 @click.option("--learners", default=200, show_default=True, help="Size of the sandbox campus.")
 @click.option("--seed", default=42, show_default=True, help="Same seed, same campus.")
-@click.option("--db", "db_path", default="lerconnect-demo.db", show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="SQLite file to fill.")
+@click.option(
+    "--db",
+    "db_path",
+    default="lerconnect-demo.db",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file to fill.",
+)
 @click.option("--no-issue", is_flag=True, help="Store records only; sign nothing.")
 @click.option("--verify-limit", type=int, default=None, help="Verify at most this many credentials.")
 @json_option
 @pass_app
-def demo(app: App, learners: int, seed: int, db_path: Path, no_issue: bool, verify_limit: int | None,
-         as_json: bool) -> None:
+def demo(
+    app: App, learners: int, seed: int, db_path: Path, no_issue: bool, verify_limit: int | None, as_json: bool
+) -> None:
     """Sync the sandbox campus through every installed plugin into an SQLite file, and issue."""
     from connector_core.demo import run_demo
 
@@ -452,25 +546,44 @@ def demo(app: App, learners: int, seed: int, db_path: Path, no_issue: bool, veri
     store = Store(str(db_path))
     workdir = db_path.with_name(db_path.name + ".sandbox")  # kept beside the store for inspection
     with RunProgress(enabled=not as_json) as progress:
-        result = run_demo(store, app.registry, learners=learners, seed=seed, workdir=workdir,
-                          issue=not no_issue, verify_limit=verify_limit, on_page=progress.page)
+        result = run_demo(
+            store,
+            app.registry,
+            learners=learners,
+            seed=seed,
+            workdir=workdir,
+            issue=not no_issue,
+            verify_limit=verify_limit,
+            on_page=progress.page,
+        )
     seconds = round(time.monotonic() - started, 1)
     ok = all(r.status == "succeeded" for r in result.runs) and not result.verify_failures
     if as_json:
-        _echo_json({"db": str(db_path), "seconds": seconds, "runs": _summary_rows(result.runs),
-                    "issuing": result.issued.as_dict() if result.issued else None,
-                    "verified": result.verified, "verify_failures": result.verify_failures[:20]})
+        _echo_json(
+            {
+                "db": str(db_path),
+                "seconds": seconds,
+                "runs": _summary_rows(result.runs),
+                "issuing": result.issued.as_dict() if result.issued else None,
+                "verified": result.verified,
+                "verify_failures": result.verify_failures[:20],
+            }
+        )
     else:
         print_runs_table(result.runs)
         print_issue_report(result.issued, result.runs)
         if result.issued is not None:
-            click.echo(f"Verified {result.verified} credentials signed by this run: "
-                       f"{len(result.verify_failures) or 'no'} failures.")
+            click.echo(
+                f"Verified {result.verified} credentials signed by this run: "
+                f"{len(result.verify_failures) or 'no'} failures."
+            )
             for failure in result.verify_failures[:10]:
                 click.secho(f"  {failure}", fg="red")
         click.echo(f"Done in {seconds}s. Store: {db_path}  (sandbox config: {result.config_path})")
-        click.echo(f"Next: lerconnect runs --db {db_path}; lerconnect credentials list --db {db_path} "
-                   f"--config {result.config_path}")
+        click.echo(
+            f"Next: lerconnect runs --db {db_path}; lerconnect credentials list --db {db_path} "
+            f"--config {result.config_path}"
+        )
     sys.exit(0 if ok else EXIT_FAILED)
 
 
@@ -481,4 +594,3 @@ def main() -> None:
     """Console entry point; plugins may add commands first."""
     default_registry().hook.lerconnect_register_commands(cli=cli)
     cli(prog_name="lerconnect")
-

@@ -52,14 +52,16 @@ class IssuerSettings(_Section):
     url: str | None = None
     email: str | None = None
     key_file: Path = Path("issuer-key.pem")
-    passphrase_env: str = "LERCONNECT_KEY_PASSPHRASE"
+    passphrase_env: str = "LERCONNECT_KEY_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
     did_method: Literal["key", "web"] = "key"
     domain: str | None = Field(default=None, description="for did:web, e.g. registrar.example.edu")
-    status_base_url: str = Field(default="https://credentials.example.edu/status",
-                                 description="public URL under which status lists are served")
+    status_base_url: str = Field(
+        default="https://credentials.example.edu/status", description="public URL under which status lists are served"
+    )
     status_dir: Path = Field(default=Path("status"), description="folder the status list files are written to")
     issue_statuses: tuple[Literal["completed", "in_progress", "incomplete", "withdrawn", "failed"], ...] = Field(
-        default=("completed",), description="result statuses that earn a credential; others are stored only")
+        default=("completed",), description="result statuses that earn a credential; others are stored only"
+    )
 
 
 class Settings(_Section):
@@ -107,8 +109,10 @@ def _resolve_value(value: Any, where: tuple[Any, ...], path: Path | str) -> Any:
     def env(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in os.environ:
-            raise ConfigError(f"{path}: {_key(where)} uses ${{{name}}}, which is not set: "
-                              f"export {name}=… before running, or use file:/path/to/secret")
+            raise ConfigError(
+                f"{path}: {_key(where)} uses ${{{name}}}, which is not set: "
+                f"export {name}=… before running, or use file:/path/to/secret"
+            )
         return os.environ[name]
 
     value = _ENV.sub(env, value)
@@ -119,8 +123,10 @@ def _resolve_value(value: Any, where: tuple[Any, ...], path: Path | str) -> Any:
         try:
             return secret.read_text().strip()
         except OSError as exc:
-            raise ConfigError(f"{path}: {_key(where)} points to {secret}, which cannot be read "
-                              f"({exc.strerror}): fix the path or the file's permissions") from None
+            raise ConfigError(
+                f"{path}: {_key(where)} points to {secret}, which cannot be read "
+                f"({exc.strerror}): fix the path or the file's permissions"
+            ) from None
     return value
 
 
@@ -154,8 +160,10 @@ def settings_from_dict(data: dict[str, Any], path: Path | str = "<config>") -> S
         raise ConfigError(format_validation(path, exc)) from None
     for name, table in settings.sources.items():
         if "plugin" not in table:
-            raise ConfigError(f"{path}: [sources.{name}].plugin is required but missing: "
-                              f"say which plugin serves it, e.g. plugin = \"canvas\" (see `lerconnect plugins`)")
+            raise ConfigError(
+                f"{path}: [sources.{name}].plugin is required but missing: "
+                f'say which plugin serves it, e.g. plugin = "canvas" (see `lerconnect plugins`)'
+            )
     return settings
 
 

@@ -28,7 +28,7 @@ log = logging.getLogger("lerconnect.demo")
 FIRST = "files"
 
 
-DEMO_PASSPHRASE_ENV = "LERCONNECT_DEMO_KEY_PASSPHRASE"
+DEMO_PASSPHRASE_ENV = "LERCONNECT_DEMO_KEY_PASSPHRASE"  # noqa: S105 - a variable name
 DEMO_PASSPHRASE = "demo-throwaway-key-not-for-real-credentials"  # noqa: S105 - labelled demo value
 
 
@@ -48,14 +48,20 @@ def demo_issuer(workdir: Path) -> dict[str, Any]:
     if not key_file.exists():
         SigningKey.generate().save(key_file, os.environ[DEMO_PASSPHRASE_ENV])
         log.warning("demo: created a THROWAWAY signing key %s; never use it for real credentials", key_file)
-    return {"name": "Sandbox University (DEMO issuer, throwaway key)", "url": "https://sandbox.example.edu",
-            "email": "registrar@sandbox.example.edu", "key_file": str(key_file),
-            "passphrase_env": DEMO_PASSPHRASE_ENV, "status_base_url": "https://sandbox.example.edu/status",
-            "status_dir": str(workdir / "status")}
+    return {
+        "name": "Sandbox University (DEMO issuer, throwaway key)",
+        "url": "https://sandbox.example.edu",
+        "email": "registrar@sandbox.example.edu",
+        "key_file": str(key_file),
+        "passphrase_env": DEMO_PASSPHRASE_ENV,
+        "status_base_url": "https://sandbox.example.edu/status",
+        "status_dir": str(workdir / "status"),
+    }
 
 
-def verify_issued(service: IssuingService, store: Store, run_id: str | None,
-                  limit: int | None = None) -> tuple[int, list[str]]:
+def verify_issued(
+    service: IssuingService, store: Store, run_id: str | None, limit: int | None = None
+) -> tuple[int, list[str]]:
     """Verify what this run signed: proof, dates, and status against the freshly signed lists."""
     lists = {d["id"]: d for d in service.status_list_documents()}
     failures, count = [], 0
@@ -110,9 +116,17 @@ def sandboxes(registry: Registry, learners: int, seed: int, workdir: Path) -> It
         yield tables
 
 
-def run_demo(store: Store, registry: Registry, *, learners: int, seed: int, workdir: Path, issue: bool = True,
-             verify_limit: int | None = None,
-             on_page: Callable[[RunResult, int], None] | None = None) -> DemoResult:
+def run_demo(
+    store: Store,
+    registry: Registry,
+    *,
+    learners: int,
+    seed: int,
+    workdir: Path,
+    issue: bool = True,
+    verify_limit: int | None = None,
+    on_page: Callable[[RunResult, int], None] | None = None,
+) -> DemoResult:
     """Full sync of every stream of every sandbox, in order (files first), then issue and verify."""
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -127,8 +141,9 @@ def run_demo(store: Store, registry: Registry, *, learners: int, seed: int, work
             log.info("demo: syncing %s", name)
             result.runs.extend(engine.sync(name, full=True))
     if settings.issuer is not None:
-        service = IssuingService(store, settings.issuer, load_key_ring(settings.issuer, workdir),
-                                 hook=registry.hook, base_dir=workdir)
+        service = IssuingService(
+            store, settings.issuer, load_key_ring(settings.issuer, workdir), hook=registry.hook, base_dir=workdir
+        )
         run_id = result.runs[0].run_id if result.runs else None
         result.issued = service.reconcile(run_id=run_id)
         result.verified, result.verify_failures = verify_issued(service, store, run_id, verify_limit)

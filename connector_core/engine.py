@@ -80,8 +80,7 @@ def build_source(settings: Settings, registry: Registry, name: str) -> Source:
     """Instantiate the configured source `name` with its validated config."""
     if name not in settings.sources:
         known = ", ".join(sorted(settings.sources)) or "none"
-        raise ConfigError(f"no source named {name!r} in the config (configured: {known}): "
-                          f"add a [sources.{name}] table")
+        raise ConfigError(f"no source named {name!r} in the config (configured: {known}): add a [sources.{name}] table")
     cls = registry.source_class(settings.sources[name]["plugin"])
     info = registry.source_plugin[cls.name]
     config = source_config(settings, name, cls.Config)
@@ -92,10 +91,17 @@ def build_source(settings: Settings, registry: Registry, name: str) -> Source:
 class SyncEngine:
     """Runs syncs against one store for the sources in one config."""
 
-    def __init__(self, store: Store, registry: Registry, settings: Settings, *,
-                 lease_ttl: timedelta = timedelta(minutes=5),
-                 stop: threading.Event | None = None,
-                 on_page: Callable[[RunResult, int], None] | None = None, dry_run: bool = False) -> None:
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        settings: Settings,
+        *,
+        lease_ttl: timedelta = timedelta(minutes=5),
+        stop: threading.Event | None = None,
+        on_page: Callable[[RunResult, int], None] | None = None,
+        dry_run: bool = False,
+    ) -> None:
         self.store = store
         self.registry = registry
         self.settings = settings
@@ -113,8 +119,7 @@ class SyncEngine:
         source = self.make_source(name)
         try:
             if stream is not None and stream not in source.streams:
-                raise ValueError(f"source {name!r} has no stream {stream!r} "
-                                 f"(streams: {', '.join(source.streams)})")
+                raise ValueError(f"source {name!r} has no stream {stream!r} (streams: {', '.join(source.streams)})")
             streams = (stream,) if stream else source.active_streams()
             return [self.run(source, s, full=full) for s in streams if not self.stop.is_set()]
         finally:
@@ -126,8 +131,10 @@ class SyncEngine:
         run_id = uuid.uuid4().hex
         logger = run_logger(run_id, name, stream)
         started = time.monotonic()
-        runs.start_run(self.store, SyncRunRow(id=run_id, source=name, stream=stream, status="running",
-                                              full=full, dry_run=self.dry_run))
+        runs.start_run(
+            self.store,
+            SyncRunRow(id=run_id, source=name, stream=stream, status="running", full=full, dry_run=self.dry_run),
+        )
         try:
             runs.acquire_lease(self.store, name, stream, run_id, self.holder, self.lease_ttl)
         except runs.RunRefused as exc:
@@ -140,8 +147,9 @@ class SyncEngine:
         finally:
             runs.release_lease(self.store, name, stream, run_id)
 
-    def _run_locked(self, source: Source, stream: str, run_id: str, full: bool,
-                    logger: logging.LoggerAdapter, started: float) -> RunResult:
+    def _run_locked(
+        self, source: Source, stream: str, run_id: str, full: bool, logger: logging.LoggerAdapter, started: float
+    ) -> RunResult:
         name = source.context.name
         state = runs.begin_pass(self.store, name, stream, full=full, dry_run=self.dry_run)
         result = RunResult(run_id, name, stream, "running", state.pass_full)
@@ -187,8 +195,9 @@ class SyncEngine:
         result.seconds = time.monotonic() - started
         timings = {k: round(v, 3) for k, v in timings.items()}
         columns = {k: v for k, v in result.counts.items() if k in SyncRunRow.model_fields}
-        runs.finish_run(self.store, run_id, status=result.status, error=result.error, timings=timings,
-                        full=result.full, **columns)
+        runs.finish_run(
+            self.store, run_id, status=result.status, error=result.error, timings=timings, full=result.full, **columns
+        )
         counts = ", ".join(f"{k}={v}" for k, v in sorted(result.counts.items())) or "nothing stored"
         logger.info("run %s in %.1fs: %s", result.status, result.seconds, counts)
         return result
@@ -206,9 +215,17 @@ class SyncEngine:
                         out.items.extend(self._transform(item, context))
             except Exception as exc:  # any bad record dead-letters; the run goes on
                 where, reason = _reason(exc)
-                out.dead.append(DeadLetterRow(run_id=run_id, source=source.context.name, stream=stream,
-                                              source_record_id=source.record_id(stream, raw), field=where,
-                                              reason=reason, raw=_jsonable(raw)))
+                out.dead.append(
+                    DeadLetterRow(
+                        run_id=run_id,
+                        source=source.context.name,
+                        stream=stream,
+                        source_record_id=source.record_id(stream, raw),
+                        field=where,
+                        reason=reason,
+                        raw=_jsonable(raw),
+                    )
+                )
         return out
 
     def _transform(self, record: LearningRecord, context: dict[str, Any]) -> list[LearningRecord]:
@@ -221,8 +238,15 @@ class SyncEngine:
                 record = changed
         return [record]
 
-    def _commit_page(self, origin: records.Origin, state: Any, page: Page, normalized: _Normalized,
-                     resolved: dict[str, identities.Resolution], achievements: dict[str, str]) -> dict[str, int]:
+    def _commit_page(
+        self,
+        origin: records.Origin,
+        state: Any,
+        page: Page,
+        normalized: _Normalized,
+        resolved: dict[str, identities.Resolution],
+        achievements: dict[str, str],
+    ) -> dict[str, int]:
         rules = self.settings.identity.match
         if self.dry_run:  # learners and achievements made in a rolled-back page do not exist for the next
             resolved.clear()
@@ -242,12 +266,12 @@ class SyncEngine:
                 items.append((record, resolution.learner_key))
             counts = records.upsert(session, origin, items, normalized.tombstones, achievements).as_dict()
             if state.pass_full:
-                runs.mark_seen(session, origin.source, origin.stream,
-                               {r.source_record_id for r in normalized.items})
+                runs.mark_seen(session, origin.source, origin.stream, {r.source_record_id for r in normalized.items})
             for letter in normalized.dead:
                 runs.add_dead_letter(session, letter)
-            counts.update(pages=1, fetched=len(page.records), dead_lettered=len(normalized.dead),
-                          learners_merged=merged)
+            counts.update(
+                pages=1, fetched=len(page.records), dead_lettered=len(normalized.dead), learners_merged=merged
+            )
             runs.add_counts(session, origin.run_id, counts)
             state.cursor = page.cursor
             if page.covers:

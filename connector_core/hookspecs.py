@@ -22,7 +22,7 @@ hookspec = pluggy.HookspecMarker("lerconnect")
 hookimpl = pluggy.HookimplMarker("lerconnect")
 
 
-class DropRecord(Exception):  # noqa: N818 - it is a signal, not an error
+class DropRecord(Exception):
     """Raised by ``lerconnect_transform`` to leave a record out of the store."""
 
 

@@ -64,8 +64,7 @@ class RemainingBudgetWatcher:
     is cheaper than being throttled and backing off. Shared by all threads of one client.
     """
 
-    def __init__(self, header: str, *, low_water: float, refill_per_second: float,
-                 max_pause: float = 30.0) -> None:
+    def __init__(self, header: str, *, low_water: float, refill_per_second: float, max_pause: float = 30.0) -> None:
         self.header = header
         self.low_water = low_water
         self.refill_per_second = refill_per_second
@@ -136,9 +135,15 @@ class OffsetLimitPaginator:
     The server may cap `limit` silently, so the offset moves by what arrived, not by what was asked.
     """
 
-    def __init__(self, limit: int = 100, *, offset_param: str = "offset", limit_param: str = "limit",
-                 total_header: str = "X-Total-Count",
-                 count: Callable[[requests.Response], int] = lambda r: len(r.json())) -> None:
+    def __init__(
+        self,
+        limit: int = 100,
+        *,
+        offset_param: str = "offset",
+        limit_param: str = "limit",
+        total_header: str = "X-Total-Count",
+        count: Callable[[requests.Response], int] = lambda r: len(r.json()),
+    ) -> None:
         self.limit = limit
         self.offset_param = offset_param
         self.limit_param = limit_param
@@ -222,11 +227,15 @@ def default_error(response: requests.Response, endpoint: str) -> SourceError:
     """Map an unretryable HTTP error to a source error that names the endpoint and the fix."""
     status, summary = response.status_code, error_summary(response)
     if status == 401:
-        return SourceAuthError(f"{endpoint}: HTTP 401 ({summary}): the credentials were refused; "
-                               "check the token or password in this source's config")
+        return SourceAuthError(
+            f"{endpoint}: HTTP 401 ({summary}): the credentials were refused; "
+            "check the token or password in this source's config"
+        )
     if status == 403:
-        return SourcePermissionError(f"{endpoint}: HTTP 403 ({summary}): the account is not allowed "
-                                     "to read this; grant it access to this endpoint")
+        return SourcePermissionError(
+            f"{endpoint}: HTTP 403 ({summary}): the account is not allowed "
+            "to read this; grant it access to this endpoint"
+        )
     if status == 404:
         return SourceError(f"{endpoint}: HTTP 404 ({summary}): check base_url and the ids in config")
     return SourceError(f"{endpoint}: HTTP {status} ({summary})")
@@ -305,9 +314,11 @@ class RestClient:
         parts = urlsplit(path)
         if (parts.scheme, parts.netloc) != self._origin:
             where = f"{parts.scheme}://{parts.netloc}{parts.path}"
-            raise SourceError(f"the server sent a link to {where}, which is not "
-                              f"on {self.base_url}; refusing to send the credentials there — check base_url "
-                              "(it must be the exact scheme and host the API answers on)")
+            raise SourceError(
+                f"the server sent a link to {where}, which is not "
+                f"on {self.base_url}; refusing to send the credentials there — check base_url "
+                "(it must be the exact scheme and host the API answers on)"
+            )
         return path
 
     def get(self, path: str, params: Params = None) -> requests.Response:
@@ -317,9 +328,13 @@ class RestClient:
         """Send one request with retries; return a 2xx/3xx response or raise a `SourceError`."""
         url = self.url(path)
         endpoint = f"{method} {urlsplit(url).path}"
-        retrying = Retrying(stop=stop_after_attempt(self.max_retries + 1), wait=self._wait,
-                            retry=retry_if_exception_type(_Retry), before_sleep=self._before_sleep,
-                            reraise=True)
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Retry),
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
         try:
             return retrying(self._send, method, url, endpoint, params, kwargs)
         except _Retry as exc:
@@ -328,23 +343,23 @@ class RestClient:
                 "system may be down or throttling this account: try again later, or lower the concurrency"
             ) from None
 
-    def paginate(self, path: str, paginator: Paginator, *,
-                 params: Params = None) -> Iterator[requests.Response]:
+    def paginate(self, path: str, paginator: Paginator, *, params: Params = None) -> Iterator[requests.Response]:
         """Yield each page's response, following `paginator` until it says there is no next page."""
         current: PageRequest | None = paginator.first(path, params)
         seen: set[tuple[str, str]] = set()
         while current is not None:
             key = (current.url, repr(current.params))
             if key in seen:
-                raise SourceError(f"GET {urlsplit(current.url).path}: the server sent the same next page "
-                                  "twice; stopping to avoid an endless loop")
+                raise SourceError(
+                    f"GET {urlsplit(current.url).path}: the server sent the same next page "
+                    "twice; stopping to avoid an endless loop"
+                )
             seen.add(key)
             response = self.get(current.url, current.params)
             yield response
             current = paginator.next(response, current)
 
-    def _send(self, method: str, url: str, endpoint: str, params: Params,
-              kwargs: dict[str, Any]) -> requests.Response:
+    def _send(self, method: str, url: str, endpoint: str, params: Params, kwargs: dict[str, Any]) -> requests.Response:
         if self._token_param and self._token is not None:
             params = self._with_token(url, params)
         if self.rate_limit is not None:
@@ -363,11 +378,11 @@ class RestClient:
             self.rate_limit.after_response(response)
         status = response.status_code
         if status == 429 or (self.is_throttled is not None and self.is_throttled(response)):
-            raise _Retry(endpoint, f"throttled (HTTP {status})",
-                         parse_retry_after(response.headers.get("Retry-After")))
+            raise _Retry(endpoint, f"throttled (HTTP {status})", parse_retry_after(response.headers.get("Retry-After")))
         if status >= 500 and status != 501:
-            raise _Retry(endpoint, f"server error (HTTP {status})",
-                         parse_retry_after(response.headers.get("Retry-After")))
+            raise _Retry(
+                endpoint, f"server error (HTTP {status})", parse_retry_after(response.headers.get("Retry-After"))
+            )
         if status >= 400:
             error = self.classify_error(response, endpoint) if self.classify_error else None
             raise error or default_error(response, endpoint)
@@ -393,5 +408,11 @@ class RestClient:
             self.retries += 1
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
-        log.warning("%s: %s; retry %d/%d in %.1fs", getattr(exc, "endpoint", "?"),
-                    getattr(exc, "reason", exc), state.attempt_number, self.max_retries, wait)
+        log.warning(
+            "%s: %s; retry %d/%d in %.1fs",
+            getattr(exc, "endpoint", "?"),
+            getattr(exc, "reason", exc),
+            state.attempt_number,
+            self.max_retries,
+            wait,
+        )

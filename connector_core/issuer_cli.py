@@ -23,18 +23,18 @@ SCHEMA_FILES = {  # credential type → 1EdTech schema file name, looked up in -
 }
 
 
-def _issuer_settings(app):  # noqa: ANN001, ANN202 - App lives in cli.py, which imports this module
+def _issuer_settings(app):
     settings = app.settings.issuer
     if settings is None:
         raise click.UsageError("the config has no [issuer] table: add one (see `lerconnect init`)")
     return settings
 
 
-def _base_dir(app) -> Path:  # noqa: ANN001
+def _base_dir(app) -> Path:
     return app.settings.path.parent if app.settings.path else Path.cwd()
 
 
-def service(app, db: str | None) -> IssuingService:  # noqa: ANN001
+def service(app, db: str | None) -> IssuingService:
     """The issuing service for the configured issuer and store; errors say how to set it up."""
     settings = _issuer_settings(app)
     try:
@@ -51,13 +51,15 @@ def keys() -> None:
 
 @keys.command("generate")
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--passphrase-env", default=None, help="Variable holding the passphrase "
-              "(default: [issuer].passphrase_env, else LERCONNECT_KEY_PASSPHRASE).")
+@click.option(
+    "--passphrase-env",
+    default=None,
+    help="Variable holding the passphrase (default: [issuer].passphrase_env, else LERCONNECT_KEY_PASSPHRASE).",
+)
 @click.option("--insecure-plaintext", is_flag=True, help="Write the key unencrypted (throwaway test keys only).")
 @click.option("--force", is_flag=True, help="Overwrite an existing key file.")
 @click.pass_obj
-def keys_generate(app, path: Path | None, passphrase_env: str | None, insecure_plaintext: bool,  # noqa: ANN001
-                  force: bool) -> None:
+def keys_generate(app, path: Path | None, passphrase_env: str | None, insecure_plaintext: bool, force: bool) -> None:
     """Create an Ed25519 signing key, encrypted with a passphrase from the environment."""
     settings = app.settings.issuer
     path = path or (_base_dir(app) / settings.key_file if settings else Path("issuer-key.pem"))
@@ -66,8 +68,10 @@ def keys_generate(app, path: Path | None, passphrase_env: str | None, insecure_p
         raise click.ClickException(f"{path} exists: use --force to replace it, or `keys rotate` to rotate")
     passphrase = os.environ.get(variable)
     if not passphrase and not insecure_plaintext:
-        raise click.ClickException(f"{variable} is not set: export a passphrase in it (the key is encrypted "
-                                   f"with it), or pass --insecure-plaintext for a throwaway test key")
+        raise click.ClickException(
+            f"{variable} is not set: export a passphrase in it (the key is encrypted "
+            f"with it), or pass --insecure-plaintext for a throwaway test key"
+        )
     key = SigningKey.generate()
     key.save(path, passphrase or None, insecure_plaintext=insecure_plaintext)
     click.echo(f"Wrote {path} (mode 0600{', UNENCRYPTED' if not passphrase else ''}).\nDID: {key.did_key}")
@@ -75,16 +79,18 @@ def keys_generate(app, path: Path | None, passphrase_env: str | None, insecure_p
 
 @keys.command("show")
 @click.pass_obj
-def keys_show(app) -> None:  # noqa: ANN001
+def keys_show(app) -> None:
     """The issuer DID and verification method (public information only)."""
     ring = load_key_ring(_issuer_settings(app), _base_dir(app))
-    click.echo(f"DID: {ring.did}\nsigning key: {ring.current.public_key_multibase}\n"
-               f"retired keys: {', '.join(ring.retired) or 'none'}")
+    click.echo(
+        f"DID: {ring.did}\nsigning key: {ring.current.public_key_multibase}\n"
+        f"retired keys: {', '.join(ring.retired) or 'none'}"
+    )
 
 
 @keys.command("rotate")
 @click.pass_obj
-def keys_rotate(app) -> None:  # noqa: ANN001
+def keys_rotate(app) -> None:
     """Make a new signing key current; the old public key stays in the DID document for verification."""
     settings = _issuer_settings(app)
     ring = load_key_ring(settings, _base_dir(app))
@@ -104,7 +110,7 @@ def keys_rotate(app) -> None:  # noqa: ANN001
 @keys.command("did-document")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.pass_obj
-def keys_did_document(app, out: Path | None) -> None:  # noqa: ANN001
+def keys_did_document(app, out: Path | None) -> None:
     """The did:web document to publish at https://<domain>/.well-known/did.json."""
     from connector_core.issuer.keys import did_web_url
 
@@ -125,8 +131,9 @@ def credentials() -> None:
     """Issued credentials: list, show, export, revoke."""
 
 
-db_option = click.option("--db", "db", envvar="LERCONNECT_DB", metavar="PATH_OR_URL",
-                         help="Store (overrides the config; env LERCONNECT_DB).")
+db_option = click.option(
+    "--db", "db", envvar="LERCONNECT_DB", metavar="PATH_OR_URL", help="Store (overrides the config; env LERCONNECT_DB)."
+)
 
 
 @credentials.command("list")
@@ -137,8 +144,9 @@ db_option = click.option("--db", "db", envvar="LERCONNECT_DB", metavar="PATH_OR_
 @click.option("--json", "as_json", is_flag=True)
 @db_option
 @click.pass_obj
-def credentials_list(app, status: str | None, kind: str | None, learner: str | None, limit: int,  # noqa: ANN001
-                     as_json: bool, db: str | None) -> None:
+def credentials_list(
+    app, status: str | None, kind: str | None, learner: str | None, limit: int, as_json: bool, db: str | None
+) -> None:
     """Credentials, oldest first."""
     rows = cred_store.list_credentials(app.store(db), status=status, kind=kind, learner=learner, limit=limit)
     if as_json:
@@ -152,7 +160,7 @@ def credentials_list(app, status: str | None, kind: str | None, learner: str | N
 @click.argument("credential_id")
 @db_option
 @click.pass_obj
-def credentials_show(app, credential_id: str, db: str | None) -> None:  # noqa: ANN001
+def credentials_show(app, credential_id: str, db: str | None) -> None:
     """One credential as JSON, then its audit trail."""
     store = app.store(db)
     row = cred_store.get_credential(store, credential_id)
@@ -168,15 +176,16 @@ def credentials_show(app, credential_id: str, db: str | None) -> None:  # noqa: 
 @click.option("--all", "include_revoked", is_flag=True, help="Also revoked credentials.")
 @db_option
 @click.pass_obj
-def credentials_export(app, out: Path, include_revoked: bool, db: str | None) -> None:  # noqa: ANN001
+def credentials_export(app, out: Path, include_revoked: bool, db: str | None) -> None:
     """Write each credential as a JSON file and the status lists beside them, for offline checks."""
     issuing = service(app, db)
     out.mkdir(parents=True, exist_ok=True)
     rows = cred_store.list_credentials(issuing.store, status=None if include_revoked else "active")
     for row in rows:
         name = row.id.removeprefix("urn:uuid:")
-        (out / f"{row.kind}-{name}.json").write_text(json.dumps(row.document, indent=2, ensure_ascii=False),
-                                                      encoding="utf-8")
+        (out / f"{row.kind}-{name}.json").write_text(
+            json.dumps(row.document, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
     lists = issuing.publish_status_lists(out)
     click.echo(f"Wrote {len(rows)} credentials and {len(lists)} status list(s) to {out}")
 
@@ -186,7 +195,7 @@ def credentials_export(app, out: Path, include_revoked: bool, db: str | None) ->
 @click.option("--reason", required=True, help="Why; kept in the audit ledger.")
 @db_option
 @click.pass_obj
-def credentials_revoke(app, credential_id: str, reason: str, db: str | None) -> None:  # noqa: ANN001
+def credentials_revoke(app, credential_id: str, reason: str, db: str | None) -> None:
     """Revoke one credential by hand and republish the status lists."""
     issuing = service(app, db)
     row = cred_store.get_credential(issuing.store, credential_id)
@@ -216,8 +225,10 @@ class LocalStatusLists:
         try:
             return self.by_url[url]
         except KeyError:
-            raise LookupError(f"no status list {url} among the local files: pass --status-dir with the folder "
-                              f"that `lerconnect credentials export` wrote") from None
+            raise LookupError(
+                f"no status list {url} among the local files: pass --status-dir with the folder "
+                f"that `lerconnect credentials export` wrote"
+            ) from None
 
 
 class SchemaFolder:
@@ -236,13 +247,20 @@ class SchemaFolder:
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--status-dir", multiple=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder(s) with status list credentials (default: each file's own folder).")
-@click.option("--schema-dir", multiple=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder(s) with the 1EdTech JSON Schemas (ob_v3p0_*.json, clr_v2p0_*.json).")
+@click.option(
+    "--status-dir",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder(s) with status list credentials (default: each file's own folder).",
+)
+@click.option(
+    "--schema-dir",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder(s) with the 1EdTech JSON Schemas (ob_v3p0_*.json, clr_v2p0_*.json).",
+)
 @click.option("--json", "as_json", is_flag=True)
-def verify(files: tuple[Path, ...], status_dir: tuple[Path, ...], schema_dir: tuple[Path, ...],
-           as_json: bool) -> None:
+def verify(files: tuple[Path, ...], status_dir: tuple[Path, ...], schema_dir: tuple[Path, ...], as_json: bool) -> None:
     """Verify credential files (ours or anyone's): proof, status, validity dates, schema.
 
     Exit code 0 only if every file passes every check that could be run.
@@ -259,8 +277,9 @@ def verify(files: tuple[Path, ...], status_dir: tuple[Path, ...], schema_dir: tu
             continue
         schema = schemas.for_document(document) if isinstance(document, Mapping) else None
         try:
-            result = verify_credential(document, status_resolver=statuses,
-                                       schema_resolver=(lambda _id, s=schema: s) if schema else None)
+            result = verify_credential(
+                document, status_resolver=statuses, schema_resolver=(lambda _id, s=schema: s) if schema else None
+            )
         except IssuerError as exc:
             all_ok = False
             report.append({"file": str(path), "verified": False, "checks": [["verify", False, str(exc)]]})
@@ -280,8 +299,10 @@ def verify(files: tuple[Path, ...], status_dir: tuple[Path, ...], schema_dir: tu
         click.echo(json.dumps(report, indent=2))
     else:
         for item in report:
-            click.secho(f"{item['file']}: {'VERIFIED' if item['verified'] else 'FAILED'}",
-                        fg="green" if item["verified"] else "red")
+            click.secho(
+                f"{item['file']}: {'VERIFIED' if item['verified'] else 'FAILED'}",
+                fg="green" if item["verified"] else "red",
+            )
             for name, passed, message in item["checks"]:
                 mark = {True: "pass", False: "FAIL", None: "skip"}[passed]
                 click.echo(f"  {mark:<4} {name}: {message}")
@@ -291,8 +312,10 @@ def verify(files: tuple[Path, ...], status_dir: tuple[Path, ...], schema_dir: tu
 def _schema_by_type(document: Mapping, schema: Mapping) -> list:
     from jsonschema import Draft201909Validator
 
-    errors = [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-              for e in Draft201909Validator(schema).iter_errors(document)]
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+        for e in Draft201909Validator(schema).iter_errors(document)
+    ]
     return ["schema", not errors, "; ".join(errors[:5]) or f"valid against {schema.get('$id', 'the schema')}"]
 
 

@@ -51,8 +51,15 @@ class IssueReport:
     dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"issued": self.issued, "replaced": self.replaced, "revoked": self.revoked, "clrs": self.clrs,
-                "held": self.held, "refused": len(self.refused), "dry_run": self.dry_run}
+        return {
+            "issued": self.issued,
+            "replaced": self.replaced,
+            "revoked": self.revoked,
+            "clrs": self.clrs,
+            "held": self.held,
+            "refused": len(self.refused),
+            "dry_run": self.dry_run,
+        }
 
 
 def retired_file(key_file: Path) -> Path:
@@ -64,43 +71,64 @@ def load_key_ring(settings: IssuerSettings, base_dir: Path) -> KeyRing:
     """The configured signing key, decrypted with the passphrase from its environment variable."""
     path = settings.key_file if settings.key_file.is_absolute() else base_dir / settings.key_file
     if not path.exists():
-        raise IssuerSetupError(f"no signing key at {path}: create one with "
-                               f"`{settings.passphrase_env}=… lerconnect keys generate {path}`")
+        raise IssuerSetupError(
+            f"no signing key at {path}: create one with `{settings.passphrase_env}=… lerconnect keys generate {path}`"
+        )
     passphrase = os.environ.get(settings.passphrase_env)
     if not passphrase:
-        raise IssuerSetupError(f"{settings.passphrase_env} is not set: export the passphrase of {path} in it "
-                               f"(or set [issuer].passphrase_env to the variable that holds it)")
+        raise IssuerSetupError(
+            f"{settings.passphrase_env} is not set: export the passphrase of {path} in it "
+            f"(or set [issuer].passphrase_env to the variable that holds it)"
+        )
     key = SigningKey.load(path, passphrase)
     retired = retired_file(path)
     old = retired.read_text().split() if retired.exists() else []
     if settings.did_method == "web":
         if not settings.domain:
-            raise IssuerSetupError("[issuer].did_method is \"web\" but [issuer].domain is not set: "
-                                   "add domain = \"registrar.example.edu\"")
+            raise IssuerSetupError(
+                '[issuer].did_method is "web" but [issuer].domain is not set: add domain = "registrar.example.edu"'
+            )
         return KeyRing(did_web(settings.domain), key, old)
     return KeyRing(key.did_key, key, old)
 
 
 def _prefixed(record: LearningRecord, source: str) -> LearningRecord:
     """Achievement keys are per source in the store; credentials use the same, so ids never collide."""
-    achievement = record.achievement.model_copy(update={
-        "key": f"{source}:{record.achievement.key}",
-        "associations": tuple(Association(association_type=a.association_type, target_key=f"{source}:{a.target_key}")
-                              for a in record.achievement.associations),
-    })
+    achievement = record.achievement.model_copy(
+        update={
+            "key": f"{source}:{record.achievement.key}",
+            "associations": tuple(
+                Association(association_type=a.association_type, target_key=f"{source}:{a.target_key}")
+                for a in record.achievement.associations
+            ),
+        }
+    )
     return record.model_copy(update={"achievement": achievement})
 
 
 def _learner(row: LearnerRow) -> Learner:
-    return Learner(source_id=row.key, institution_id=row.institution_id, email=row.email,
-                   given_name=row.given_name, family_name=row.family_name)
+    return Learner(
+        source_id=row.key,
+        institution_id=row.institution_id,
+        email=row.email,
+        given_name=row.given_name,
+        family_name=row.family_name,
+    )
 
 
 class IssuingService:
     """Signs and revokes for one issuer against one store."""
 
-    def __init__(self, store: Store, settings: IssuerSettings, ring: KeyRing, *, hook: Any = None,
-                 base_dir: Path | None = None, batch: int = 500) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: IssuerSettings,
+        ring: KeyRing,
+        *,
+        hook: Any = None,
+        base_dir: Path | None = None,
+        batch: int = 500,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.ring = ring
@@ -138,9 +166,13 @@ class IssuingService:
         drafts = []
         for row, entry in zip(rows, entries, strict=True):
             record = _prefixed(LearningRecord.model_validate(row.data), row.source)
-            draft = open_badge_credential(record, self.profile, issued_at=now,
-                                          record_key=f"{row.source}:{row.stream}:{row.source_record_id}",
-                                          credential_status=entry)
+            draft = open_badge_credential(
+                record,
+                self.profile,
+                issued_at=now,
+                record_key=f"{row.source}:{row.stream}:{row.source_record_id}",
+                credential_status=entry,
+            )
             drafts.append((row, draft))
         return drafts
 
@@ -177,9 +209,17 @@ class IssuingService:
         with self.store.session() as session:
             for (row, _), document, (status_list, index, _) in zip(allowed, signed, kept_entries, strict=True):
                 replaces = cred_store.replaced_credential(session, row)
-                credential = CredentialRow(id=document["id"], kind="achievement", learner_key=row.learner_key,
-                                           record_id=row.id, status_list_id=status_list.id, status_index=index,
-                                           replaces=replaces, document=document, issued_run_id=run_id)
+                credential = CredentialRow(
+                    id=document["id"],
+                    kind="achievement",
+                    learner_key=row.learner_key,
+                    record_id=row.id,
+                    status_list_id=status_list.id,
+                    status_index=index,
+                    replaces=replaces,
+                    document=document,
+                    issued_run_id=run_id,
+                )
                 reason = f"replaces {replaces}: {_ended_reason(session, row)}" if replaces else "new record"
                 if cred_store.add_credential(session, credential, reason):
                     stored.append(document)
@@ -199,24 +239,33 @@ class IssuingService:
             if learner.clr is not None and learner.clr.id == expected:
                 continue  # unchanged: no need to load or sign anything
             documents = cred_store.documents(self.store, learner.achievement_ids)
-            records = [_prefixed(LearningRecord.model_validate(r.data), r.source)
-                       for r in cred_store.records_by_credential(self.store, learner.achievement_ids)]
+            records = [
+                _prefixed(LearningRecord.model_validate(r.data), r.source)
+                for r in cred_store.records_by_credential(self.store, learner.achievement_ids)
+            ]
             draft = clr_credential(_learner(learner.learner), documents, records, self.profile, issued_at=now)
             context = {"learner": learner.learner.key, "record": None, "kind": "clr"}
             refusal = self._policy(draft, context)
             if refusal:
                 report.refused.append(f"CLR of {learner.learner.key}: {refusal}")
                 continue
-            (status_list, index, entry), = self._entries(1)
+            ((status_list, index, entry),) = self._entries(1)
             draft["credentialStatus"] = entry
             (document,) = sign_many([draft], self.signer, created=now)
             with self.store.session() as session:
                 old = learner.clr.id if learner.clr is not None else None
                 if old:
                     cred_store.revoke(session, old, "replaced by a newer CLR", run_id)
-                credential = CredentialRow(id=document["id"], kind="clr", learner_key=learner.learner.key,
-                                           status_list_id=status_list.id, status_index=index, replaces=old,
-                                           document=document, issued_run_id=run_id)
+                credential = CredentialRow(
+                    id=document["id"],
+                    kind="clr",
+                    learner_key=learner.learner.key,
+                    status_list_id=status_list.id,
+                    status_index=index,
+                    replaces=old,
+                    document=document,
+                    issued_run_id=run_id,
+                )
                 if cred_store.add_credential(session, credential, "learner's records changed"):
                     report.clrs += 1
             self._deliver([document], "clr")
@@ -233,15 +282,21 @@ class IssuingService:
     def status_list_documents(self) -> list[dict]:
         """Every status list as a signed BitstringStatusListCredential."""
         now = datetime.now(UTC).replace(microsecond=0)
-        drafts = [status_list_credential(row.url, self.profile.id, encode_list(row.bits),
-                                         now.strftime("%Y-%m-%dT%H:%M:%SZ"), purpose=row.purpose)
-                  for row in cred_store.status_lists(self.store)]
+        drafts = [
+            status_list_credential(
+                row.url, self.profile.id, encode_list(row.bits), now.strftime("%Y-%m-%dT%H:%M:%SZ"), purpose=row.purpose
+            )
+            for row in cred_store.status_lists(self.store)
+        ]
         return sign_many(drafts, self.signer, created=now) if drafts else []
 
     def publish_status_lists(self, folder: Path | None = None) -> list[Path]:
         """Write each list credential as `<folder>/<last URL segment>.json`, for a web server to serve."""
-        target = folder or (self.settings.status_dir if self.settings.status_dir.is_absolute()
-                            else self.base_dir / self.settings.status_dir)
+        target = folder or (
+            self.settings.status_dir
+            if self.settings.status_dir.is_absolute()
+            else self.base_dir / self.settings.status_dir
+        )
         target.mkdir(parents=True, exist_ok=True)
         written = []
         for document in self.status_list_documents():

@@ -69,8 +69,10 @@ def source_problem(cls: object) -> str | None:
     if not cls.streams:
         return f"{cls.__qualname__} declares no `streams`"
     if cls.contract != CONTRACT_VERSION:
-        return (f"{cls.__qualname__} targets plugin contract {cls.contract}, this lerconnect speaks "
-                f"{CONTRACT_VERSION}: upgrade the plugin or lerconnect")
+        return (
+            f"{cls.__qualname__} targets plugin contract {cls.contract}, this lerconnect speaks "
+            f"{CONTRACT_VERSION}: upgrade the plugin or lerconnect"
+        )
     for method in ("check", "pull", "normalize"):
         if getattr(cls, method) is getattr(Source, method):
             return f"{cls.__qualname__} does not implement `{method}()`"
@@ -80,9 +82,9 @@ def source_problem(cls: object) -> str | None:
 def _register_plugin(registry: Registry, name: str, version: str, module: object) -> None:
     found: list[type[Source]] = []
     registry.manager.register(module, name=name)
-    hook = registry.manager.subset_hook_caller("lerconnect_register_sources",
-                                               remove_plugins=[p for p in registry.manager.get_plugins()
-                                                               if p is not module])
+    hook = registry.manager.subset_hook_caller(
+        "lerconnect_register_sources", remove_plugins=[p for p in registry.manager.get_plugins() if p is not module]
+    )
     hook(register=found.append)
     names: list[str] = []
     for cls in found:

@@ -26,8 +26,13 @@ class RunProgress:
 
     def __enter__(self) -> RunProgress:
         if self.live:
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(bar_width=None),
-                                 TextColumn("{task.completed} records"), TimeElapsedColumn(), transient=True)
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(bar_width=None),
+                TextColumn("{task.completed} records"),
+                TimeElapsedColumn(),
+                transient=True,
+            )
             self._bar.start()
         return self
 

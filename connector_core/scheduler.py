@@ -111,8 +111,9 @@ def crontab_trigger(schedule: str, timezone: str) -> CronTrigger:
     if len(fields) != 5:
         raise ValueError(f"wrong number of fields; got {len(fields)}, expected 5")
     minute, hour, day, month, day_of_week = fields
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_cron_days(day_of_week),
-                       timezone=timezone)
+    return CronTrigger(
+        minute=minute, hour=hour, day=day, month=month, day_of_week=_cron_days(day_of_week), timezone=timezone
+    )
 
 
 def _trigger(settings: Settings, name: str, schedule: str) -> CronTrigger:
@@ -121,10 +122,14 @@ def _trigger(settings: Settings, name: str, schedule: str) -> CronTrigger:
     except (ValueError, LookupError) as exc:  # ZoneInfoNotFoundError is a KeyError
         where = settings.path or "<config>"
         if not isinstance(exc, ValueError):
-            raise ConfigError(f"{where}: scheduler.timezone {settings.scheduler.timezone!r} is not a known "
-                              f"time zone: use an IANA name such as \"America/Chicago\" or \"UTC\"") from None
-        raise ConfigError(f"{where}: [sources.{name}].schedule {schedule!r} is not a valid crontab "
-                          f"({exc}): use five fields, e.g. \"0 2 * * *\" for 02:00 daily") from None
+            raise ConfigError(
+                f"{where}: scheduler.timezone {settings.scheduler.timezone!r} is not a known "
+                f'time zone: use an IANA name such as "America/Chicago" or "UTC"'
+            ) from None
+        raise ConfigError(
+            f"{where}: [sources.{name}].schedule {schedule!r} is not a valid crontab "
+            f'({exc}): use five fields, e.g. "0 2 * * *" for 02:00 daily'
+        ) from None
 
 
 def scheduled_sources(settings: Settings) -> dict[str, str]:
@@ -144,8 +149,11 @@ def build_scheduler(settings: Settings, db_url: str, *, config_path: str | Path 
     scheduler = Scheduler(
         jobstores={"default": SQLAlchemyJobStore(url=url, tablename=JOB_TABLE)},
         executors={"default": ThreadPoolExecutor(max_workers=max(1, min(8, len(triggers))))},
-        job_defaults={"coalesce": True, "max_instances": 1,
-                      "misfire_grace_time": settings.scheduler.misfire_grace_seconds},
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": settings.scheduler.misfire_grace_seconds,
+        },
         timezone=settings.scheduler.timezone,
     )
     scheduler.start(paused=True)
@@ -154,12 +162,17 @@ def build_scheduler(settings: Settings, db_url: str, *, config_path: str | Path 
         for name, trigger in triggers.items():
             stored = scheduler.get_job(job_id(name))
             job_args = (*args, name)
-            if (stored is not None and str(stored.trigger) == str(trigger)
-                    and stored.trigger.timezone == trigger.timezone and tuple(stored.args) == job_args
-                    and stored.misfire_grace_time == settings.scheduler.misfire_grace_seconds):
+            if (
+                stored is not None
+                and str(stored.trigger) == str(trigger)
+                and stored.trigger.timezone == trigger.timezone
+                and tuple(stored.args) == job_args
+                and stored.misfire_grace_time == settings.scheduler.misfire_grace_seconds
+            ):
                 continue
-            scheduler.add_job(run_sync_job, trigger, args=job_args, id=job_id(name), name=f"sync {name}",
-                              replace_existing=True)
+            scheduler.add_job(
+                run_sync_job, trigger, args=job_args, id=job_id(name), name=f"sync {name}", replace_existing=True
+            )
         for job in scheduler.get_jobs():
             if job.id.startswith(JOB_PREFIX) and job.id.removeprefix(JOB_PREFIX) not in triggers:
                 log.info("removing the job of %s: it is no longer scheduled in the config", job.id)
@@ -199,13 +212,21 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def serve(settings: Settings, db_url: str, *, config_path: str | Path | None,
-          stop_event: threading.Event | None = None, run_now: bool = False) -> None:
+def serve(
+    settings: Settings,
+    db_url: str,
+    *,
+    config_path: str | Path | None,
+    stop_event: threading.Event | None = None,
+    run_now: bool = False,
+) -> None:
     """Run scheduled syncs until SIGTERM/SIGINT or `stop_event`; `run_now` syncs each source once first."""
     global _stop
     if not scheduled_sources(settings):
-        raise ConfigError(f"{settings.path or '<config>'}: no source has a `schedule`: add one to a "
-                          f"[sources.<name>] table, e.g. schedule = \"0 2 * * *\"")
+        raise ConfigError(
+            f"{settings.path or '<config>'}: no source has a `schedule`: add one to a "
+            f'[sources.<name>] table, e.g. schedule = "0 2 * * *"'
+        )
     Store(db_url).dispose()  # fail now, with the store's own message, if the schema is not current
     stop = stop_event or threading.Event()
     _stop = stop

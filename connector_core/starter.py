@@ -1,6 +1,6 @@
 """The commented starter config `lerconnect init` writes."""
 
-STARTER_CONFIG = '''\
+STARTER_CONFIG = """\
 # lerconnect configuration. Secrets: write "${ENV_VAR}" or "file:/path/to/secret", never the value.
 
 [store]
@@ -45,4 +45,4 @@ completed_on = "completed"
 # schedule = "30 2 * * *"
 # base_url = "https://school.instructure.com"
 # token = "${CANVAS_TOKEN}"
-'''
+"""

@@ -82,8 +82,9 @@ class _QuietHandler(WSGIRequestHandler):
 def serve_sandbox(app: Callable[..., Any]) -> Iterator[str]:
     """Serve a WSGI app on a free loopback port for the block; yields its base URL (no trailing /)."""
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="lerconnect-sandbox", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="lerconnect-sandbox", daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
@@ -104,8 +105,9 @@ class SandboxConfig:
 
 
 @contextmanager
-def run_sandbox(source_cls: type[Source], campus: Any = None, workdir: Path | None = None,
-                **options: Any) -> Iterator[SandboxConfig]:
+def run_sandbox(
+    source_cls: type[Source], campus: Any = None, workdir: Path | None = None, **options: Any
+) -> Iterator[SandboxConfig]:
     """Start `source_cls.sandbox(campus)`: serve its app on loopback or let it write its files."""
     if campus is None:
         from connector_core.sandbox import build_campus
@@ -113,8 +115,10 @@ def run_sandbox(source_cls: type[Source], campus: Any = None, workdir: Path | No
         campus = build_campus(learners=12, seed=7)
     server = source_cls.sandbox(campus, **options)
     if server is None:
-        raise AssertionError(f"{source_cls.__qualname__}.sandbox() returned None: pass a config table "
-                             f"pointing at a test system, or implement sandbox(campus)")
+        raise AssertionError(
+            f"{source_cls.__qualname__}.sandbox() returned None: pass a config table "
+            f"pointing at a test system, or implement sandbox(campus)"
+        )
     with ExitStack() as stack:
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lerconnect-sandbox-")))
@@ -144,6 +148,8 @@ def temporary_database(directory: Path, base_url: str | None = None) -> Iterator
             yield f"{base_url}{separator}options=-csearch_path%3D{schema}"
         finally:
             with admin.begin() as connection:
+                # a test that leaked an open transaction fails here loudly instead of hanging the suite
+                connection.execute(text("SET LOCAL lock_timeout = '15s'"))
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     finally:
         admin.dispose()
@@ -181,22 +187,25 @@ def isolated_registry(*plugins: object) -> Registry:
     return registry
 
 
-def _table(source_cls: type[Source], table: Mapping[str, Any], streams: tuple[str, ...] | None = None
-           ) -> dict[str, Any]:
+def _table(
+    source_cls: type[Source], table: Mapping[str, Any], streams: tuple[str, ...] | None = None
+) -> dict[str, Any]:
     out = {**table, "plugin": source_cls.name}
     if streams:
         out["streams"] = list(streams)
     return out
 
 
-def make_source(source_cls: type[Source], table: Mapping[str, Any], *, name: str = CONTRACT_SOURCE,
-                base_dir: Path | None = None) -> Source:
+def make_source(
+    source_cls: type[Source], table: Mapping[str, Any], *, name: str = CONTRACT_SOURCE, base_dir: Path | None = None
+) -> Source:
     """Instantiate `source_cls` from a config table the way the engine does (validated Config)."""
     base = base_dir or Path.cwd()
     settings = settings_from_dict({"sources": {name: _table(source_cls, table)}}, base / "lerconnect.toml")
     config = source_config(settings, name, source_cls.Config)
-    return source_cls(config, SourceContext(name=name, plugin=source_cls.name, plugin_version="0+contract",
-                                            base_dir=base))
+    return source_cls(
+        config, SourceContext(name=name, plugin=source_cls.name, plugin_version="0+contract", base_dir=base)
+    )
 
 
 def bad_credentials(table: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -234,9 +243,14 @@ def _describe(source: Source, stream: str, raws: list[Any], limit: int = 3) -> s
     return ", ".join(ids) + more
 
 
-def check_credentials(source_cls: type[Source], table: Mapping[str, Any],
-                      bad_table: Mapping[str, Any] | None, *, base_dir: Path | None = None,
-                      notes: list[str] | None = None) -> list[str]:
+def check_credentials(
+    source_cls: type[Source],
+    table: Mapping[str, Any],
+    bad_table: Mapping[str, Any] | None,
+    *,
+    base_dir: Path | None = None,
+    notes: list[str] | None = None,
+) -> list[str]:
     """`check()` passes with good config and raises a `SourceError` with a message with bad config."""
     problems: list[str] = []
     notes = notes if notes is not None else []
@@ -259,11 +273,15 @@ def check_credentials(source_cls: type[Source], table: Mapping[str, Any],
         problems.append("check() passed with bad credentials: it must make an authenticated call")
     except SourceError as exc:
         if not str(exc).strip():
-            problems.append(f"check() raised {type(exc).__name__} with an empty message on bad credentials: "
-                            f"say what was refused and how to fix it")
+            problems.append(
+                f"check() raised {type(exc).__name__} with an empty message on bad credentials: "
+                f"say what was refused and how to fix it"
+            )
     except Exception as exc:
-        problems.append(f"check() raised {type(exc).__name__} on bad credentials, not a SourceError "
-                        f"(SourceAuthError for refused credentials): {exc}")
+        problems.append(
+            f"check() raised {type(exc).__name__} on bad credentials, not a SourceError "
+            f"(SourceAuthError for refused credentials): {exc}"
+        )
     finally:
         source.close()
     return problems
@@ -287,14 +305,17 @@ def _pull(source: Source, stream: str, cursor: Any, where: str) -> PullResult:
     result = PullResult()
     for number, page in enumerate(source.pull(stream, cursor), start=1):
         if number > _MAX_PAGES:
-            result.problems.append(f"{stream}: pull {where} did not end after {_MAX_PAGES} pages: "
-                                   f"check the next-page logic")
+            result.problems.append(
+                f"{stream}: pull {where} did not end after {_MAX_PAGES} pages: check the next-page logic"
+            )
             break
         try:
             saved = json.loads(json.dumps(page.cursor))
         except (TypeError, ValueError) as exc:
-            result.problems.append(f"{stream}: the cursor after page {number} ({page.cursor!r}) is not "
-                                   f"JSON-serializable ({exc}): use str/int/float/list/dict, e.g. ISO dates")
+            result.problems.append(
+                f"{stream}: the cursor after page {number} ({page.cursor!r}) is not "
+                f"JSON-serializable ({exc}): use str/int/float/list/dict, e.g. ISO dates"
+            )
             break
         result.pages.append([copy.deepcopy(raw) for raw in page.records])
         result.cursors.append(saved)
@@ -312,8 +333,10 @@ def check_pull(source: Source, stream: str, *, resume_points: int = 4) -> PullRe
         return result
     again = _pull(source, stream, None, "from the start (second time)")
     if Counter(map(_canonical, again.records)) != Counter(map(_canonical, result.records)):
-        result.problems.append(f"{stream}: two pulls from the start returned different records: the "
-                               f"sandbox or the pull is not deterministic")
+        result.problems.append(
+            f"{stream}: two pulls from the start returned different records: the "
+            f"sandbox or the pull is not deterministic"
+        )
         return result
     count = len(result.pages)
     points = sorted({1, count // 2, count - 1, count} - {0})
@@ -335,8 +358,8 @@ def check_pull(source: Source, stream: str, *, resume_points: int = 4) -> PullRe
             detail.append(f"{len(extra)} extra or repeated ({_describe(source, stream, extra)})")
         result.problems.append(
             f"{stream}: resuming from the cursor saved after page {after} of {count} "
-            f"({result.cursors[after - 1]!r}) did not yield exactly the remaining records: "
-            + "; ".join(detail))
+            f"({result.cursors[after - 1]!r}) did not yield exactly the remaining records: " + "; ".join(detail)
+        )
     return result
 
 
@@ -345,8 +368,7 @@ def _normalized(source: Source, stream: str, raw: Any) -> list[Any]:
 
 
 def _fingerprint(items: list[Any]) -> list[str]:
-    return [("tombstone:" + i.source_record_id) if isinstance(i, Tombstone) else i.content_hash()
-            for i in items]
+    return [("tombstone:" + i.source_record_id) if isinstance(i, Tombstone) else i.content_hash() for i in items]
 
 
 def _invalid_item(item: Any) -> str | None:
@@ -403,12 +425,14 @@ def check_normalize(source: Source, stream: str, raws: list[Any]) -> NormalizeRe
         try:
             again = _normalized(source, stream, raw)
         except Exception as exc:
-            issues.setdefault(f"normalize() succeeded once, then raised {type(exc).__name__}",
-                              []).append(name)
+            issues.setdefault(f"normalize() succeeded once, then raised {type(exc).__name__}", []).append(name)
             continue
         if _fingerprint(again) != _fingerprint(items):
-            issues.setdefault("normalize() is not deterministic: the same raw record gave different content "
-                              "hashes (a clock, a random id or set order in the data?)", []).append(name)
+            issues.setdefault(
+                "normalize() is not deterministic: the same raw record gave different content "
+                "hashes (a clock, a random id or set order in the data?)",
+                [],
+            ).append(name)
             continue
         for item in items:
             if isinstance(item, LearningRecord):
@@ -418,8 +442,10 @@ def check_normalize(source: Source, stream: str, raws: list[Any]) -> NormalizeRe
         out.items.extend(items)
     out.problems = _grouped(stream, issues)
     if duplicates:
-        out.notes.append(f"{stream}: {len(duplicates)} source_record_id(s) come back with different content in "
-                         f"one pull (e.g. {duplicates[0]!r}); only the last is kept — are ids unique?")
+        out.notes.append(
+            f"{stream}: {len(duplicates)} source_record_id(s) come back with different content in "
+            f"one pull (e.g. {duplicates[0]!r}); only the last is kept — are ids unique?"
+        )
     return out
 
 
@@ -439,8 +465,15 @@ def _mutations(raw: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
                 yield f"with {key}.{inner} = null", {**raw, key: {**value, inner: None}}
 
 
-def check_bad_records(source: Source, stream: str, raws: list[Any], *, samples: int = 3,
-                      strict: bool = False, notes: list[str] | None = None) -> list[str]:
+def check_bad_records(
+    source: Source,
+    stream: str,
+    raws: list[Any],
+    *,
+    samples: int = 3,
+    strict: bool = False,
+    notes: list[str] | None = None,
+) -> list[str]:
     """Broken raw records must raise an Exception (ideally `RecordError` naming the field) or yield valid items.
 
     An exception that is not a `RecordError` or pydantic `ValidationError` still dead-letters, but
@@ -462,15 +495,19 @@ def check_bad_records(source: Source, stream: str, raws: list[Any], *, samples: 
                 unnamed.setdefault(f"{type(exc).__name__}: {exc}", []).append(where)
                 continue
             except BaseException as exc:
-                issues.setdefault(f"normalize() raised {type(exc).__name__}, which stops the process; raise "
-                                  f"RecordError instead", []).append(where)
+                issues.setdefault(
+                    f"normalize() raised {type(exc).__name__}, which stops the process; raise RecordError instead", []
+                ).append(where)
                 continue
             bad = next((why for item in items if (why := _invalid_item(item))), None)
             if bad:
                 issues.setdefault(f"normalize() {bad}", []).append(where)
     problems = _grouped(stream, issues)
-    advice = {f"{error} — dead-lettered with no field named; raise RecordError(reason, field=...) for a "
-              f"readable reason": where for error, where in unnamed.items()}
+    advice = {
+        f"{error} — dead-lettered with no field named; raise RecordError(reason, field=...) for a "
+        f"readable reason": where
+        for error, where in unnamed.items()
+    }
     (problems if strict else notes).extend(_grouped(stream, advice))
     return problems
 
@@ -485,9 +522,15 @@ def _expected_active(items: list[LearningRecord | Tombstone]) -> dict[str, str]:
     return active
 
 
-def check_sync(source_cls: type[Source], table: Mapping[str, Any], expected: dict[str, tuple[dict, int]],
-               *, db_url: str | None = None, base_dir: Path | None = None,
-               extra_plugins: tuple[object, ...] = ()) -> list[str]:
+def check_sync(
+    source_cls: type[Source],
+    table: Mapping[str, Any],
+    expected: dict[str, tuple[dict, int]],
+    *,
+    db_url: str | None = None,
+    base_dir: Path | None = None,
+    extra_plugins: tuple[object, ...] = (),
+) -> list[str]:
     """A real `SyncEngine` run stores exactly `expected[stream]` = (active id → hash, dead letters).
 
     Then an incremental rerun and a full rerun must find nothing new, changed or withdrawn.
@@ -504,8 +547,8 @@ def check_sync(source_cls: type[Source], table: Mapping[str, Any], expected: dic
         store = Store(db_url, auto_upgrade=True)
         stack.callback(store.dispose)
         settings = settings_from_dict(
-            {"sources": {CONTRACT_SOURCE: _table(source_cls, table, tuple(expected))}},
-            base_dir / "lerconnect.toml")
+            {"sources": {CONTRACT_SOURCE: _table(source_cls, table, tuple(expected))}}, base_dir / "lerconnect.toml"
+        )
         engine = SyncEngine(store, isolated_registry(source_cls, *extra_plugins), settings)
         for label, full in (("first sync", False), ("incremental rerun", False), ("full rerun", True)):
             for result in engine.sync(CONTRACT_SOURCE, full=full):
@@ -515,18 +558,26 @@ def check_sync(source_cls: type[Source], table: Mapping[str, Any], expected: dic
                     continue
                 if label == "first sync":
                     active, dead = expected[result.stream]
-                    stored = {row.source_record_id: row.content_hash for row, _ in records.iter_records(
-                        store, source=CONTRACT_SOURCE, stream=result.stream)}
+                    stored = {
+                        row.source_record_id: row.content_hash
+                        for row, _ in records.iter_records(store, source=CONTRACT_SOURCE, stream=result.stream)
+                    }
                     if stored != active:
-                        problems.append(f"{where}: the store holds {len(stored)} active records, "
-                                        f"normalizing the pull gave {len(active)}; differing ids: "
-                                        f"{sorted(set(stored.items()) ^ set(active.items()))[:3]}")
+                        problems.append(
+                            f"{where}: the store holds {len(stored)} active records, "
+                            f"normalizing the pull gave {len(active)}; differing ids: "
+                            f"{sorted(set(stored.items()) ^ set(active.items()))[:3]}"
+                        )
                     if result.count("dead_lettered") != dead:
-                        problems.append(f"{where}: {result.count('dead_lettered')} dead letters, "
-                                        f"expected {dead} (the records normalize() refused)")
+                        problems.append(
+                            f"{where}: {result.count('dead_lettered')} dead letters, "
+                            f"expected {dead} (the records normalize() refused)"
+                        )
                 elif any(result.count(k) for k in ("new", "changed", "withdrawn")):
-                    problems.append(f"{where} found changes in unchanged source data: new={result.count('new')} "
-                                    f"changed={result.count('changed')} withdrawn={result.count('withdrawn')}")
+                    problems.append(
+                        f"{where} found changes in unchanged source data: new={result.count('new')} "
+                        f"changed={result.count('changed')} withdrawn={result.count('withdrawn')}"
+                    )
             if problems:
                 break
     return problems
@@ -549,17 +600,26 @@ class ContractReport:
         return not self.problems
 
     def summary(self) -> str:
-        head = f"{self.source}: " + ("meets the lerconnect source contract" if self.ok
-                                     else f"{len(self.problems)} contract problem(s)")
+        head = f"{self.source}: " + (
+            "meets the lerconnect source contract" if self.ok else f"{len(self.problems)} contract problem(s)"
+        )
         lines = [head, *(f"  ✗ {p}" for p in self.problems), *(f"  note: {n}" for n in self.notes)]
         return "\n".join(lines)
 
 
-def run_contract(source_cls: type[Source], config_table: Mapping[str, Any] | None, *,
-                 bad_config_table: Mapping[str, Any] | None = None, campus: Any = None,
-                 streams: tuple[str, ...] | list[str] | None = None, base_dir: Path | None = None,
-                 db_url: str | None = None, resume_points: int = 4, strict_errors: bool = False,
-                 extra_plugins: tuple[object, ...] = ()) -> ContractReport:
+def run_contract(
+    source_cls: type[Source],
+    config_table: Mapping[str, Any] | None,
+    *,
+    bad_config_table: Mapping[str, Any] | None = None,
+    campus: Any = None,
+    streams: tuple[str, ...] | list[str] | None = None,
+    base_dir: Path | None = None,
+    db_url: str | None = None,
+    resume_points: int = 4,
+    strict_errors: bool = False,
+    extra_plugins: tuple[object, ...] = (),
+) -> ContractReport:
     """Run every check; `config_table=None` serves the source's own sandbox built from `campus`."""
     report = ContractReport(getattr(source_cls, "__qualname__", repr(source_cls)))
     problem = source_problem(source_cls)
@@ -576,18 +636,19 @@ def run_contract(source_cls: type[Source], config_table: Mapping[str, Any] | Non
         try:
             source = make_source(source_cls, table, base_dir=base_dir)
         except ConfigError as exc:
-            report.problems.append(f"the config table does not validate against {source_cls.__qualname__}"
-                                   f".Config: {exc}")
+            report.problems.append(
+                f"the config table does not validate against {source_cls.__qualname__}.Config: {exc}"
+            )
             return report
         stack.callback(source.close)
-        report.problems += check_credentials(source_cls, table, bad_config_table, base_dir=base_dir,
-                                             notes=report.notes)
+        report.problems += check_credentials(source_cls, table, bad_config_table, base_dir=base_dir, notes=report.notes)
         if report.problems:
             return report
         unknown = [s for s in streams or () if s not in source.streams]
         if unknown:
-            report.problems.append(f"streams {unknown} are not among {source_cls.__qualname__}.streams "
-                                   f"{source.streams}")
+            report.problems.append(
+                f"streams {unknown} are not among {source_cls.__qualname__}.streams {source.streams}"
+            )
             return report
         expected: dict[str, tuple[dict, int]] = {}
         for stream in streams or source.active_streams():
@@ -598,25 +659,36 @@ def run_contract(source_cls: type[Source], config_table: Mapping[str, Any] | Non
             report.notes += normalized.notes
             report.records[stream] = len(pulled.records)
             for raw, exc in normalized.failed[:3]:
-                report.notes.append(f"{stream}: sandbox record {_describe(source, stream, [raw])} is refused "
-                                    f"by normalize(): {type(exc).__name__}: {exc}")
-            report.problems += check_bad_records(source, stream, pulled.records, strict=strict_errors,
-                                                 notes=report.notes)
+                report.notes.append(
+                    f"{stream}: sandbox record {_describe(source, stream, [raw])} is refused "
+                    f"by normalize(): {type(exc).__name__}: {exc}"
+                )
+            report.problems += check_bad_records(
+                source, stream, pulled.records, strict=strict_errors, notes=report.notes
+            )
             expected[stream] = (_expected_active(normalized.items), len(normalized.failed))
             if not pulled.records and not pulled.problems:
                 report.notes.append(f"{stream}: the sandbox returned no records; the checks proved little")
         if not report.problems and expected:
-            report.problems += check_sync(source_cls, table, expected, db_url=db_url, base_dir=base_dir,
-                                          extra_plugins=extra_plugins)
+            report.problems += check_sync(
+                source_cls, table, expected, db_url=db_url, base_dir=base_dir, extra_plugins=extra_plugins
+            )
     return report
 
 
-def check_source_contract(source_cls: type[Source], config_table: Mapping[str, Any] | None = None, *,
-                          bad_config_table: Mapping[str, Any] | None = None, campus: Any = None,
-                          streams: tuple[str, ...] | list[str] | None = None, **options: Any) -> ContractReport:
+def check_source_contract(
+    source_cls: type[Source],
+    config_table: Mapping[str, Any] | None = None,
+    *,
+    bad_config_table: Mapping[str, Any] | None = None,
+    campus: Any = None,
+    streams: tuple[str, ...] | list[str] | None = None,
+    **options: Any,
+) -> ContractReport:
     """`run_contract`, raising AssertionError listing every problem: the one-liner for a pytest test."""
-    report = run_contract(source_cls, config_table, bad_config_table=bad_config_table, campus=campus,
-                          streams=streams, **options)
+    report = run_contract(
+        source_cls, config_table, bad_config_table=bad_config_table, campus=campus, streams=streams, **options
+    )
     if not report.ok:
         raise AssertionError(report.summary())
     return report
@@ -638,6 +710,7 @@ if pytest is not None:
         Served on loopback (or written under tmp_path) until the test ends.
         """
         with ExitStack() as stack:
+
             def start(source_cls: type[Source], campus: Any = None, **options: Any) -> SandboxConfig:
                 workdir = Path(tempfile.mkdtemp(prefix="sandbox-", dir=tmp_path))
                 return stack.enter_context(run_sandbox(source_cls, campus, workdir, **options))

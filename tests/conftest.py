@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from connector_core.store import Store
+from connector_core.testing import temporary_database
 
 SHARED = Path(os.environ.get("LERCONNECT_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
 
@@ -26,23 +25,8 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture
 def db_url(tmp_path: Path) -> Iterator[str]:
     """A database URL no other test uses: a temp SQLite file, or a fresh PostgreSQL schema."""
-    base = os.environ.get("LERCONNECT_TEST_DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{tmp_path / 'test.db'}"
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            # a test that leaked an open transaction fails here loudly instead of hanging the suite
-            connection.execute(text("SET LOCAL lock_timeout = '15s'"))
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with temporary_database(tmp_path, os.environ.get("LERCONNECT_TEST_DATABASE_URL")) as url:
+        yield url
 
 
 @pytest.fixture

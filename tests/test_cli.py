@@ -42,11 +42,14 @@ completed_on = "completed"
 
 @pytest.fixture
 def project(tmp_path: Path, db_url: str, monkeypatch) -> Path:
-    _write(tmp_path / "a.csv", [
-        ["a1", "S1", "one@example.edu", "club", "Robotics Club", "2026-05-01"],
-        ["a2", "S2", "two@example.edu", "club", "Robotics Club", "2026-05-01"],
-        ["a3", "S3", "three@example.edu", "club", "Robotics Club", "not-a-date"],
-    ])
+    _write(
+        tmp_path / "a.csv",
+        [
+            ["a1", "S1", "one@example.edu", "club", "Robotics Club", "2026-05-01"],
+            ["a2", "S2", "two@example.edu", "club", "Robotics Club", "2026-05-01"],
+            ["a3", "S3", "three@example.edu", "club", "Robotics Club", "not-a-date"],
+        ],
+    )
     (tmp_path / "lerconnect.toml").write_text(_source("engage", tmp_path / "a.csv"))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LERCONNECT_DB", db_url)

@@ -76,8 +76,9 @@ def json_response(body: object, status: int = 200, headers: dict[str, str] | Non
 
 
 def test_429_is_retried_after_the_retry_after_seconds(server: Server) -> None:
-    server.routes["/x"] = lambda req, n: (Response("slow down", status=429, headers={"Retry-After": "1"})
-                                          if n == 1 else json_response({"ok": True}))
+    server.routes["/x"] = lambda req, n: (
+        Response("slow down", status=429, headers={"Retry-After": "1"}) if n == 1 else json_response({"ok": True})
+    )
     with client(server) as c:
         started = time.monotonic()
         response = c.get("/x")
@@ -128,8 +129,7 @@ def test_5xx_then_success(server: Server) -> None:
 
 
 def test_link_header_paging_follows_next_until_absent(server: Server) -> None:
-    pages = {None: ([1, 2], "bookmark:Zm9v"), "bookmark:Zm9v": ([3, 4], "bookmark:YmFy"),
-             "bookmark:YmFy": ([5], None)}
+    pages = {None: ([1, 2], "bookmark:Zm9v"), "bookmark:Zm9v": ([3, 4], "bookmark:YmFy"), "bookmark:YmFy": ([5], None)}
 
     def handler(req: Request, n: int) -> Response:
         assert req.args.get("per_page") == "2" or req.args.get("page")
@@ -185,7 +185,7 @@ def test_offset_limit_paging_advances_by_what_arrived(server: Server) -> None:
 
     def handler(req: Request, n: int) -> Response:
         offset, limit = int(req.args["offset"]), min(int(req.args["limit"]), 5)  # silent cap
-        return json_response(data[offset:offset + limit], headers={"X-Total-Count": str(len(data))})
+        return json_response(data[offset : offset + limit], headers={"X-Total-Count": str(len(data))})
 
     server.routes["/ethos"] = handler
     with client(server) as c:
@@ -209,14 +209,17 @@ def test_connection_refused_is_source_unavailable() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with RestClient(f"http://127.0.0.1:{port}", backoff=FAST, max_retries=1) as c, \
-            pytest.raises(SourceUnavailable, match="could not connect"):
+    with (
+        RestClient(f"http://127.0.0.1:{port}", backoff=FAST, max_retries=1) as c,
+        pytest.raises(SourceUnavailable, match="could not connect"),
+    ):
         c.get("/")
 
 
 def test_throttle_hook_retries_a_403_that_means_rate_limited(server: Server) -> None:
-    server.routes["/t"] = lambda req, n: (Response("403 Forbidden (Rate Limit Exceeded)\n", status=403)
-                                          if n <= 2 else json_response([]))
+    server.routes["/t"] = lambda req, n: (
+        Response("403 Forbidden (Rate Limit Exceeded)\n", status=403) if n <= 2 else json_response([])
+    )
     server.routes["/forbidden"] = lambda req, n: json_response({"errors": [{"message": "nope"}]}, 403)
     throttled = lambda r: r.status_code == 403 and "Rate Limit Exceeded" in r.text  # noqa: E731
     with client(server, is_throttled=throttled) as c:
@@ -257,7 +260,7 @@ def test_rate_limit_watcher_pauses_before_the_bucket_empties(server: Server) -> 
 
 
 def test_token_is_sent_as_bearer_and_never_logged(server: Server, caplog: pytest.LogCaptureFixture) -> None:
-    server.routes["/me"] = lambda req, n: (json_response({"id": 1}) if n > 1 else json_response({}, 503))
+    server.routes["/me"] = lambda req, n: json_response({"id": 1}) if n > 1 else json_response({}, 503)
     caplog.set_level(logging.DEBUG)
     with client(server) as c:
         c.get("/me", params={"secret_param": "also-hidden"})

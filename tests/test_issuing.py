@@ -20,16 +20,35 @@ from connector_core.store import credentials as cred_store
 from connector_core.store.tables import CredentialRow
 
 PASSPHRASE_ENV = "TEST_ISSUER_PASSPHRASE"
-COLUMNS = {"record_id": "id", "learner_id": "student", "institution_id": "student", "email": "email",
-           "achievement_id": "course", "title": "title", "grade": "grade", "status": "status",
-           "completed_on": "completed", "confidential": "hold", "credits": "credits"}
+COLUMNS = {
+    "record_id": "id",
+    "learner_id": "student",
+    "institution_id": "student",
+    "email": "email",
+    "achievement_id": "course",
+    "title": "title",
+    "grade": "grade",
+    "status": "status",
+    "completed_on": "completed",
+    "confidential": "hold",
+    "credits": "credits",
+}
 HEADER = ["id", "student", "email", "course", "title", "grade", "status", "completed", "hold", "credits"]
 
 
 def _row(i: int, grade: str = "B", hold: str = "N") -> dict[str, str]:
-    return {"id": f"enr-{i}", "student": f"S{i % 4}", "email": f"s{i % 4}@example.edu", "course": f"C{i}",
-            "title": f"Course {i}", "grade": grade, "status": "completed", "completed": "2026-05-10",
-            "hold": hold, "credits": "3"}
+    return {
+        "id": f"enr-{i}",
+        "student": f"S{i % 4}",
+        "email": f"s{i % 4}@example.edu",
+        "course": f"C{i}",
+        "title": f"Course {i}",
+        "grade": grade,
+        "status": "completed",
+        "completed": "2026-05-10",
+        "hold": hold,
+        "credits": "3",
+    }
 
 
 class Campus:
@@ -40,13 +59,25 @@ class Campus:
         self.tmp, self.store = tmp_path, store
         self.rows = {i: _row(i) for i in range(1, 9)}
         SigningKey.generate().save(tmp_path / "key.pem", "correct horse battery staple")
-        self.settings = settings_from_dict({
-            "issuer": {"name": "Test University", "key_file": str(tmp_path / "key.pem"),
-                       "passphrase_env": PASSPHRASE_ENV, "status_dir": str(tmp_path / "status"),
-                       "status_base_url": "https://test.example.edu/status"},
-            "sources": {"registrar": {"plugin": "files", "files": {"grades": {
-                "path": str(tmp_path / "grades.csv"), "kind": "course", "columns": COLUMNS}}}},
-        })
+        self.settings = settings_from_dict(
+            {
+                "issuer": {
+                    "name": "Test University",
+                    "key_file": str(tmp_path / "key.pem"),
+                    "passphrase_env": PASSPHRASE_ENV,
+                    "status_dir": str(tmp_path / "status"),
+                    "status_base_url": "https://test.example.edu/status",
+                },
+                "sources": {
+                    "registrar": {
+                        "plugin": "files",
+                        "files": {
+                            "grades": {"path": str(tmp_path / "grades.csv"), "kind": "course", "columns": COLUMNS}
+                        },
+                    }
+                },
+            }
+        )
         self.registry = load_registry()
         self.write()
 
@@ -129,8 +160,12 @@ def test_withdrawn_record_is_revoked_and_the_clr_shrinks(campus: Campus) -> None
     campus.write()
     result, report = campus.sync(full=True)
     assert result.count("withdrawn") == 1 and report.revoked == 1 and report.clrs == 1  # the CLR is replaced
-    learner_clr = next(r for r in campus.live("clr") if r.learner_key == cred_store.list_credentials(
-        campus.store, status="revoked", kind="achievement")[0].learner_key)
+    learner_clr = next(
+        r
+        for r in campus.live("clr")
+        if r.learner_key
+        == cred_store.list_credentials(campus.store, status="revoked", kind="achievement")[0].learner_key
+    )
     assert len(learner_clr.document["credentialSubject"]["verifiableCredential"]) == 1
 
 
@@ -140,8 +175,9 @@ def test_nothing_is_issued_for_a_learner_under_ferpa_hold_until_cleared(campus: 
     campus.write()
     _, report = campus.sync()
     assert report.issued == 6 and report.held == 2
-    assert all(r.document["credentialSubject"]["achievement"]["name"] not in {"Course 2", "Course 6"}
-               for r in campus.live())
+    assert all(
+        r.document["credentialSubject"]["achievement"]["name"] not in {"Course 2", "Course 6"} for r in campus.live()
+    )
     for i in (2, 6):
         campus.rows[i] = _row(i)
     campus.write()
@@ -158,8 +194,9 @@ def test_status_indexes_are_unique_and_not_sequential_under_concurrent_issuing(c
     def grab() -> None:
         got = cred_store.reserve(campus.store, "https://test.example.edu/status", 50)
         with lock:
-            reserved.extend((row.id, allocate_index(bytes.fromhex(row.seed), counter, row.size))
-                            for row, counter in got)
+            reserved.extend(
+                (row.id, allocate_index(bytes.fromhex(row.seed), counter, row.size)) for row, counter in got
+            )
 
     threads = [threading.Thread(target=grab) for _ in range(4)]
     for t in threads:
@@ -214,8 +251,9 @@ status_dir = "status"
 """)
     runner = CliRunner()
     out = tmp_path / "export"
-    exported = runner.invoke(cli, ["--config", str(config), "credentials", "export", "--db", campus.store.url,
-                                   "--out", str(out)])
+    exported = runner.invoke(
+        cli, ["--config", str(config), "credentials", "export", "--db", campus.store.url, "--out", str(out)]
+    )
     assert exported.exit_code == 0, exported.output
     files = sorted(out.glob("achievement-*.json")) + sorted(out.glob("clr-*.json"))
     assert len(files) == 12

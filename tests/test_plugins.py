@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from connector_core.cli import cli
 from connector_core.plugins import default_registry, load_registry
 
-GOOD = '''
+GOOD = """
 from connector_core import Page, Source, hookimpl
 
 class Good(Source):
@@ -25,9 +25,9 @@ class Good(Source):
 @hookimpl
 def lerconnect_register_sources(register):
     register(Good)
-'''
+"""
 OLD_CONTRACT = GOOD.replace('name = "good"', 'name = "ancient"\n    contract = 0').replace("Good", "Ancient")
-NO_PULL = '''
+NO_PULL = """
 from connector_core import Source, hookimpl
 
 class Lazy(Source):
@@ -39,7 +39,7 @@ class Lazy(Source):
 @hookimpl
 def lerconnect_register_sources(register):
     register(Lazy)
-'''
+"""
 IMPORT_FAILS = "raise ImportError('needs the vendor SDK: pip install vendor-sdk')\n"
 
 

@@ -15,9 +15,17 @@ from connector_core.sandbox import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "engage_plugin.py"
-ROWS = [{"id": f"att-{i}", "student_id": f"A{i % 7:04d}", "event_id": f"ev-{i % 3}",
-         "event_name": f"Career Fair {i % 3}", "date": "2026-10-0" + str(1 + i % 9), "updated": i}
-        for i in range(1, 26)]
+ROWS = [
+    {
+        "id": f"att-{i}",
+        "student_id": f"A{i % 7:04d}",
+        "event_id": f"ev-{i % 3}",
+        "event_name": f"Career Fair {i % 3}",
+        "date": "2026-10-0" + str(1 + i % 9),
+        "updated": i,
+    }
+    for i in range(1, 26)
+]
 
 
 def _load_example():
@@ -51,8 +59,9 @@ def test_readme_quotes_the_example_verbatim() -> None:
 def test_example_plugin_syncs_end_to_end(store) -> None:
     registry = load_registry(extra_modules=(_load_example(),))
     with serve(engage_api) as base_url:
-        settings = settings_from_dict({"sources": {"engage": {
-            "plugin": "engage", "base_url": base_url, "token": "engage-token"}}})
+        settings = settings_from_dict(
+            {"sources": {"engage": {"plugin": "engage", "base_url": base_url, "token": "engage-token"}}}
+        )
         engine = SyncEngine(store, registry, settings)
         assert "signed in as lerconnect" in engine.make_source("engage").check()
         (first,) = engine.sync("engage")

@@ -14,8 +14,71 @@ from datetime import date, timedelta
 AS_OF = date(2026, 11, 15)
 """The campus's "today": fall 2026 is open, earlier terms are closed."""
 
-GIVEN = ["Ana", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Imani", "Jonas", "Kai", "Lena", "Mateo", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Victor", "Wen", "Xavier", "Yara", "Zoe", "Aiden", "Bianca", "Carlos", "Dana", "Emeka", "Fatima", "Gabe", "Hana"]
-FAMILY = ["Garcia", "Smith", "Nguyen", "Johnson", "Okafor", "Patel", "Kim", "Müller", "Rossi", "Hernández", "Chen", "Williams", "Brown", "Ali", "Kowalski", "Silva", "Ivanova", "Jones", "Tanaka", "Haddad", "O'Brien", "Dubois", "Novak", "Mensah", "Larsen", "Costa", "Singh"]
+GIVEN = [
+    "Ana",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Imani",
+    "Jonas",
+    "Kai",
+    "Lena",
+    "Mateo",
+    "Nadia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Xavier",
+    "Yara",
+    "Zoe",
+    "Aiden",
+    "Bianca",
+    "Carlos",
+    "Dana",
+    "Emeka",
+    "Fatima",
+    "Gabe",
+    "Hana",
+]
+FAMILY = [
+    "Garcia",
+    "Smith",
+    "Nguyen",
+    "Johnson",
+    "Okafor",
+    "Patel",
+    "Kim",
+    "Müller",
+    "Rossi",
+    "Hernández",
+    "Chen",
+    "Williams",
+    "Brown",
+    "Ali",
+    "Kowalski",
+    "Silva",
+    "Ivanova",
+    "Jones",
+    "Tanaka",
+    "Haddad",
+    "O'Brien",
+    "Dubois",
+    "Novak",
+    "Mensah",
+    "Larsen",
+    "Costa",
+    "Singh",
+]
 SUBJECTS = {
     "MATH": ("Calculus I", "Linear Algebra", "Statistics", "Discrete Mathematics"),
     "ENGL": ("College Writing", "American Literature", "Technical Writing"),
@@ -28,8 +91,19 @@ SUBJECTS = {
 }
 LETTERS = ("A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "F")
 LETTER_WEIGHTS = (14, 11, 11, 13, 9, 8, 8, 5, 3, 3, 4)
-LETTER_SCORES = {"A": 95, "A-": 91, "B+": 88, "B": 85, "B-": 81, "C+": 78, "C": 75, "C-": 71,
-                 "D+": 68, "D": 65, "F": 50}
+LETTER_SCORES = {
+    "A": 95,
+    "A-": 91,
+    "B+": 88,
+    "B": 85,
+    "B-": 81,
+    "C+": 78,
+    "C": 75,
+    "C-": 71,
+    "D+": 68,
+    "D": 65,
+    "F": 50,
+}
 ACTIVITIES = (
     ("Student Government Association", "Leadership"),
     ("Peer Tutoring Program", "Service"),
@@ -47,8 +121,13 @@ JOBS = (
     ("IT Help Desk Technician", "Information Technology"),
     ("Campus Tour Guide", "Admissions"),
 )
-TRAININGS = ("FERPA Basics", "Lab Safety", "Title IX Awareness", "Customer Service Essentials",
-             "Data Security Awareness")
+TRAININGS = (
+    "FERPA Basics",
+    "Lab Safety",
+    "Title IX Awareness",
+    "Customer Service Essentials",
+    "Data Security Awareness",
+)
 RATINGS = ((4.0, "Exemplary"), (3.0, "Proficient"), (2.0, "Developing"), (1.0, "Beginning"))
 
 
@@ -222,8 +301,12 @@ def build_campus(learners: int = 200, seed: int = 42) -> Campus:
 
 
 def _terms(campus: Campus) -> None:
-    specs = [(2025, "Spring", 1, 13, 5, 9), (2025, "Fall", 8, 25, 12, 15),
-             (2026, "Spring", 1, 12, 5, 8), (2026, "Fall", 8, 24, 12, 14)]
+    specs = [
+        (2025, "Spring", 1, 13, 5, 9),
+        (2025, "Fall", 8, 25, 12, 15),
+        (2026, "Spring", 1, 12, 5, 8),
+        (2026, "Fall", 8, 24, 12, 14),
+    ]
     for key, (year, season, m1, d1, m2, d2) in enumerate(specs, start=1):
         code = f"{year}{'10' if season == 'Spring' else '30'}"
         campus.terms.append(Term(key, code, f"{season} {year}", date(year, m1, d1), date(year, m2, d2)))
@@ -237,12 +320,17 @@ def _catalog(campus: Campus, rng: random.Random) -> None:
             campus.courses.append(course)
             for n in range(rng.randint(2, 3)):
                 ok = len(campus.outcomes) + 1
-                campus.outcomes.append(Outcome(
-                    key=ok, course_key=key, title=f"{subject}.{course.number}.{n + 1} {title} outcome {n + 1}",
-                    description=f"Demonstrates outcome {n + 1} of {title}.",
-                    vendor_guid=f"sandbox-outcome-{ok:05d}", mastery_points=3.0,
-                    calculation_method=rng.choice(("decaying_average", "highest", "latest")),
-                ))
+                campus.outcomes.append(
+                    Outcome(
+                        key=ok,
+                        course_key=key,
+                        title=f"{subject}.{course.number}.{n + 1} {title} outcome {n + 1}",
+                        description=f"Demonstrates outcome {n + 1} of {title}.",
+                        vendor_guid=f"sandbox-outcome-{ok:05d}",
+                        mastery_points=3.0,
+                        calculation_method=rng.choice(("decaying_average", "highest", "latest")),
+                    )
+                )
 
 
 def _people(campus: Campus, rng: random.Random) -> None:
@@ -250,11 +338,18 @@ def _people(campus: Campus, rng: random.Random) -> None:
         given, family = rng.choice(GIVEN), rng.choice(FAMILY)
         login = f"{given[0]}{family}{key}".lower().replace("'", "").replace("ü", "u").replace("á", "a")
         employee = f"E{700000 + key}" if rng.random() < 0.18 else None
-        campus.people.append(Person(
-            key=key, institution_id=f"A{10_000_000 + key * 7:08d}", given_name=given,
-            family_name=family, email=f"{login}@sandbox.example.edu", login_id=login,
-            confidential=rng.random() < 0.02, employee_id=employee,
-        ))
+        campus.people.append(
+            Person(
+                key=key,
+                institution_id=f"A{10_000_000 + key * 7:08d}",
+                given_name=given,
+                family_name=family,
+                email=f"{login}@sandbox.example.edu",
+                login_id=login,
+                confidential=rng.random() < 0.02,
+                employee_id=employee,
+            )
+        )
 
 
 def _sections_and_enrollments(campus: Campus, rng: random.Random) -> None:
@@ -264,8 +359,9 @@ def _sections_and_enrollments(campus: Campus, rng: random.Random) -> None:
         per_term_sections[term.key] = []
         for course in campus.courses:
             for _ in range(seats):
-                section = Section(len(campus.sections) + 1, f"{term.code[2:]}{len(campus.sections) + 1:04d}",
-                                  course.key, term.key)
+                section = Section(
+                    len(campus.sections) + 1, f"{term.code[2:]}{len(campus.sections) + 1:04d}", course.key, term.key
+                )
                 campus.sections.append(section)
                 per_term_sections[term.key].append(section)
     for person in campus.people:
@@ -277,15 +373,17 @@ def _sections_and_enrollments(campus: Campus, rng: random.Random) -> None:
 def _enroll(campus: Campus, rng: random.Random, person: Person, term: Term, section: Section) -> None:
     grade, score, state = _grade(rng, term, campus.course(section.course_key))
     updated = term.end + timedelta(days=rng.randint(1, 6)) if term.closed else term.start
-    campus.enrollments.append(Enrollment(len(campus.enrollments) + 1, person.key, section.key,
-                                         grade, score, state, updated))
+    campus.enrollments.append(
+        Enrollment(len(campus.enrollments) + 1, person.key, section.key, grade, score, state, updated)
+    )
     if state == "inactive" or term.key < len(campus.terms) - 1:  # outcomes are assessed recently
         return
     for outcome in (o for o in campus.outcomes if o.course_key == section.course_key):
         level = rng.choices(RATINGS, weights=(3, 5, 3, 1))[0][0]
         assessed = min(term.end, AS_OF) - timedelta(days=rng.randint(5, 40))
-        campus.outcome_results.append(OutcomeResult(len(campus.outcome_results) + 1, person.key,
-                                                    outcome.key, section.key, level, assessed))
+        campus.outcome_results.append(
+            OutcomeResult(len(campus.outcome_results) + 1, person.key, outcome.key, section.key, level, assessed)
+        )
 
 
 def _grade(rng: random.Random, term: Term, course: Course) -> tuple[str | None, float | None, str]:
@@ -309,10 +407,17 @@ def _cocurricular(campus: Campus, rng: random.Random) -> None:
             activity = rng.choice(campus.activities)
             term = rng.choice(campus.terms)
             done = term.end if term.closed else None
-            campus.participations.append(Participation(
-                len(campus.participations) + 1, person.key, activity.key, term.key,
-                rng.choice(("Member", "Member", "Volunteer", "Officer")), rng.randint(4, 60), done,
-            ))
+            campus.participations.append(
+                Participation(
+                    len(campus.participations) + 1,
+                    person.key,
+                    activity.key,
+                    term.key,
+                    rng.choice(("Member", "Member", "Volunteer", "Officer")),
+                    rng.randint(4, 60),
+                    done,
+                )
+            )
 
 
 def _employment(campus: Campus, rng: random.Random) -> None:
@@ -322,8 +427,10 @@ def _employment(campus: Campus, rng: random.Random) -> None:
         title, department = rng.choice(JOBS)
         start = AS_OF - timedelta(days=rng.randint(90, 700))
         end = None if rng.random() < 0.6 else start + timedelta(days=rng.randint(60, 300))
-        campus.jobs.append(Job(len(campus.jobs) + 1, person.key, title, department, start, end,
-                               rng.choice((8, 10, 12, 15, 20))))
+        campus.jobs.append(
+            Job(len(campus.jobs) + 1, person.key, title, department, start, end, rng.choice((8, 10, 12, 15, 20)))
+        )
         for title in rng.sample(TRAININGS, k=rng.randint(1, 3)):
-            campus.trainings.append(Training(len(campus.trainings) + 1, person.key, title,
-                                             start + timedelta(days=rng.randint(1, 30))))
+            campus.trainings.append(
+                Training(len(campus.trainings) + 1, person.key, title, start + timedelta(days=rng.randint(1, 30)))
+            )

@@ -37,16 +37,19 @@ def current_list(session: Session, base_url: str, size: int = LIST_SIZE) -> Stat
     """
     prefix = base_url.rstrip("/") + "/"
     while True:
-        row = session.scalars(select(StatusListRow).where(StatusListRow.url.startswith(prefix),
-                                                          StatusListRow.allocated < StatusListRow.size)
-                              .order_by(StatusListRow.id.desc())).first()
+        row = session.scalars(
+            select(StatusListRow)
+            .where(StatusListRow.url.startswith(prefix), StatusListRow.allocated < StatusListRow.size)
+            .order_by(StatusListRow.id.desc())
+        ).first()
         if row is not None:
             return row
         count = session.scalar(select(func.count()).select_from(StatusListRow)) or 0
         try:
             with session.begin_nested():
-                row = StatusListRow(url=f"{prefix}{count + 1}", size=size, seed=os.urandom(16).hex(),
-                                    bits=bytes(size // 8))
+                row = StatusListRow(
+                    url=f"{prefix}{count + 1}", size=size, seed=os.urandom(16).hex(), bits=bytes(size // 8)
+                )
                 session.add(row)
             return row
         except IntegrityError:
@@ -92,30 +95,48 @@ def status_lists(store: Store) -> list[StatusListRow]:
 def held_learners(session: Session) -> set[str]:
     """Learners nothing may be issued for: a FERPA hold from any source, or an identity in review."""
     held = set(session.scalars(select(LearnerRow.key).where(LearnerRow.review_pending.is_(True))))
-    held |= set(session.scalars(select(LearnerIdentifierRow.learner_key)
-                                .where(LearnerIdentifierRow.confidential.is_(True))))
+    held |= set(
+        session.scalars(select(LearnerIdentifierRow.learner_key).where(LearnerIdentifierRow.confidential.is_(True)))
+    )
     held |= set(session.scalars(select(IdentityReviewRow.learner_key).where(IdentityReviewRow.status == "open")))
     return held
 
 
 def count_held_records(session: Session, held: set[str]) -> int:
-    return session.scalar(select(func.count()).select_from(RecordRow).where(
-        RecordRow.status == "active", RecordRow.learner_key.in_(held))) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(RecordRow)
+            .where(RecordRow.status == "active", RecordRow.learner_key.in_(held))
+        )
+        or 0
+    )
 
 
-def records_to_issue(store: Store, held: set[str], statuses: tuple[str, ...],
-                     batch: int = 500) -> Iterator[list[RecordRow]]:
+def records_to_issue(
+    store: Store, held: set[str], statuses: tuple[str, ...], batch: int = 500
+) -> Iterator[list[RecordRow]]:
     """Active records with a result status that earns a credential and no live one yet, in batches,
     leaving out held learners."""
     last = 0
     while True:
-        live = select(CredentialRow.record_id).where(CredentialRow.status == "active",
-                                                     CredentialRow.record_id.is_not(None))
+        live = select(CredentialRow.record_id).where(
+            CredentialRow.status == "active", CredentialRow.record_id.is_not(None)
+        )
         with store.session() as session:
-            rows = list(session.scalars(
-                select(RecordRow).where(RecordRow.status == "active", RecordRow.id > last,
-                                        RecordRow.result_status.in_(statuses), RecordRow.id.not_in(live))
-                .order_by(RecordRow.id).limit(batch)))
+            rows = list(
+                session.scalars(
+                    select(RecordRow)
+                    .where(
+                        RecordRow.status == "active",
+                        RecordRow.id > last,
+                        RecordRow.result_status.in_(statuses),
+                        RecordRow.id.not_in(live),
+                    )
+                    .order_by(RecordRow.id)
+                    .limit(batch)
+                )
+            )
         if not rows:
             return
         last = rows[-1].id
@@ -127,18 +148,25 @@ def records_to_issue(store: Store, held: set[str], statuses: tuple[str, ...],
 def credentials_to_revoke(store: Store) -> list[tuple[CredentialRow, RecordRow]]:
     """Live achievement credentials whose record was superseded or withdrawn at the source."""
     with store.session() as session:
-        return [(credential, record) for credential, record in session.execute(
-            select(CredentialRow, RecordRow)
-            .join(RecordRow, RecordRow.id == CredentialRow.record_id)
-            .where(CredentialRow.status == "active", RecordRow.status != "active"))]
+        return [
+            (credential, record)
+            for credential, record in session.execute(
+                select(CredentialRow, RecordRow)
+                .join(RecordRow, RecordRow.id == CredentialRow.record_id)
+                .where(CredentialRow.status == "active", RecordRow.status != "active")
+            )
+        ]
 
 
 def replaced_credential(session: Session, record: RecordRow) -> str | None:
     """The credential of the record this one replaces, if it had one."""
     if record.replaces_id is None:
         return None
-    return session.scalar(select(CredentialRow.id).where(CredentialRow.record_id == record.replaces_id)
-                          .order_by(CredentialRow.issued_at.desc()))
+    return session.scalar(
+        select(CredentialRow.id)
+        .where(CredentialRow.record_id == record.replaces_id)
+        .order_by(CredentialRow.issued_at.desc())
+    )
 
 
 def revoke(session: Session, credential_id: str, reason: str, run_id: str | None) -> CredentialRow | None:
@@ -148,8 +176,16 @@ def revoke(session: Session, credential_id: str, reason: str, run_id: str | None
         return None
     row.status, row.revoked_at, row.revoke_reason = "revoked", utcnow(), reason
     set_revoked(session, row.status_list_id, row.status_index)
-    session.add(AuditRow(action="revoke", credential_id=row.id, learner_key=row.learner_key,
-                         record_id=row.record_id, reason=reason, run_id=run_id))
+    session.add(
+        AuditRow(
+            action="revoke",
+            credential_id=row.id,
+            learner_key=row.learner_key,
+            record_id=row.record_id,
+            reason=reason,
+            run_id=run_id,
+        )
+    )
     return row
 
 
@@ -158,9 +194,16 @@ def add_credential(session: Session, row: CredentialRow, reason: str) -> bool:
     if session.get(CredentialRow, row.id) is not None:
         return False
     session.add(row)
-    session.add(AuditRow(action="replace" if row.replaces else "issue", credential_id=row.id,
-                         learner_key=row.learner_key, record_id=row.record_id, reason=reason,
-                         run_id=row.issued_run_id))
+    session.add(
+        AuditRow(
+            action="replace" if row.replaces else "issue",
+            credential_id=row.id,
+            learner_key=row.learner_key,
+            record_id=row.record_id,
+            reason=reason,
+            run_id=row.issued_run_id,
+        )
+    )
     return True
 
 
@@ -176,12 +219,17 @@ def learners_with_credentials(store: Store, held: set[str]) -> Iterator[LearnerC
     with store.session() as session:
         ids: dict[str, list[str]] = {}
         for key, cred_id in session.execute(
-                select(CredentialRow.learner_key, CredentialRow.id)
-                .where(CredentialRow.kind == "achievement", CredentialRow.status == "active")
-                .order_by(CredentialRow.learner_key, CredentialRow.id)):
+            select(CredentialRow.learner_key, CredentialRow.id)
+            .where(CredentialRow.kind == "achievement", CredentialRow.status == "active")
+            .order_by(CredentialRow.learner_key, CredentialRow.id)
+        ):
             ids.setdefault(key, []).append(cred_id)
-        clrs = {row.learner_key: row for row in session.scalars(
-            select(CredentialRow).where(CredentialRow.kind == "clr", CredentialRow.status == "active"))}
+        clrs = {
+            row.learner_key: row
+            for row in session.scalars(
+                select(CredentialRow).where(CredentialRow.kind == "clr", CredentialRow.status == "active")
+            )
+        }
         learners = {row.key: row for row in session.scalars(select(LearnerRow).where(LearnerRow.key.in_(ids)))}
     for key in sorted(set(ids) | set(clrs)):
         if key in held or key not in learners:
@@ -191,20 +239,32 @@ def learners_with_credentials(store: Store, held: set[str]) -> Iterator[LearnerC
 
 def documents(store: Store, credential_ids: list[str]) -> list[dict]:
     with store.session() as session:
-        rows = {r.id: r.document for r in session.scalars(
-            select(CredentialRow).where(CredentialRow.id.in_(credential_ids)))}
+        rows = {
+            r.id: r.document for r in session.scalars(select(CredentialRow).where(CredentialRow.id.in_(credential_ids)))
+        }
     return [rows[i] for i in credential_ids]
 
 
 def records_by_credential(store: Store, credential_ids: list[str]) -> list[RecordRow]:
     with store.session() as session:
-        return list(session.scalars(select(RecordRow).join(
-            CredentialRow, and_(CredentialRow.record_id == RecordRow.id, CredentialRow.id.in_(credential_ids)))))
+        return list(
+            session.scalars(
+                select(RecordRow).join(
+                    CredentialRow, and_(CredentialRow.record_id == RecordRow.id, CredentialRow.id.in_(credential_ids))
+                )
+            )
+        )
 
 
-def list_credentials(store: Store, *, status: str | None = None, kind: str | None = None,
-                     learner: str | None = None, run_id: str | None = None,
-                     limit: int | None = None) -> list[CredentialRow]:
+def list_credentials(
+    store: Store,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    learner: str | None = None,
+    run_id: str | None = None,
+    limit: int | None = None,
+) -> list[CredentialRow]:
     query = select(CredentialRow).order_by(CredentialRow.issued_at, CredentialRow.id)
     if run_id:
         query = query.where(CredentialRow.issued_run_id == run_id)
@@ -243,6 +303,11 @@ def audit_entries(store: Store, credential_id: str | None = None) -> list[AuditR
 
 def counts(store: Store) -> dict[str, int]:
     with store.session() as session:
-        return {f"{kind}:{status}": n for kind, status, n in session.execute(
-            select(CredentialRow.kind, CredentialRow.status, func.count())
-            .group_by(CredentialRow.kind, CredentialRow.status))}
+        return {
+            f"{kind}:{status}": n
+            for kind, status, n in session.execute(
+                select(CredentialRow.kind, CredentialRow.status, func.count()).group_by(
+                    CredentialRow.kind, CredentialRow.status
+                )
+            )
+        }

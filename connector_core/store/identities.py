@@ -38,8 +38,9 @@ def _candidates(session: Session, rule: str, learner: Learner) -> set[str]:
     if rule == "institution_id" and learner.institution_id:
         query = select(LearnerRow.key).where(LearnerRow.institution_id == learner.institution_id)
     elif rule == "verified_email" and learner.email and learner.email_verified:
-        query = select(LearnerRow.key).where(LearnerRow.email == learner.email.lower(),
-                                             LearnerRow.email_verified.is_(True))
+        query = select(LearnerRow.key).where(
+            LearnerRow.email == learner.email.lower(), LearnerRow.email_verified.is_(True)
+        )
     else:
         return set()
     return set(session.scalars(query))
@@ -49,11 +50,15 @@ def _conflict(session: Session, source: str, matches: dict[str, set[str]]) -> st
     found = set().union(*matches.values()) if matches else set()
     if len(found) > 1:
         return "rules point to different learners: " + "; ".join(
-            f"{rule} → {', '.join(sorted(keys))}" for rule, keys in matches.items())
+            f"{rule} → {', '.join(sorted(keys))}" for rule, keys in matches.items()
+        )
     if found:
         (key,) = found
-        other = session.scalar(select(LearnerIdentifierRow.source_id).where(
-            LearnerIdentifierRow.learner_key == key, LearnerIdentifierRow.source == source))
+        other = session.scalar(
+            select(LearnerIdentifierRow.source_id).where(
+                LearnerIdentifierRow.learner_key == key, LearnerIdentifierRow.source == source
+            )
+        )
         if other is not None:
             return f"the matching learner already has id {other!r} in {source}"
     return None
@@ -61,8 +66,11 @@ def _conflict(session: Session, source: str, matches: dict[str, set[str]]) -> st
 
 def resolve(session: Session, source: str, learner: Learner, rules: tuple[str, ...] = RULES) -> Resolution:
     """The learner key for `learner` as seen in `source`, creating or linking as the rules say."""
-    known = session.scalar(select(LearnerIdentifierRow).where(
-        LearnerIdentifierRow.source == source, LearnerIdentifierRow.source_id == learner.source_id))
+    known = session.scalar(
+        select(LearnerIdentifierRow).where(
+            LearnerIdentifierRow.source == source, LearnerIdentifierRow.source_id == learner.source_id
+        )
+    )
     if known is not None:
         if known.confidential != learner.confidential:
             known.confidential = learner.confidential
@@ -78,31 +86,47 @@ def resolve(session: Session, source: str, learner: Learner, rules: tuple[str, .
     if conflict is None:
         return Resolution(key)
     candidates = sorted(set().union(*matches.values()))
-    session.add(IdentityReviewRow(learner_key=key, source=source, source_id=learner.source_id,
-                                  candidates=candidates, reason=conflict))
+    session.add(
+        IdentityReviewRow(
+            learner_key=key, source=source, source_id=learner.source_id, candidates=candidates, reason=conflict
+        )
+    )
     return Resolution(key, queued=True)
 
 
 def _create(session: Session, learner: Learner, *, review_pending: bool) -> str:
     key = uuid.uuid4().hex
-    session.add(LearnerRow(key=key, institution_id=learner.institution_id,
-                           email=learner.email.lower() if learner.email else None,
-                           email_verified=learner.email_verified, given_name=learner.given_name,
-                           family_name=learner.family_name, review_pending=review_pending))
+    session.add(
+        LearnerRow(
+            key=key,
+            institution_id=learner.institution_id,
+            email=learner.email.lower() if learner.email else None,
+            email_verified=learner.email_verified,
+            given_name=learner.given_name,
+            family_name=learner.family_name,
+            review_pending=review_pending,
+        )
+    )
     session.flush()
     return key
 
 
 def _link(session: Session, key: str, source: str, learner: Learner) -> None:
-    session.add(LearnerIdentifierRow(learner_key=key, source=source, source_id=learner.source_id,
-                                     confidential=learner.confidential))
+    session.add(
+        LearnerIdentifierRow(
+            learner_key=key, source=source, source_id=learner.source_id, confidential=learner.confidential
+        )
+    )
     session.flush()
 
 
 def open_reviews(store: Store) -> list[IdentityReviewRow]:
     with store.session() as session:
-        return list(session.scalars(select(IdentityReviewRow).where(IdentityReviewRow.status == "open")
-                                    .order_by(IdentityReviewRow.id)))
+        return list(
+            session.scalars(
+                select(IdentityReviewRow).where(IdentityReviewRow.status == "open").order_by(IdentityReviewRow.id)
+            )
+        )
 
 
 class ReviewError(LookupError):
@@ -121,8 +145,9 @@ def merge(store: Store, review_id: int, into: str) -> None:
     with store.session() as session:
         review = _open_review(session, review_id)
         if into not in review.candidates:
-            raise ReviewError(f"{into} is not a candidate of review #{review_id} "
-                              f"(candidates: {', '.join(review.candidates)})")
+            raise ReviewError(
+                f"{into} is not a candidate of review #{review_id} (candidates: {', '.join(review.candidates)})"
+            )
         old = review.learner_key
         for table in (LearnerIdentifierRow, RecordRow):
             session.execute(update(table).where(table.learner_key == old).values(learner_key=into))
@@ -137,8 +162,7 @@ def keep_separate(store: Store, review_id: int) -> None:
     with store.session() as session:
         review = _open_review(session, review_id)
         review.status, review.resolved_at = "kept_separate", utcnow()
-        session.execute(update(LearnerRow).where(LearnerRow.key == review.learner_key)
-                        .values(review_pending=False))
+        session.execute(update(LearnerRow).where(LearnerRow.key == review.learner_key).values(review_pending=False))
 
 
 def on_hold(session: Session, learner_key: str) -> str | None:
@@ -148,6 +172,9 @@ def on_hold(session: Session, learner_key: str) -> str | None:
         return "unknown learner"
     if learner.review_pending:
         return "identity awaiting review"
-    held = session.scalar(select(LearnerIdentifierRow.source).where(
-        LearnerIdentifierRow.learner_key == learner_key, LearnerIdentifierRow.confidential.is_(True)))
+    held = session.scalar(
+        select(LearnerIdentifierRow.source).where(
+            LearnerIdentifierRow.learner_key == learner_key, LearnerIdentifierRow.confidential.is_(True)
+        )
+    )
     return f"FERPA hold flagged by {held}" if held else None

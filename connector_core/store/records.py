@@ -24,8 +24,7 @@ class PageCounts:
     withdrawn: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {"new": self.new, "changed": self.changed, "unchanged": self.unchanged,
-                "withdrawn": self.withdrawn}
+        return {"new": self.new, "changed": self.changed, "unchanged": self.unchanged, "withdrawn": self.withdrawn}
 
 
 @dataclass(frozen=True)
@@ -60,22 +59,47 @@ def _upsert_achievement(session: Session, source: str, achievement: Achievement,
         return key
     row = session.get(AchievementRow, key)
     if row is None:
-        session.add(AchievementRow(key=key, source=source, kind=achievement.kind.value,
-                                   title=achievement.title, content_hash=digest, data=data))
+        session.add(
+            AchievementRow(
+                key=key,
+                source=source,
+                kind=achievement.kind.value,
+                title=achievement.title,
+                content_hash=digest,
+                data=data,
+            )
+        )
     elif row.content_hash != digest:
         row.kind, row.title, row.content_hash, row.data = achievement.kind.value, achievement.title, digest, data
     cache[key] = digest
     return key
 
 
-def upsert(session: Session, origin: Origin, items: Sequence[tuple[LearningRecord, str]],
-           tombstones: Sequence[Tombstone], achievements: dict[str, str]) -> PageCounts:
+def upsert(
+    session: Session,
+    origin: Origin,
+    items: Sequence[tuple[LearningRecord, str]],
+    tombstones: Sequence[Tombstone],
+    achievements: dict[str, str],
+) -> PageCounts:
     """Write one page's records. `items` pairs each record with its resolved learner key."""
     counts = PageCounts()
     ids = {record.source_record_id for record, _ in items} | {t.source_record_id for t in tombstones}
-    active = {row.source_record_id: row for row in session.scalars(select(RecordRow).where(
-        RecordRow.source == origin.source, RecordRow.stream == origin.stream, RecordRow.status == "active",
-        RecordRow.source_record_id.in_(ids)))} if ids else {}
+    active = (
+        {
+            row.source_record_id: row
+            for row in session.scalars(
+                select(RecordRow).where(
+                    RecordRow.source == origin.source,
+                    RecordRow.stream == origin.stream,
+                    RecordRow.status == "active",
+                    RecordRow.source_record_id.in_(ids),
+                )
+            )
+        }
+        if ids
+        else {}
+    )
     for record, learner_key in items:
         digest = record.content_hash()
         current = active.get(record.source_record_id)
@@ -84,11 +108,19 @@ def upsert(session: Session, origin: Origin, items: Sequence[tuple[LearningRecor
             continue
         ach_key = _upsert_achievement(session, origin.source, record.achievement, achievements)
         row = RecordRow(
-            source=origin.source, stream=origin.stream, source_record_id=record.source_record_id,
-            learner_key=learner_key, achievement_key=ach_key, content_hash=digest, term=record.term,
+            source=origin.source,
+            stream=origin.stream,
+            source_record_id=record.source_record_id,
+            learner_key=learner_key,
+            achievement_key=ach_key,
+            content_hash=digest,
+            term=record.term,
             result_status=record.result.status.value,
-            data=record.model_dump(mode="json"), plugin=origin.plugin, plugin_version=origin.plugin_version,
-            source_updated_at=_aware(record.source_updated_at), created_run_id=origin.run_id,
+            data=record.model_dump(mode="json"),
+            plugin=origin.plugin,
+            plugin_version=origin.plugin_version,
+            source_updated_at=_aware(record.source_updated_at),
+            created_run_id=origin.run_id,
             changed_run_id=origin.run_id,
         )
         if current is None:
@@ -124,11 +156,13 @@ def withdraw_unseen(session: Session, origin: Origin, covered: list[str] | None)
     When the pass said which terms it covered (`Page.covers`), only records of those terms can be
     withdrawn: a term that left the source's window is not a term whose records vanished.
     """
-    seen = select(SeenRow.source_record_id).where(SeenRow.source == origin.source,
-                                                  SeenRow.stream == origin.stream)
+    seen = select(SeenRow.source_record_id).where(SeenRow.source == origin.source, SeenRow.stream == origin.stream)
     query = select(RecordRow).where(
-        RecordRow.source == origin.source, RecordRow.stream == origin.stream, RecordRow.status == "active",
-        RecordRow.source_record_id.not_in(seen))
+        RecordRow.source == origin.source,
+        RecordRow.stream == origin.stream,
+        RecordRow.status == "active",
+        RecordRow.source_record_id.not_in(seen),
+    )
     if covered is not None:
         query = query.where(RecordRow.term.in_(covered))
     rows = session.scalars(query)
@@ -157,9 +191,15 @@ def describe_change(old: dict, new: dict) -> str:
     return "; ".join(parts) or "record changed at the source"
 
 
-def iter_records(store: Store, *, source: str | None = None, stream: str | None = None,
-                 learner: str | None = None, status: str = "active",
-                 batch: int = 1000) -> Iterator[tuple[RecordRow, list[tuple[str, str]]]]:
+def iter_records(
+    store: Store,
+    *,
+    source: str | None = None,
+    stream: str | None = None,
+    learner: str | None = None,
+    status: str = "active",
+    batch: int = 1000,
+) -> Iterator[tuple[RecordRow, list[tuple[str, str]]]]:
     """Stored records with the learner's ids per source, in id order, fetched in batches."""
     last = 0
     while True:
@@ -174,8 +214,9 @@ def iter_records(store: Store, *, source: str | None = None, stream: str | None 
         with store.session() as session:
             rows = list(session.scalars(query.order_by(RecordRow.id).limit(batch)))
             ids: dict[str, list[tuple[str, str]]] = {}
-            for ident in session.scalars(select(LearnerIdentifierRow).where(
-                    LearnerIdentifierRow.learner_key.in_({r.learner_key for r in rows}))):
+            for ident in session.scalars(
+                select(LearnerIdentifierRow).where(LearnerIdentifierRow.learner_key.in_({r.learner_key for r in rows}))
+            ):
                 ids.setdefault(ident.learner_key, []).append((ident.source, ident.source_id))
         if not rows:
             return

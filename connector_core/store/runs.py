@@ -20,12 +20,11 @@ from connector_core.store.tables import (
 )
 
 
-class RunRefused(Exception):  # noqa: N818 - reads as "the run was refused"
+class RunRefused(Exception):
     """Another run of the same source and stream holds the lease."""
 
 
-def acquire_lease(store: Store, source: str, stream: str, run_id: str, holder: str,
-                  ttl: timedelta) -> None:
+def acquire_lease(store: Store, source: str, stream: str, run_id: str, holder: str, ttl: timedelta) -> None:
     """Take the lease on source × stream, or take over one whose holder stopped renewing it."""
     now = utcnow()
     with store.session() as session:
@@ -38,8 +37,7 @@ def acquire_lease(store: Store, source: str, stream: str, run_id: str, holder: s
             return
     try:
         with store.session() as session:
-            session.add(RunLockRow(source=source, stream=stream, run_id=run_id, holder=holder,
-                                   expires_at=now + ttl))
+            session.add(RunLockRow(source=source, stream=stream, run_id=run_id, holder=holder, expires_at=now + ttl))
     except IntegrityError:
         with store.session() as session:
             lock = session.get(RunLockRow, (source, stream))
@@ -52,17 +50,22 @@ def acquire_lease(store: Store, source: str, stream: str, run_id: str, holder: s
 
 def renew_lease(session: Session, source: str, stream: str, run_id: str, ttl: timedelta) -> bool:
     """Extend our lease inside the page transaction; False if another run took it over."""
-    return bool(session.execute(
-        update(RunLockRow)
-        .where(RunLockRow.source == source, RunLockRow.stream == stream, RunLockRow.run_id == run_id)
-        .values(expires_at=utcnow() + ttl)
-    ).rowcount)
+    return bool(
+        session.execute(
+            update(RunLockRow)
+            .where(RunLockRow.source == source, RunLockRow.stream == stream, RunLockRow.run_id == run_id)
+            .values(expires_at=utcnow() + ttl)
+        ).rowcount
+    )
 
 
 def release_lease(store: Store, source: str, stream: str, run_id: str) -> None:
     with store.session() as session:
-        session.execute(delete(RunLockRow).where(RunLockRow.source == source, RunLockRow.stream == stream,
-                                                 RunLockRow.run_id == run_id))
+        session.execute(
+            delete(RunLockRow).where(
+                RunLockRow.source == source, RunLockRow.stream == stream, RunLockRow.run_id == run_id
+            )
+        )
 
 
 def start_run(store: Store, run: SyncRunRow) -> None:
@@ -108,8 +111,12 @@ def mark_interrupted(store: Store, source: str, stream: str) -> None:
         held = select(RunLockRow.run_id).where(RunLockRow.source == source, RunLockRow.stream == stream)
         session.execute(
             update(SyncRunRow)
-            .where(SyncRunRow.source == source, SyncRunRow.stream == stream, SyncRunRow.status == "running",
-                   SyncRunRow.id.not_in(held))
+            .where(
+                SyncRunRow.source == source,
+                SyncRunRow.stream == stream,
+                SyncRunRow.status == "running",
+                SyncRunRow.id.not_in(held),
+            )
             .values(status="interrupted", finished_at=utcnow())
         )
 
@@ -146,24 +153,32 @@ def begin_pass(store: Store, source: str, stream: str, *, full: bool, dry_run: b
 
 
 def mark_seen(session: Session, source: str, stream: str, ids: set[str]) -> None:
-    known = set(session.scalars(select(SeenRow.source_record_id).where(
-        SeenRow.source == source, SeenRow.stream == stream, SeenRow.source_record_id.in_(ids))))
+    known = set(
+        session.scalars(
+            select(SeenRow.source_record_id).where(
+                SeenRow.source == source, SeenRow.stream == stream, SeenRow.source_record_id.in_(ids)
+            )
+        )
+    )
     session.add_all(SeenRow(source=source, stream=stream, source_record_id=i) for i in ids - known)
 
 
 def end_pass(session: Session, source: str, stream: str) -> None:
     session.execute(delete(SeenRow).where(SeenRow.source == source, SeenRow.stream == stream))
-    session.execute(update(StreamStateRow).where(StreamStateRow.source == source,
-                                                 StreamStateRow.stream == stream)
-                    .values(pass_open=False, updated_at=utcnow()))
+    session.execute(
+        update(StreamStateRow)
+        .where(StreamStateRow.source == source, StreamStateRow.stream == stream)
+        .values(pass_open=False, updated_at=utcnow())
+    )
 
 
 def add_dead_letter(session: Session, letter: DeadLetterRow) -> None:
     session.add(letter)
 
 
-def list_dead_letters(store: Store, *, source: str | None = None, run_id: str | None = None,
-                      limit: int = 100) -> list[DeadLetterRow]:
+def list_dead_letters(
+    store: Store, *, source: str | None = None, run_id: str | None = None, limit: int = 100
+) -> list[DeadLetterRow]:
     query = select(DeadLetterRow).order_by(DeadLetterRow.id.desc()).limit(limit)
     if source:
         query = query.where(DeadLetterRow.source == source)
@@ -180,5 +195,8 @@ def count_dead_letters(store: Store) -> int:
 
 def last_success(store: Store, source: str) -> datetime | None:
     with store.session() as session:
-        return session.scalar(select(func.max(SyncRunRow.finished_at)).where(
-            SyncRunRow.source == source, SyncRunRow.status == "succeeded"))
+        return session.scalar(
+            select(func.max(SyncRunRow.finished_at)).where(
+                SyncRunRow.source == source, SyncRunRow.status == "succeeded"
+            )
+        )

@@ -69,8 +69,15 @@ class RecordRow(SQLModel, table=True):
 
     __tablename__ = "learning_record"
     __table_args__ = (
-        Index("ix_record_active_key", "source", "stream", "source_record_id", unique=True,
-              sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
+        Index(
+            "ix_record_active_key",
+            "source",
+            "stream",
+            "source_record_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
         Index("ix_record_learner", "learner_key", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -172,8 +179,10 @@ class CredentialRow(SQLModel, table=True):
     """A signed credential: one OB credential per record content, one CLR per learner state."""
 
     __tablename__ = "credential"
-    __table_args__ = (Index("ix_credential_record", "record_id", "status"),
-                      Index("ix_credential_learner", "learner_key", "kind", "status"))
+    __table_args__ = (
+        Index("ix_credential_record", "record_id", "status"),
+        Index("ix_credential_learner", "learner_key", "kind", "status"),
+    )
     id: str = Field(primary_key=True)  # the credential's own `id` (urn:uuid, deterministic)
     kind: str  # achievement, clr
     status: str = Field(default="active", index=True)  # active, revoked

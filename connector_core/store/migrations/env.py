@@ -4,9 +4,20 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import connector_core.store.tables  # noqa: F401 - registers the tables on the metadata
+from connector_core.scheduler import JOB_TABLE
+
+
+def _ours(obj, name, type_, reflected, compare_to) -> bool:
+    """APScheduler's job store makes and owns its table: never migrate or drop it."""
+    return not (type_ == "table" and name == JOB_TABLE)
+
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:
-    context.configure(connection=connection, target_metadata=SQLModel.metadata,
-                      render_as_batch=connection.dialect.name == "sqlite")
+    context.configure(
+        connection=connection,
+        target_metadata=SQLModel.metadata,
+        include_object=_ours,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
     context.run_migrations()

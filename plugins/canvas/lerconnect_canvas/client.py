@@ -49,17 +49,22 @@ def classify_error(response: requests.Response, endpoint: str) -> SourceError | 
     """Canvas answers 401 both for a bad token (with WWW-Authenticate) and a missing permission (without)."""
     summary = error_summary(response)
     if response.status_code == 401 and "WWW-Authenticate" in response.headers:
-        return SourceAuthError(f"Canvas refused the token ({endpoint}: HTTP 401 {summary}): it is invalid, "
-                               "expired or revoked — generate a new access token for the integration user and "
-                               "update `token` in this source's config")
+        return SourceAuthError(
+            f"Canvas refused the token ({endpoint}: HTTP 401 {summary}): it is invalid, "
+            "expired or revoked — generate a new access token for the integration user and "
+            "update `token` in this source's config"
+        )
     if response.status_code in (401, 403):
-        return SourcePermissionError(f"the token's user may not call {endpoint} (HTTP {response.status_code} "
-                                     f"{summary}): grant it {permission_for(endpoint)}")
+        return SourcePermissionError(
+            f"the token's user may not call {endpoint} (HTTP {response.status_code} "
+            f"{summary}): grant it {permission_for(endpoint)}"
+        )
     if response.status_code == 400 and "root_account" in summary:
         return SourceError(f"{endpoint}: {summary}: set account_id to the root account (or leave it `self`)")
     if response.status_code == 404:
-        return SourceError(f"{endpoint}: HTTP 404 ({summary}): check base_url, account_id and the term / "
-                           "sub-account ids in config")
+        return SourceError(
+            f"{endpoint}: HTTP 404 ({summary}): check base_url, account_id and the term / sub-account ids in config"
+        )
     return None
 
 
@@ -83,10 +88,17 @@ class CanvasClient:
             refill_per_second=config.rate_limit_refill_per_second,
         )
         self.http = RestClient(
-            config.base_url, token=config.token, timeout=(10.0, config.timeout_seconds),
-            verify=config.verify_tls, user_agent=USER_AGENT, max_retries=8,
-            backoff=backoff or Backoff(initial=0.5, maximum=30.0), is_throttled=is_throttled,
-            classify_error=classify_error, rate_limit=self.watcher, pool_size=config.max_concurrency + 2,
+            config.base_url,
+            token=config.token,
+            timeout=(10.0, config.timeout_seconds),
+            verify=config.verify_tls,
+            user_agent=USER_AGENT,
+            max_retries=8,
+            backoff=backoff or Backoff(initial=0.5, maximum=30.0),
+            is_throttled=is_throttled,
+            classify_error=classify_error,
+            rate_limit=self.watcher,
+            pool_size=config.max_concurrency + 2,
         )
         self.account = config.account_id
 
@@ -108,8 +120,7 @@ class CanvasClient:
         return self.get("/users/self")
 
     def terms(self) -> list[dict[str, Any]]:
-        return list(self.list(f"/accounts/{self.account}/terms", {"workflow_state[]": "all"},
-                              key="enrollment_terms"))
+        return list(self.list(f"/accounts/{self.account}/terms", {"workflow_state[]": "all"}, key="enrollment_terms"))
 
     def sub_accounts(self, account_id: str) -> list[dict[str, Any]]:
         return list(self.list(f"/accounts/{account_id}/sub_accounts", {"recursive": "true"}))

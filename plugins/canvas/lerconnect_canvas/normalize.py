@@ -95,9 +95,11 @@ def term_label(term: Mapping[str, Any]) -> str | None:
 
 def record_id(stream: str, raw: Raw) -> str:
     """Enrollment id; for outcome scores `<course id>:<user id>:<outcome id>` (Canvas has no id for them)."""
+
     def id_of(key: str) -> Any:
         value = raw.get(key) if isinstance(raw, Mapping) else None
         return value.get("id", "?") if isinstance(value, Mapping) else "?"
+
     if stream == "competencies":
         return f"{id_of('course')}:{id_of('user')}:{id_of('outcome')}"
     return str(id_of("enrollment"))
@@ -125,39 +127,54 @@ class Normalizer:
         """The configured `learner_id` field is the key; a user without it cannot be keyed."""
         source_id = user.get(self.learner_id)
         if not isinstance(source_id, str | int) or not str(source_id).strip():
-            raise RecordError(f"Canvas user {user.get('id')} ({user.get('name')}) has no {self.learner_id}, "
-                              f"the configured learner_id", field=f"user.{self.learner_id}")
+            raise RecordError(
+                f"Canvas user {user.get('id')} ({user.get('name')}) has no {self.learner_id}, "
+                f"the configured learner_id",
+                field=f"user.{self.learner_id}",
+            )
         given, family = user.get("first_name"), user.get("last_name")
         if not (given and family) and "," in str(user.get("sortable_name") or ""):
             family, _, given = (part.strip() for part in str(user["sortable_name"]).partition(","))
-        return Learner(source_id=str(source_id).strip(), institution_id=user.get("sis_user_id") or None,
-                       given_name=given or None, family_name=family or None, email=user.get("email") or None)
+        return Learner(
+            source_id=str(source_id).strip(),
+            institution_id=user.get("sis_user_id") or None,
+            given_name=given or None,
+            family_name=family or None,
+            email=user.get("email") or None,
+        )
 
     def grade_and_score(self, enrollment: Mapping[str, Any]) -> tuple[str | None, float | None]:
         grades = enrollment.get("grades") or {}
-        if self.grade_source == "override_grade" and (enrollment.get("override_grade") is not None
-                                                      or enrollment.get("override_score") is not None):
-            pairs = [(enrollment.get("override_grade"), "override_grade"),
-                     (enrollment.get("override_score"), "override_score")]
+        if self.grade_source == "override_grade" and (
+            enrollment.get("override_grade") is not None or enrollment.get("override_score") is not None
+        ):
+            pairs = [
+                (enrollment.get("override_grade"), "override_grade"),
+                (enrollment.get("override_score"), "override_score"),
+            ]
         else:
             grade_field, score_field = GRADE_FIELDS.get(self.grade_source, GRADE_FIELDS["final_grade"])
-            pairs = [(grades.get(grade_field), f"grades.{grade_field}"),
-                     (grades.get(score_field), f"grades.{score_field}")]
+            pairs = [
+                (grades.get(grade_field), f"grades.{grade_field}"),
+                (grades.get(score_field), f"grades.{score_field}"),
+            ]
         (grade, grade_name), (score, score_name) = pairs
         return check_grade(grade, grade_name), check_score(score, score_name)
 
     def credits(self, course: Mapping[str, Any]) -> Decimal | None:
         if self.credits_pattern is None:
             return None
-        found = self.credits_pattern.search(str(course.get("name") or "")) or \
-            self.credits_pattern.search(str(course.get("course_code") or ""))
+        found = self.credits_pattern.search(str(course.get("name") or "")) or self.credits_pattern.search(
+            str(course.get("course_code") or "")
+        )
         if not found:
             return None
         try:
             return Decimal(found.group(1))
         except InvalidOperation:
-            raise RecordError(f"credits {found.group(1)!r} in course {course.get('id')} name is not a number",
-                              field="course.name") from None
+            raise RecordError(
+                f"credits {found.group(1)!r} in course {course.get('id')} name is not a number", field="course.name"
+            ) from None
 
     def course_record(self, raw: Raw) -> Iterator[LearningRecord | Tombstone]:
         enrollment, course, term = part(raw, "enrollment"), part(raw, "course"), term_of(raw)
@@ -175,10 +192,16 @@ class Normalizer:
             status = grade_status(grade)
         end = course.get("end_at") or term.get("end_at")
         yield LearningRecord.course(
-            source_id=str(enrollment["id"]), learner=self.learner(part(raw, "user")), course_key=course_key(course),
+            source_id=str(enrollment["id"]),
+            learner=self.learner(part(raw, "user")),
+            course_key=course_key(course),
             title=course.get("name") or course.get("course_code") or f"Canvas course {course['id']}",
-            code=course.get("course_code"), grade=grade, score=score, status=status,
-            term=term_label(term), credits=self.credits(course),
+            code=course.get("course_code"),
+            grade=grade,
+            score=score,
+            status=status,
+            term=term_label(term),
+            credits=self.credits(course),
             started_on=day(course.get("start_at") or term.get("start_at"), "course.start_at"),
             completed_on=day(end, "course.end_at") if status is not ResultStatus.in_progress else None,
             source_updated_at=timestamp(enrollment.get("updated_at"), "enrollment.updated_at"),
@@ -192,7 +215,9 @@ class Normalizer:
             return
         done = state == "completed" or course.get("workflow_state") == "completed"
         record = LearningRecord.cocurricular(
-            source_id=str(enrollment["id"]), learner=self.learner(part(raw, "user")), activity_key=course_key(course),
+            source_id=str(enrollment["id"]),
+            learner=self.learner(part(raw, "user")),
+            activity_key=course_key(course),
             activity=course.get("name") or course.get("course_code") or f"Canvas course {course['id']}",
             completed_on=day(course.get("end_at") or term.get("end_at"), "course.end_at") if done else None,
             started_on=day(course.get("start_at") or term.get("start_at"), "course.start_at"),
@@ -200,8 +225,7 @@ class Normalizer:
             source_updated_at=timestamp(enrollment.get("updated_at"), "enrollment.updated_at"),
         )
         if state == "inactive":
-            record = record.model_copy(update={"result": Result(status=ResultStatus.withdrawn),
-                                               "completed_on": None})
+            record = record.model_copy(update={"result": Result(status=ResultStatus.withdrawn), "completed_on": None})
         yield record
 
     def competency(self, raw: Raw) -> Iterator[LearningRecord]:
@@ -212,27 +236,45 @@ class Normalizer:
         ratings = outcome.get("ratings") or []
         mastery = outcome.get("mastery_points")
         if not isinstance(mastery, int | float):
-            raise RecordError(f"outcome {outcome.get('id')} has no numeric mastery_points",
-                              field="outcome.mastery_points")
-        levels = tuple(RubricLevel(name=r.get("description") or str(r.get("points")), points=r.get("points"))
-                       for r in sorted(ratings, key=lambda r: -(r.get("points") or 0)))
+            raise RecordError(
+                f"outcome {outcome.get('id')} has no numeric mastery_points", field="outcome.mastery_points"
+            )
+        levels = tuple(
+            RubricLevel(name=r.get("description") or str(r.get("points")), points=r.get("points"))
+            for r in sorted(ratings, key=lambda r: -(r.get("points") or 0))
+        )
         required = next((lv.name for lv in reversed(levels) if (lv.points or 0) >= mastery), None)
         achieved = next((lv.name for lv in levels if lv.points is not None and value >= lv.points), None)
-        scheme = ResultScheme(name=f"{outcome.get('title')} rating", result_type="RubricCriterionLevel",
-                              levels=levels, required_level=required, mastery_points=float(mastery))
+        scheme = ResultScheme(
+            name=f"{outcome.get('title')} rating",
+            result_type="RubricCriterionLevel",
+            levels=levels,
+            required_level=required,
+            mastery_points=float(mastery),
+        )
         key = f"{course_key(course)}:outcome:{outcome['id']}"
         achievement = Achievement(
-            key=key, kind=AchievementKind.competency, title=outcome.get("title") or f"Outcome {outcome['id']}",
-            description=outcome.get("description") or None, code=outcome.get("vendor_guid") or None,
+            key=key,
+            kind=AchievementKind.competency,
+            title=outcome.get("title") or f"Outcome {outcome['id']}",
+            description=outcome.get("description") or None,
+            code=outcome.get("vendor_guid") or None,
             criteria=f"Mastery at {mastery:g} points, {outcome.get('calculation_method') or 'default'} of results",
-            result_schemes=(scheme,), associations=(Association(target_key=course_key(course)),),
+            result_schemes=(scheme,),
+            associations=(Association(target_key=course_key(course)),),
         )
         mastered = value >= mastery
         yield LearningRecord(
-            source_record_id=record_id("competencies", raw), learner=self.learner(part(raw, "user")),
+            source_record_id=record_id("competencies", raw),
+            learner=self.learner(part(raw, "user")),
             achievement=achievement,
-            result=Result(status=ResultStatus.completed if mastered else ResultStatus.in_progress,
-                          score=value, level=achieved, mastered=mastered, scheme=scheme.name),
+            result=Result(
+                status=ResultStatus.completed if mastered else ResultStatus.in_progress,
+                score=value,
+                level=achieved,
+                mastered=mastered,
+                scheme=scheme.name,
+            ),
             term=term_label(term_of(raw)),
         )
 
@@ -252,10 +294,8 @@ def check_grade(value: Any, field: str) -> str | None:
     """A grade is a short non-empty text (a letter, P/NP, a scheme's name) or null."""
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_GRADE_LENGTH \
-            or not value.isprintable():
-        raise RecordError(f"{field} {value!r} is not a grade (expected a short text such as 'B+' or 'P')",
-                          field=field)
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_GRADE_LENGTH or not value.isprintable():
+        raise RecordError(f"{field} {value!r} is not a grade (expected a short text such as 'B+' or 'P')", field=field)
     return value.strip()
 
 
@@ -264,6 +304,5 @@ def check_score(value: Any, field: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise RecordError(f"{field} {value!r} is not a score (expected a non-negative number or null)",
-                          field=field)
+        raise RecordError(f"{field} {value!r} is not a score (expected a non-negative number or null)", field=field)
     return float(value)

@@ -29,11 +29,30 @@ log = logging.getLogger("lerconnect.canvas")
 
 T = TypeVar("T")
 R = TypeVar("R")
-COURSE_FIELDS = ("id", "name", "course_code", "sis_course_id", "workflow_state", "account_id",
-                 "enrollment_term_id", "start_at", "end_at")
+COURSE_FIELDS = (
+    "id",
+    "name",
+    "course_code",
+    "sis_course_id",
+    "workflow_state",
+    "account_id",
+    "enrollment_term_id",
+    "start_at",
+    "end_at",
+)
 TERM_FIELDS = ("id", "name", "sis_term_id", "start_at", "end_at")
-USER_FIELDS = ("id", "name", "sortable_name", "short_name", "first_name", "last_name", "sis_user_id",
-               "login_id", "integration_id", "email")
+USER_FIELDS = (
+    "id",
+    "name",
+    "sortable_name",
+    "short_name",
+    "first_name",
+    "last_name",
+    "sis_user_id",
+    "login_id",
+    "integration_id",
+    "email",
+)
 SIS_KEYED = {"sis_user_id", "login_id", "integration_id"}
 
 
@@ -61,8 +80,9 @@ def slim(obj: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
 class Sweep:
     """One pull of one stream."""
 
-    def __init__(self, client: CanvasClient, config: Config, stream: str, today: date,
-                 warn_once: Callable[[str, str], None]) -> None:
+    def __init__(
+        self, client: CanvasClient, config: Config, stream: str, today: date, warn_once: Callable[[str, str], None]
+    ) -> None:
         self.client = client
         self.config = config
         self.stream = stream
@@ -78,19 +98,29 @@ class Sweep:
         account_terms = {t["id"]: slim(t, TERM_FIELDS) for t in all_terms}
         missing = [t for t in state["terms"] if t not in account_terms]
         if missing:
-            raise SourceError(f"terms {missing} of the interrupted run are gone from Canvas; "
-                              "reset this stream's cursor to start a full sync")
+            raise SourceError(
+                f"terms {missing} of the interrupted run are gone from Canvas; "
+                "reset this stream's cursor to start a full sync"
+            )
         swept = [account_terms[t] for t in state["terms"]]
         covers = tuple(label for label in map(term_label, swept) if label)
         courses = self.courses(swept, state["after_course"])
-        log.info("canvas %s: %s sweep of %d term(s), %d course(s) to read", self.stream, state["mode"],
-                 len(state["terms"]), len(courses))
+        log.info(
+            "canvas %s: %s sweep of %d term(s), %d course(s) to read",
+            self.stream,
+            state["mode"],
+            len(state["terms"]),
+            len(courses),
+        )
         if not courses:
             yield Page(records=[], cursor={**state, "done": True}, covers=covers)
             return
         self.load_users()
-        fetch = {"grades": self.enrollment_records, "cocurricular": self.enrollment_records,
-                 "competencies": self.competency_records}[self.stream]
+        fetch = {
+            "grades": self.enrollment_records,
+            "cocurricular": self.enrollment_records,
+            "competencies": self.competency_records,
+        }[self.stream]
         work = [(course, account_terms[course["enrollment_term_id"]]) for course in courses]
         for index, records in enumerate(ordered_map(fetch, work, self.config.max_concurrency)):
             course_id = courses[index]["id"]
@@ -100,17 +130,31 @@ class Sweep:
     def start_state(self, cursor: Any, all_terms: list[dict[str, Any]]) -> dict[str, Any] | None:
         """Resume an unfinished sweep, start a new one, or None: today's sweep is already done."""
         if isinstance(cursor, dict) and not cursor.get("done") and cursor.get("terms") is not None:
-            return {"mode": cursor.get("mode", "full"), "terms": list(cursor["terms"]),
-                    "after_course": cursor.get("after_course"), "done": False, "swept_on": self.today.isoformat()}
+            return {
+                "mode": cursor.get("mode", "full"),
+                "terms": list(cursor["terms"]),
+                "after_course": cursor.get("after_course"),
+                "done": False,
+                "swept_on": self.today.isoformat(),
+            }
         if isinstance(cursor, dict) and cursor.get("swept_on") == self.today.isoformat():
-            log.info("canvas %s: already swept today; the next run on a later day re-reads the open and "
-                     "recently closed terms (a full sync re-reads every selected term now)", self.stream)
+            log.info(
+                "canvas %s: already swept today; the next run on a later day re-reads the open and "
+                "recently closed terms (a full sync re-reads every selected term now)",
+                self.stream,
+            )
             return None
         full = not isinstance(cursor, dict)
-        chosen = term_rules.select(all_terms, self.config.terms, self.today, full=full,
-                                   window_days=self.config.closed_term_window_days)
-        return {"mode": "full" if full else "window", "terms": [t["id"] for t in chosen],
-                "after_course": None, "done": False, "swept_on": self.today.isoformat()}
+        chosen = term_rules.select(
+            all_terms, self.config.terms, self.today, full=full, window_days=self.config.closed_term_window_days
+        )
+        return {
+            "mode": "full" if full else "window",
+            "terms": [t["id"] for t in chosen],
+            "after_course": None,
+            "done": False,
+            "swept_on": self.today.isoformat(),
+        }
 
     def courses(self, chosen_terms: list[dict[str, Any]], after: int | None) -> list[dict[str, Any]]:
         """The stream's courses of the chosen terms, ascending id, after the resume point."""
@@ -125,9 +169,11 @@ class Sweep:
     def cocurricular_filter(self) -> Callable[[dict[str, Any]], bool]:
         spec = self.config.cocurricular
         if self.stream == "cocurricular" and not spec.configured:
-            self.warn_once("cocurricular-unset",
-                           "the cocurricular stream has nothing to read: set cocurricular.sub_account_ids or "
-                           "cocurricular.course_code_pattern for this source, or leave the stream out of `streams`")
+            self.warn_once(
+                "cocurricular-unset",
+                "the cocurricular stream has nothing to read: set cocurricular.sub_account_ids or "
+                "cocurricular.course_code_pattern for this source, or leave the stream out of `streams`",
+            )
         accounts = {str(a) for a in spec.sub_account_ids}
         for account in spec.sub_account_ids:
             accounts.update(str(sub["id"]) for sub in self.client.sub_accounts(account))
@@ -135,7 +181,9 @@ class Sweep:
 
         def is_cocurricular(course: dict[str, Any]) -> bool:
             return str(course.get("account_id")) in accounts or bool(
-                pattern and pattern.search(str(course.get("course_code") or "")))
+                pattern and pattern.search(str(course.get("course_code") or ""))
+            )
+
         return is_cocurricular
 
     def load_users(self) -> None:
@@ -149,9 +197,13 @@ class Sweep:
                 f"Canvas shows this token no SIS ids (`sis_user_id` is absent from GET /api/v1/accounts/"
                 f"{self.client.account}/users), so learners cannot be keyed by learner_id = "
                 f"{self.config.learner_id!r}: grant the token's user 'SIS Data - read' (read_sis) on the root "
-                "account, or set learner_id = \"email\" (learners then have no institution id)")
-        self.warn_once("no-sis", "Canvas shows this token no SIS ids: learners are keyed by email and carry "
-                                 "no institution id; grant 'SIS Data - read' (read_sis) to match them across systems")
+                'account, or set learner_id = "email" (learners then have no institution id)'
+            )
+        self.warn_once(
+            "no-sis",
+            "Canvas shows this token no SIS ids: learners are keyed by email and carry "
+            "no institution id; grant 'SIS Data - read' (read_sis) to match them across systems",
+        )
 
     def user(self, user_id: int, fallback: dict[str, Any] | None) -> dict[str, Any]:
         """The directory entry, or the user object the enrollment carries (no email) if not listed."""
@@ -159,9 +211,16 @@ class Sweep:
 
     def enrollment_records(self, work: tuple[dict[str, Any], dict[str, Any]]) -> list[dict[str, Any]]:
         course, term = work
-        return [{"kind": "enrollment", "enrollment": {k: v for k, v in e.items() if k != "user"},
-                 "user": self.user(e["user_id"], e.get("user")), "course": course, "term": term}
-                for e in self.client.student_enrollments(course["id"])]
+        return [
+            {
+                "kind": "enrollment",
+                "enrollment": {k: v for k, v in e.items() if k != "user"},
+                "user": self.user(e["user_id"], e.get("user")),
+                "course": course,
+                "term": term,
+            }
+            for e in self.client.student_enrollments(course["id"])
+        ]
 
     def competency_records(self, work: tuple[dict[str, Any], dict[str, Any]]) -> list[dict[str, Any]]:
         course, term = work
@@ -175,6 +234,14 @@ class Sweep:
                 outcome = outcomes.get(str(score.get("links", {}).get("outcome")))
                 if outcome is None or score.get("score") is None:  # unlinked outcome / nothing assessed
                     continue
-                records.append({"kind": "outcome_rollup", "user": self.user(user_id, None), "course": course,
-                                "term": term, "outcome": outcome, "score": score})
+                records.append(
+                    {
+                        "kind": "outcome_rollup",
+                        "user": self.user(user_id, None),
+                        "course": course,
+                        "term": term,
+                        "outcome": outcome,
+                        "score": score,
+                    }
+                )
         return records

@@ -53,10 +53,15 @@ class CanvasSource(Source):
             sis = "SIS ids visible"
         else:
             sis = "SIS ids NOT visible (grant 'SIS Data - read'"
-            sis += ", needed for learner_id = " + repr(self.config.learner_id) + ")" \
-                if self.config.learner_id in SIS_KEYED else ")"
-        return (f"Canvas {self.config.base_url}: token of {me.get('name')} (user {me.get('id')}), "
-                f"account {self.config.account_id}: {sis}")
+            sis += (
+                ", needed for learner_id = " + repr(self.config.learner_id) + ")"
+                if self.config.learner_id in SIS_KEYED
+                else ")"
+            )
+        return (
+            f"Canvas {self.config.base_url}: token of {me.get('name')} (user {me.get('id')}), "
+            f"account {self.config.account_id}: {sis}"
+        )
 
     def pull(self, stream: str, cursor: Cursor) -> Iterator[Page]:
         if stream not in self.streams:

@@ -34,10 +34,14 @@ def resolve(wanted: Sequence[str], terms: Sequence[Term]) -> list[Term]:
             match = next((t for t in terms if str(t.get("id")) == entry), None)
         if match is None:
             known = ", ".join(f"{t.get('sis_term_id') or t['id']} ({t.get('name')})" for t in terms) or "none"
-            hint = "" if any("sis_term_id" in t for t in terms) else (
-                " (this token is shown no SIS term ids: grant 'SIS Data - read', or list Canvas term ids)")
-            raise SourceError(f"terms: no Canvas term has SIS id or id {entry!r}{hint}; the account's terms "
-                              f"are: {known}")
+            hint = (
+                ""
+                if any("sis_term_id" in t for t in terms)
+                else (" (this token is shown no SIS term ids: grant 'SIS Data - read', or list Canvas term ids)")
+            )
+            raise SourceError(
+                f"terms: no Canvas term has SIS id or id {entry!r}{hint}; the account's terms are: {known}"
+            )
         if match not in chosen:
             chosen.append(match)
     return chosen
@@ -60,8 +64,9 @@ def in_window(term: Term, today: date, window_days: int) -> bool:
     return end is None or end >= today - timedelta(days=window_days)
 
 
-def select(terms: Sequence[Term], wanted: Sequence[str] | None, today: date, *,
-           full: bool, window_days: int) -> list[Term]:
+def select(
+    terms: Sequence[Term], wanted: Sequence[str] | None, today: date, *, full: bool, window_days: int
+) -> list[Term]:
     """The terms to read, oldest first."""
     chosen = resolve(wanted, terms) if wanted else default_terms(terms, today)
     if not full:

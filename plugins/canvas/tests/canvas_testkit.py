@@ -35,8 +35,14 @@ class Running:
 
 
 @contextmanager
-def canvas(campus: Campus | None = None, *, tuning: BucketTuning | None = None, max_per_page: int = 100,
-           token: str = ADMIN_TOKEN, **overrides: Any) -> Iterator[Running]:
+def canvas(
+    campus: Campus | None = None,
+    *,
+    tuning: BucketTuning | None = None,
+    max_per_page: int = 100,
+    token: str = ADMIN_TOKEN,
+    **overrides: Any,
+) -> Iterator[Running]:
     campus = campus or build_campus(**SMALL_CAMPUS)
     server = CanvasSource.sandbox(campus, tuning=tuning, max_per_page=max_per_page, token=token)
     with serve_sandbox(server.app) as url:

@@ -31,8 +31,7 @@ def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def engine(store: Store, table: dict, tmp_path: Path) -> SyncEngine:
-    settings = settings_from_dict({"sources": {"canvas": {**table, "plugin": "canvas"}}},
-                                  tmp_path / "lerconnect.toml")
+    settings = settings_from_dict({"sources": {"canvas": {**table, "plugin": "canvas"}}}, tmp_path / "lerconnect.toml")
     return SyncEngine(store, isolated_registry(CanvasSource), settings)
 
 
@@ -45,8 +44,9 @@ def closed_term_enrollment(running, term_code: str) -> dict:  # type: ignore[no-
     raise AssertionError(f"no B grade in {term_code}")
 
 
-def test_grade_changed_after_term_end_is_exactly_one_changed_record(store: Store, tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_grade_changed_after_term_end_is_exactly_one_changed_record(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with canvas(closed_term_window_days=200) as running:
         sync = engine(store, running.table, tmp_path)
         first = sync.sync("canvas", stream="grades")[0]
@@ -83,10 +83,14 @@ def test_every_stream_through_the_engine_then_a_rerun_changes_nothing(store: Sto
         again = {r.stream: r for r in sync.sync("canvas", full=True)}
     campus = running.campus
     assert {s: r.count("new") for s, r in first.items()} == {
-        "grades": len(campus.enrollments), "competencies": len(campus.outcome_results),
-        "cocurricular": len(campus.participations)}
-    assert all(r.status == "succeeded" and r.count("new") == r.count("changed") == r.count("withdrawn") == 0
-               for r in again.values())
+        "grades": len(campus.enrollments),
+        "competencies": len(campus.outcome_results),
+        "cocurricular": len(campus.participations),
+    }
+    assert all(
+        r.status == "succeeded" and r.count("new") == r.count("changed") == r.count("withdrawn") == 0
+        for r in again.values()
+    )
 
 
 def test_plugin_test_kit() -> None:

@@ -24,10 +24,12 @@ from connector_core.testing import serve_sandbox
 
 SHARED = Path(os.environ.get("LERCONNECT_SHARED", Path(__file__).resolve().parents[3].parent / "shared"))
 FIXTURES = SHARED / "sources" / "canvas" / "canvasapi-fixtures"
-USED = {"account.json": ["get_enrollment_terms", "get_courses", "get_courses_page_2", "users", "users_page_2"],
-        "course.json": ["list_enrollments", "list_enrollments_2"],
-        "outcome.json": ["course_outcome_links_in_context", "course_get_outcome_result_rollups", "outcome_example"],
-        "user.json": ["get_by_id_self"]}
+USED = {
+    "account.json": ["get_enrollment_terms", "get_courses", "get_courses_page_2", "users", "users_page_2"],
+    "course.json": ["list_enrollments", "list_enrollments_2"],
+    "outcome.json": ["course_outcome_links_in_context", "course_get_outcome_result_rollups", "outcome_example"],
+    "user.json": ["get_by_id_self"],
+}
 RECORDED_HOSTS = ("https://example.com", "https://canvas.instructure.com")
 
 
@@ -55,10 +57,18 @@ def recorded() -> Iterator[tuple[str, dict[str, Any]]]:
         exchange = by_route.get((request.path, request.args.get("page")))
         if exchange is None:
             return Response("{}", status=404)(environ, start_response)
-        headers = {k: v.replace(host, base) for k, v in exchange.get("headers", {}).items() for host in RECORDED_HOSTS
-                   if host in v} or {}
-        return Response(json.dumps(exchange["data"]), status=exchange.get("status_code", 200),
-                        headers=headers, content_type="application/json")(environ, start_response)
+        headers = {
+            k: v.replace(host, base)
+            for k, v in exchange.get("headers", {}).items()
+            for host in RECORDED_HOSTS
+            if host in v
+        } or {}
+        return Response(
+            json.dumps(exchange["data"]),
+            status=exchange.get("status_code", 200),
+            headers=headers,
+            content_type="application/json",
+        )(environ, start_response)
 
     with serve_sandbox(app) as base:
         yield base, found
@@ -88,15 +98,19 @@ def test_outcome_links_and_rollups(recorded: tuple[str, dict[str, Any]]) -> None
     assert [r["links"]["user"] for r in rollups] == ["1", "2"]
     outcome = found["outcome_example"]["data"]  # ratings are null here: no levels, mastery still decided
     user = {"id": 1, "name": "John Doe", "sis_user_id": "S1"}
-    raw = {"kind": "outcome_rollup", "user": user, "course": {"id": 1}, "outcome": outcome,
-           "score": rollups[0]["scores"][0]}
+    raw = {
+        "kind": "outcome_rollup",
+        "user": user,
+        "course": {"id": 1},
+        "outcome": outcome,
+        "score": rollups[0]["scores"][0],
+    }
     [record] = Normalizer(Config(plugin="canvas", base_url=base, token="t"))("competencies", raw)
     assert (record.result.score, record.result.mastered, record.result.level) == (3.0, True, None)
     assert record.achievement.code == "customid9000"
 
 
 def test_check_reports_user_and_missing_sis_ids(recorded: tuple[str, dict[str, Any]]) -> None:
-
 
     base, _ = recorded
     config = Config(plugin="canvas", base_url=base, token="fixture-token", account_id="1")

@@ -15,10 +15,22 @@ from pydantic import ValidationError
 from connector_core.model import ResultStatus, Tombstone
 from connector_core.source import RecordError, SourceError
 
-USER = {"id": 7, "name": "Ana Garcia", "sortable_name": "Garcia, Ana", "sis_user_id": "A1", "login_id": "agarcia",
-        "email": "agarcia@example.edu"}
-COURSE = {"id": 10, "name": "Calculus I (4 cr)", "course_code": "MATH 101", "workflow_state": "completed",
-          "start_at": "2026-01-12T00:00:00Z", "end_at": "2026-05-08T23:59:59Z"}
+USER = {
+    "id": 7,
+    "name": "Ana Garcia",
+    "sortable_name": "Garcia, Ana",
+    "sis_user_id": "A1",
+    "login_id": "agarcia",
+    "email": "agarcia@example.edu",
+}
+COURSE = {
+    "id": 10,
+    "name": "Calculus I (4 cr)",
+    "course_code": "MATH 101",
+    "workflow_state": "completed",
+    "start_at": "2026-01-12T00:00:00Z",
+    "end_at": "2026-05-08T23:59:59Z",
+}
 TERM = {"id": 3, "name": "Spring 2026", "sis_term_id": "202610"}
 
 
@@ -28,9 +40,19 @@ def config(**overrides: Any) -> Config:
 
 def raw(grade: str | None = "B+", score: Any = 88.0, state: str = "completed", **enrollment: Any) -> dict:
     grades = {"final_grade": grade, "final_score": score, "current_grade": "A", "current_score": 95.0}
-    return {"kind": "enrollment", "user": USER, "course": COURSE, "term": TERM,
-            "enrollment": {"id": 99, "enrollment_state": state, "grades": grades,
-                           "updated_at": "2026-05-12T10:00:00Z", **enrollment}}
+    return {
+        "kind": "enrollment",
+        "user": USER,
+        "course": COURSE,
+        "term": TERM,
+        "enrollment": {
+            "id": 99,
+            "enrollment_state": state,
+            "grades": grades,
+            "updated_at": "2026-05-12T10:00:00Z",
+            **enrollment,
+        },
+    }
 
 
 def one(stream: str, record: dict, **overrides: Any):  # type: ignore[no-untyped-def]
@@ -38,15 +60,18 @@ def one(stream: str, record: dict, **overrides: Any):  # type: ignore[no-untyped
     return item
 
 
-@pytest.mark.parametrize(("grade", "score", "state", "status"), [
-    ("B+", 88.0, "completed", ResultStatus.completed),
-    ("P", None, "completed", ResultStatus.completed),
-    ("F", 50.0, "completed", ResultStatus.failed),
-    ("NP", None, "completed", ResultStatus.failed),
-    ("I", None, "completed", ResultStatus.incomplete),
-    (None, None, "inactive", ResultStatus.withdrawn),
-    (None, None, "completed", ResultStatus.in_progress),
-])
+@pytest.mark.parametrize(
+    ("grade", "score", "state", "status"),
+    [
+        ("B+", 88.0, "completed", ResultStatus.completed),
+        ("P", None, "completed", ResultStatus.completed),
+        ("F", 50.0, "completed", ResultStatus.failed),
+        ("NP", None, "completed", ResultStatus.failed),
+        ("I", None, "completed", ResultStatus.incomplete),
+        (None, None, "inactive", ResultStatus.withdrawn),
+        (None, None, "completed", ResultStatus.in_progress),
+    ],
+)
 def test_grade_statuses(grade: str | None, score: float | None, state: str, status: ResultStatus) -> None:
     record = one("grades", raw(grade, score, state))
     assert record.result.status is status
@@ -78,10 +103,16 @@ def test_grade_sources() -> None:
     assert one("grades", raw(), grade_source="override_grade").result.grade == "B+"  # no override: final
 
 
-@pytest.mark.parametrize(("grade", "score", "field"), [
-    ("B+", "ninety", "grades.final_score"), ("B+", -1, "grades.final_score"), ("", 88.0, "grades.final_grade"),
-    ({"x": 1}, 88.0, "grades.final_grade"), ("B+" * 20, 88.0, "grades.final_grade"),
-])
+@pytest.mark.parametrize(
+    ("grade", "score", "field"),
+    [
+        ("B+", "ninety", "grades.final_score"),
+        ("B+", -1, "grades.final_score"),
+        ("", 88.0, "grades.final_grade"),
+        ({"x": 1}, 88.0, "grades.final_grade"),
+        ("B+" * 20, 88.0, "grades.final_grade"),
+    ],
+)
 def test_malformed_grades_raise_record_error_naming_the_field(grade: Any, score: Any, field: str) -> None:
     with pytest.raises(RecordError) as info:
         one("grades", raw(grade, score))
@@ -93,8 +124,10 @@ def test_learner_without_the_configured_id_is_a_record_error() -> None:
     with pytest.raises(RecordError) as info:
         one("grades", record)
     assert info.value.field == "user.sis_user_id"
-    assert one("grades", record | {"user": {**USER, "sis_user_id": None}}, learner_id="login_id") \
-        .learner.source_id == "agarcia"
+    assert (
+        one("grades", record | {"user": {**USER, "sis_user_id": None}}, learner_id="login_id").learner.source_id
+        == "agarcia"
+    )
 
 
 def test_deleted_enrollment_is_a_tombstone() -> None:
@@ -109,10 +142,18 @@ def test_cocurricular_withdrawn_and_completed() -> None:
 
 
 def test_competency_levels_and_mastery() -> None:
-    outcome = {"id": 5, "title": "Writes proofs", "vendor_guid": "g-5", "mastery_points": 3.0,
-               "calculation_method": "highest",
-               "ratings": [{"description": "Exemplary", "points": 4.0}, {"description": "Proficient", "points": 3.0},
-                           {"description": "Beginning", "points": 1.0}]}
+    outcome = {
+        "id": 5,
+        "title": "Writes proofs",
+        "vendor_guid": "g-5",
+        "mastery_points": 3.0,
+        "calculation_method": "highest",
+        "ratings": [
+            {"description": "Exemplary", "points": 4.0},
+            {"description": "Proficient", "points": 3.0},
+            {"description": "Beginning", "points": 1.0},
+        ],
+    }
     base = {"kind": "outcome_rollup", "user": USER, "course": COURSE, "term": TERM, "outcome": outcome}
     met = one("competencies", base | {"score": {"score": 3.5, "links": {"outcome": "5"}}})
     assert (met.result.level, met.result.mastered, met.result.score) == ("Proficient", True, 3.5)
@@ -134,12 +175,27 @@ def test_config_errors_name_the_key() -> None:
 
 TERMS = [
     {"id": 1, "name": "Default Term", "start_at": None, "end_at": None, "sis_term_id": None},
-    {"id": 11, "name": "Spring 2026", "start_at": "2026-01-12T00:00:00Z", "end_at": "2026-05-08T23:59:59Z",
-     "sis_term_id": "202610"},
-    {"id": 12, "name": "Fall 2026", "start_at": "2026-08-24T00:00:00Z", "end_at": "2026-12-14T23:59:59Z",
-     "sis_term_id": "202630"},
-    {"id": 10, "name": "Fall 2025", "start_at": "2025-08-25T00:00:00Z", "end_at": "2025-12-15T23:59:59Z",
-     "sis_term_id": "202530"},
+    {
+        "id": 11,
+        "name": "Spring 2026",
+        "start_at": "2026-01-12T00:00:00Z",
+        "end_at": "2026-05-08T23:59:59Z",
+        "sis_term_id": "202610",
+    },
+    {
+        "id": 12,
+        "name": "Fall 2026",
+        "start_at": "2026-08-24T00:00:00Z",
+        "end_at": "2026-12-14T23:59:59Z",
+        "sis_term_id": "202630",
+    },
+    {
+        "id": 10,
+        "name": "Fall 2025",
+        "start_at": "2025-08-25T00:00:00Z",
+        "end_at": "2025-12-15T23:59:59Z",
+        "sis_term_id": "202530",
+    },
 ]
 
 

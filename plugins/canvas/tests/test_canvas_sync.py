@@ -47,23 +47,44 @@ def test_full_sync_of_every_stream_yields_every_campus_record() -> None:
         sample = grades[str(100_000 + campus.enrollments[0].key)]
         person = campus.person(campus.enrollments[0].person_key)
         assert sample.learner.source_id == person.institution_id == sample.learner.institution_id
-        assert (sample.learner.email, sample.learner.given_name, sample.learner.family_name) == \
-            (person.email, person.given_name, person.family_name)
+        assert (sample.learner.email, sample.learner.given_name, sample.learner.family_name) == (
+            person.email,
+            person.given_name,
+            person.family_name,
+        )
 
         competencies = records(source, "competencies", pull(source, "competencies")[0])
         ratings = {points: name for points, name in RATINGS}
-        want = {f"{10_000 + r.section_key}:{1000 + r.person_key}:{300 + r.outcome_key}":
-                (r.score, r.score >= 3.0, ratings[r.score], campus.outcome(r.outcome_key).vendor_guid,
-                 f"canvas:course:{10_000 + r.section_key}")
-                for r in campus.outcome_results}
-        assert {rid: (c.result.score, c.result.mastered, c.result.level, c.achievement.code,
-                      c.achievement.associations[0].target_key) for rid, c in competencies.items()} == want
+        want = {
+            f"{10_000 + r.section_key}:{1000 + r.person_key}:{300 + r.outcome_key}": (
+                r.score,
+                r.score >= 3.0,
+                ratings[r.score],
+                campus.outcome(r.outcome_key).vendor_guid,
+                f"canvas:course:{10_000 + r.section_key}",
+            )
+            for r in campus.outcome_results
+        }
+        assert {
+            rid: (
+                c.result.score,
+                c.result.mastered,
+                c.result.level,
+                c.achievement.code,
+                c.achievement.associations[0].target_key,
+            )
+            for rid, c in competencies.items()
+        } == want
 
         cocurricular = records(source, "cocurricular", pull(source, "cocurricular")[0])
         assert {rid: (r.achievement.title, r.completed_on, r.result.status) for rid, r in cocurricular.items()} == {
-            str(500_000 + p.key): (campus.activity(p.activity_key).name, p.completed_on,
-                                   ResultStatus.completed if p.completed_on else ResultStatus.in_progress)
-            for p in campus.participations}
+            str(500_000 + p.key): (
+                campus.activity(p.activity_key).name,
+                p.completed_on,
+                ResultStatus.completed if p.completed_on else ResultStatus.in_progress,
+            )
+            for p in campus.participations
+        }
         assert not set(cocurricular) & set(grades)  # co-curricular courses stay out of the grades stream
     assert running.app.stats["bookmark-pages"] > 0
     assert running.app.stats["throttled"] == 0
@@ -100,8 +121,7 @@ def test_token_without_sis_permission_and_sis_learner_id_stops_with_the_fix() ->
     assert "SIS Data - read" in message and 'learner_id = "email"' in message
 
 
-def test_token_without_sis_permission_keys_learners_by_email_and_warns_once(
-        caplog: pytest.LogCaptureFixture) -> None:
+def test_token_without_sis_permission_keys_learners_by_email_and_warns_once(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="lerconnect.canvas")
     with canvas(token="sandbox-nosis-token", learner_id="email") as running:
         source = running.source()
@@ -114,8 +134,10 @@ def test_token_without_sis_permission_keys_learners_by_email_and_warns_once(
 
 
 def test_bad_token_is_an_auth_error_with_the_fix() -> None:
-    with canvas(token="not-a-real-token") as running, \
-            pytest.raises(SourceAuthError, match="generate a new access token"):
+    with (
+        canvas(token="not-a-real-token") as running,
+        pytest.raises(SourceAuthError, match="generate a new access token"),
+    ):
         running.source().check()
     assert running.app.stats["401-bad-token"] == 1  # not retried
 
@@ -131,10 +153,11 @@ def test_killed_run_resumes_after_the_last_committed_page() -> None:
         source = running.source()
         full, cursors = pull(source, "grades")
         cut = len(cursors) // 3
-        before = sum(1 for page in list(source.pull("grades", None))[:cut + 1] for _ in page.records)
+        before = sum(1 for page in list(source.pull("grades", None))[: cut + 1] for _ in page.records)
         rest, _ = pull(running.source(), "grades", cursors[cut])
-    assert sorted(r["enrollment"]["id"] for r in full) == \
-        sorted([r["enrollment"]["id"] for r in full[:before]] + [r["enrollment"]["id"] for r in rest])
+    assert sorted(r["enrollment"]["id"] for r in full) == sorted(
+        [r["enrollment"]["id"] for r in full[:before]] + [r["enrollment"]["id"] for r in rest]
+    )
     assert len(rest) == len(full) - before
 
 

@@ -8,8 +8,21 @@ from typing import Any
 
 from connector_core.sandbox import Campus
 
-HEADER = ("participation_id", "student_id", "email", "first_name", "last_name", "ferpa_hold",
-          "activity_id", "activity", "category", "role", "hours", "term", "completed")
+HEADER = (
+    "participation_id",
+    "student_id",
+    "email",
+    "first_name",
+    "last_name",
+    "ferpa_hold",
+    "activity_id",
+    "activity",
+    "category",
+    "role",
+    "hours",
+    "term",
+    "completed",
+)
 
 
 def write_engagement_export(campus: Campus, workdir: Path) -> dict[str, Any]:
@@ -21,15 +34,35 @@ def write_engagement_export(campus: Campus, workdir: Path) -> dict[str, Any]:
         writer.writerow(HEADER)
         for p in campus.participations:
             person, activity = campus.person(p.person_key), campus.activity(p.activity_key)
-            writer.writerow((
-                f"ENG-{p.key:06d}", person.institution_id, person.email, person.given_name, person.family_name,
-                "Y" if person.confidential else "N", f"ACT-{activity.key:03d}-{p.role.upper()}",
-                f"{activity.name} ({p.role})", activity.category, p.role, p.hours,
-                campus.term(p.term_key).name, p.completed_on.isoformat() if p.completed_on else "",
-            ))
-    columns = {"record_id": "participation_id", "learner_id": "student_id", "institution_id": "student_id",
-               "email": "email", "given_name": "first_name", "family_name": "last_name",
-               "confidential": "ferpa_hold", "achievement_id": "activity_id", "title": "activity",
-               "description": "category", "term": "term", "completed_on": "completed"}
-    return {"files": {"cocurricular": {"path": str(folder / "*.csv"), "kind": "cocurricular",
-                                       "columns": columns}}}
+            writer.writerow(
+                (
+                    f"ENG-{p.key:06d}",
+                    person.institution_id,
+                    person.email,
+                    person.given_name,
+                    person.family_name,
+                    "Y" if person.confidential else "N",
+                    f"ACT-{activity.key:03d}-{p.role.upper()}",
+                    f"{activity.name} ({p.role})",
+                    activity.category,
+                    p.role,
+                    p.hours,
+                    campus.term(p.term_key).name,
+                    p.completed_on.isoformat() if p.completed_on else "",
+                )
+            )
+    columns = {
+        "record_id": "participation_id",
+        "learner_id": "student_id",
+        "institution_id": "student_id",
+        "email": "email",
+        "given_name": "first_name",
+        "family_name": "last_name",
+        "confidential": "ferpa_hold",
+        "achievement_id": "activity_id",
+        "title": "activity",
+        "description": "category",
+        "term": "term",
+        "completed_on": "completed",
+    }
+    return {"files": {"cocurricular": {"path": str(folder / "*.csv"), "kind": "cocurricular", "columns": columns}}}

@@ -69,7 +69,7 @@ class FilesSource(Source):
                     continue
                 batch.append(row)
                 if len(batch) >= fileset.page_size:
-                    yield Page(batch, {"done": done, "current": {"fingerprint": digest, "row": row_number}})
+                    yield Page(batch, {"done": dict(done), "current": {"fingerprint": digest, "row": row_number}})
                     batch = []
             done[path.name] = digest
             yield Page(batch, {"done": dict(done), "current": None})
@@ -99,8 +99,9 @@ class FilesSource(Source):
             try:
                 return datetime.strptime(text, fileset.date_format).date()
             except ValueError:
-                raise RecordError(f"{text!r} is not a date in the format {fileset.date_format}",
-                                  field=getattr(cols, name)) from None
+                raise RecordError(
+                    f"{text!r} is not a date in the format {fileset.date_format}", field=getattr(cols, name)
+                ) from None
 
         def number(name: str) -> Decimal | None:
             text = value(name)
@@ -112,8 +113,11 @@ class FilesSource(Source):
         status_text = (value("status") or "").lower().replace(" ", "_")
         completed_on = day("completed_on")
         try:
-            status = ResultStatus(status_text) if status_text else (
-                ResultStatus.completed if completed_on else ResultStatus.in_progress)
+            status = (
+                ResultStatus(status_text)
+                if status_text
+                else (ResultStatus.completed if completed_on else ResultStatus.in_progress)
+            )
         except ValueError:
             allowed = ", ".join(s.value for s in ResultStatus)
             raise RecordError(f"{status_text!r} is not a status (one of {allowed})", field=cols.status) from None
@@ -122,16 +126,25 @@ class FilesSource(Source):
         yield LearningRecord(
             source_record_id=value("record_id", required=True),
             learner=Learner(
-                source_id=value("learner_id", required=True), institution_id=value("institution_id"),
-                email=value("email"), email_verified=self.config.email_verified and bool(value("email")),
-                given_name=value("given_name"), family_name=value("family_name"),
+                source_id=value("learner_id", required=True),
+                institution_id=value("institution_id"),
+                email=value("email"),
+                email_verified=self.config.email_verified and bool(value("email")),
+                given_name=value("given_name"),
+                family_name=value("family_name"),
                 confidential=(value("confidential") or "").lower() in TRUE,
             ),
-            achievement=Achievement(key=f"{stream}:{value('achievement_id', required=True)}", kind=fileset.kind,
-                                    title=value("title", required=True), description=value("description"),
-                                    credits=number("credits")),
+            achievement=Achievement(
+                key=f"{stream}:{value('achievement_id', required=True)}",
+                kind=fileset.kind,
+                title=value("title", required=True),
+                description=value("description"),
+                credits=number("credits"),
+            ),
             result=Result(status=status, grade=value("grade"), score=float(score) if score is not None else None),
-            term=value("term"), started_on=day("started_on"), completed_on=completed_on,
+            term=value("term"),
+            started_on=day("started_on"),
+            completed_on=completed_on,
             credits_earned=number("credits") if status is ResultStatus.completed else None,
             source_updated_at=datetime.fromisoformat(updated) if updated else None,
         )

@@ -13,8 +13,16 @@ from lerconnect_canvas.sandbox.data import COCURRICULAR, CanvasData
 
 ADMIN_TOKEN = "sandbox-admin-token"  # noqa: S105 - a sandbox token, valid only against the sandbox
 
-__all__ = ["ADMIN_TOKEN", "TOKENS", "BucketTuning", "CanvasData", "CanvasSandbox", "Grant", "build_sandbox",
-           "sandbox_config"]
+__all__ = [
+    "ADMIN_TOKEN",
+    "TOKENS",
+    "BucketTuning",
+    "CanvasData",
+    "CanvasSandbox",
+    "Grant",
+    "build_sandbox",
+    "sandbox_config",
+]
 
 
 def sandbox_config(app: CanvasSandbox, base_url: str | None, token: str = ADMIN_TOKEN) -> dict[str, Any]:
@@ -32,8 +40,9 @@ def sandbox_config(app: CanvasSandbox, base_url: str | None, token: str = ADMIN_
     }
 
 
-def build_sandbox(campus: Campus, *, tuning: BucketTuning | None = None, max_per_page: int = 100,
-                  token: str = ADMIN_TOKEN) -> SandboxServer:
+def build_sandbox(
+    campus: Campus, *, tuning: BucketTuning | None = None, max_per_page: int = 100, token: str = ADMIN_TOKEN
+) -> SandboxServer:
     """`SandboxServer` whose `app` is the `CanvasSandbox` (so tests can reach `app.data` and `app.stats`)."""
     app = CanvasSandbox(campus, tuning=tuning, max_per_page=max_per_page)
 

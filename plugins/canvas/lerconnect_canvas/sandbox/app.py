@@ -61,8 +61,14 @@ class BadRequest(Exception):
 class CanvasSandbox:
     """The WSGI app. `data` is mutable for tests (`data.set_grade(...)`); `stats` counts what it saw."""
 
-    def __init__(self, campus: Campus, *, tuning: BucketTuning | None = None, max_per_page: int = 100,
-                 tokens: dict[str, Grant] | None = None) -> None:
+    def __init__(
+        self,
+        campus: Campus,
+        *,
+        tuning: BucketTuning | None = None,
+        max_per_page: int = 100,
+        tokens: dict[str, Grant] | None = None,
+    ) -> None:
         self.data: CanvasData = build(campus)
         self.tuning = tuning or BucketTuning()
         self.max_per_page = max_per_page
@@ -70,16 +76,18 @@ class CanvasSandbox:
         self.buckets: dict[str, Bucket] = {}
         self.stats: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self.routes = Map([
-            Rule("/api/v1/users/self", endpoint="me"),
-            Rule("/api/v1/accounts/<account>/terms", endpoint="terms"),
-            Rule("/api/v1/accounts/<account>/sub_accounts", endpoint="sub_accounts"),
-            Rule("/api/v1/accounts/<account>/courses", endpoint="courses"),
-            Rule("/api/v1/accounts/<account>/users", endpoint="users"),
-            Rule("/api/v1/courses/<int:course_id>/enrollments", endpoint="enrollments"),
-            Rule("/api/v1/courses/<int:course_id>/outcome_group_links", endpoint="outcome_links"),
-            Rule("/api/v1/courses/<int:course_id>/outcome_rollups", endpoint="rollups"),
-        ])
+        self.routes = Map(
+            [
+                Rule("/api/v1/users/self", endpoint="me"),
+                Rule("/api/v1/accounts/<account>/terms", endpoint="terms"),
+                Rule("/api/v1/accounts/<account>/sub_accounts", endpoint="sub_accounts"),
+                Rule("/api/v1/accounts/<account>/courses", endpoint="courses"),
+                Rule("/api/v1/accounts/<account>/users", endpoint="users"),
+                Rule("/api/v1/courses/<int:course_id>/enrollments", endpoint="enrollments"),
+                Rule("/api/v1/courses/<int:course_id>/outcome_group_links", endpoint="outcome_links"),
+                Rule("/api/v1/courses/<int:course_id>/outcome_rollups", endpoint="rollups"),
+            ]
+        )
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.respond(Request(environ))(environ, start_response)
@@ -91,20 +99,30 @@ class CanvasSandbox:
     def respond(self, request: Request) -> Response:
         self.count("requests")
         header = request.headers.get("Authorization", "")
-        token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else \
-            request.args.get("access_token", "")
+        token = (
+            header.removeprefix("Bearer ").strip()
+            if header.startswith("Bearer ")
+            else request.args.get("access_token", "")
+        )
         grant = self.tokens.get(token)
         if grant is None:
             self.count("401-bad-token")
-            return Response(json.dumps({"errors": [{"message": "Invalid access token."}]}), status=401,
-                            content_type="application/json",
-                            headers={"WWW-Authenticate": 'Bearer realm="canvas-lms"'})
+            return Response(
+                json.dumps({"errors": [{"message": "Invalid access token."}]}),
+                status=401,
+                content_type="application/json",
+                headers={"WWW-Authenticate": 'Bearer realm="canvas-lms"'},
+            )
         with self._lock:
             bucket = self.buckets.setdefault(token, Bucket(self.tuning))
         if not bucket.admit():
             self.count("throttled")
-            return Response("403 Forbidden (Rate Limit Exceeded)\n", status=self.tuning.throttle_status,
-                            content_type="text/plain", headers={"X-Rate-Limit-Remaining": "0.0"})
+            return Response(
+                "403 Forbidden (Rate Limit Exceeded)\n",
+                status=self.tuning.throttle_status,
+                content_type="text/plain",
+                headers={"X-Rate-Limit-Remaining": "0.0"},
+            )
         started = time.monotonic()
         response = self.dispatch(request, grant)
         cost, remaining = bucket.settle(time.monotonic() - started)
@@ -126,8 +144,9 @@ class CanvasSandbox:
         except NotFound:
             return Response(json.dumps(NOT_FOUND), status=404, content_type="application/json")
         except HTTPException as exc:
-            return Response(json.dumps({"errors": [{"message": exc.description}]}), status=exc.code,
-                            content_type="application/json")
+            return Response(
+                json.dumps({"errors": [{"message": exc.description}]}), status=exc.code, content_type="application/json"
+            )
 
     # -- helpers -------------------------------------------------------------------------------------
 
@@ -173,9 +192,14 @@ class CanvasSandbox:
             links["prev"] = self.link(request, str(page - 1), size)
         if last:
             links["last"] = self.link(request, str(count), size)
-        meta = {"per_page": size, "page": page, "count": len(items), "page_count": count,
-                "template": self.link(request, "{page}", size).replace("%7Bpage%7D", "{page}")}
-        return items[(page - 1) * size: page * size], {**links, "_meta": meta}
+        meta = {
+            "per_page": size,
+            "page": page,
+            "count": len(items),
+            "page_count": count,
+            "template": self.link(request, "{page}", size).replace("%7Bpage%7D", "{page}"),
+        }
+        return items[(page - 1) * size : page * size], {**links, "_meta": meta}
 
     def bookmarked(self, request: Request, items: list[dict[str, Any]]) -> tuple[list[Any], dict[str, Any]]:
         """Bookmark paging (enrollments): `page=bookmark:<opaque>`; no page numbers, no `last`."""
@@ -198,8 +222,9 @@ class CanvasSandbox:
 
     def paged(self, payload: Any, links: dict[str, Any], grant: Grant) -> Response:
         header = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if not rel.startswith("_"))
-        return Response(json.dumps(self.body(payload, grant)), content_type="application/json",
-                        headers={"Link": header})
+        return Response(
+            json.dumps(self.body(payload, grant)), content_type="application/json", headers={"Link": header}
+        )
 
     # -- endpoints -----------------------------------------------------------------------------------
 
@@ -216,8 +241,11 @@ class CanvasSandbox:
 
     def sub_accounts(self, request: Request, grant: Grant, account: str) -> Response:
         root = self.account(account)
-        found = self.descendants(root["id"]) if request.args.get("recursive") == "true" else \
-            [a for a in self.data.accounts.values() if a["parent_account_id"] == root["id"]]
+        found = (
+            self.descendants(root["id"])
+            if request.args.get("recursive") == "true"
+            else [a for a in self.data.accounts.values() if a["parent_account_id"] == root["id"]]
+        )
         chunk, links = self.numbered(request, found, last=True)
         return self.paged(chunk, links, grant)
 
@@ -225,12 +253,19 @@ class CanvasSandbox:
         root = self.account(account)
         within = {root["id"], *(a["id"] for a in self.descendants(root["id"]))}
         term_ref = request.args.get("enrollment_term_id")
-        term_ids = {t["id"] for t in self.data.terms
-                    if term_ref in (str(t["id"]), f"sis_term_id:{t['sis_term_id']}")} if term_ref else None
+        term_ids = (
+            {t["id"] for t in self.data.terms if term_ref in (str(t["id"]), f"sis_term_id:{t['sis_term_id']}")}
+            if term_ref
+            else None
+        )
         states = set(request.args.getlist("state[]")) or {"created", "claimed", "available", "completed"}
-        found = [c for c in self.data.courses.values()
-                 if c["account_id"] in within and (term_ids is None or c["enrollment_term_id"] in term_ids)
-                 and ("all" in states or c["workflow_state"] in states)]
+        found = [
+            c
+            for c in self.data.courses.values()
+            if c["account_id"] in within
+            and (term_ids is None or c["enrollment_term_id"] in term_ids)
+            and ("all" in states or c["workflow_state"] in states)
+        ]
         found.sort(key=lambda c: (c["name"], c["id"]))  # Canvas sorts by name: clients must not assume ids
         chunk, links = self.numbered(request, found, last=False)  # total unknown: no rel="last"
         return self.paged(chunk, links, grant)
@@ -252,8 +287,11 @@ class CanvasSandbox:
         self.course(course_id)
         types = set(request.args.getlist("type[]"))
         states = set(request.args.getlist("state[]")) or {"active", "invited"}  # concluded ones hidden
-        found = [e for e in self.data.enrollments.get(course_id, [])
-                 if (not types or e["type"] in types) and e["enrollment_state"] in states]
+        found = [
+            e
+            for e in self.data.enrollments.get(course_id, [])
+            if (not types or e["type"] in types) and e["enrollment_state"] in states
+        ]
         chunk, links = self.bookmarked(request, sorted(found, key=lambda e: e["id"]))
         return self.paged(chunk, links, grant)
 
@@ -265,32 +303,56 @@ class CanvasSandbox:
         for oid in self.data.course_outcomes.get(course_id, []):
             outcome = self.data.outcomes[oid]
             group = 700 + course_id
-            links.append({
-                "context_id": course_id, "context_type": "Course",
-                "url": f"/api/v1/courses/{course_id}/outcome_groups/{group}/outcomes/{oid}",
-                "outcome_group": {"id": group, "title": course["name"], "vendor_guid": None,
-                                  "url": f"/api/v1/courses/{course_id}/outcome_groups/{group}",
-                                  "subgroups_url": f"/api/v1/courses/{course_id}/outcome_groups/{group}/subgroups",
-                                  "outcomes_url": f"/api/v1/courses/{course_id}/outcome_groups/{group}/outcomes",
-                                  "can_edit": False},
-                "outcome": dict(outcome) if full else {k: outcome[k] for k in abbrev},
-                "assessed": True, "can_unlink": False,
-            })
+            links.append(
+                {
+                    "context_id": course_id,
+                    "context_type": "Course",
+                    "url": f"/api/v1/courses/{course_id}/outcome_groups/{group}/outcomes/{oid}",
+                    "outcome_group": {
+                        "id": group,
+                        "title": course["name"],
+                        "vendor_guid": None,
+                        "url": f"/api/v1/courses/{course_id}/outcome_groups/{group}",
+                        "subgroups_url": f"/api/v1/courses/{course_id}/outcome_groups/{group}/subgroups",
+                        "outcomes_url": f"/api/v1/courses/{course_id}/outcome_groups/{group}/outcomes",
+                        "can_edit": False,
+                    },
+                    "outcome": dict(outcome) if full else {k: outcome[k] for k in abbrev},
+                    "assessed": True,
+                    "can_unlink": False,
+                }
+            )
         chunk, page_links = self.numbered(request, links, last=True)
         return self.paged(chunk, page_links, grant)
 
     def rollups(self, request: Request, grant: Grant, course_id: int) -> Response:
         self.course(course_id)
         results = self.data.results.get(course_id, {})
-        students = sorted({e["user_id"] for e in self.data.enrollments.get(course_id, [])
-                           if e["type"] == "StudentEnrollment" and e["enrollment_state"] != "deleted"})
+        students = sorted(
+            {
+                e["user_id"]
+                for e in self.data.enrollments.get(course_id, [])
+                if e["type"] == "StudentEnrollment" and e["enrollment_state"] != "deleted"
+            }
+        )
         if "missing_user_rollups" in request.args.getlist("exclude[]"):
             students = [s for s in students if results.get(s)]
-        rollups = [{"scores": [{"score": score, "title": self.data.outcomes[oid]["title"], "count": 1,
-                                "hide_points": False, "links": {"outcome": str(oid)}}
-                               for oid, score in sorted(results.get(uid, {}).items())],
-                    "links": {"user": str(uid), "section": str(course_id), "status": "active"}}
-                   for uid in students]
+        rollups = [
+            {
+                "scores": [
+                    {
+                        "score": score,
+                        "title": self.data.outcomes[oid]["title"],
+                        "count": 1,
+                        "hide_points": False,
+                        "links": {"outcome": str(oid)},
+                    }
+                    for oid, score in sorted(results.get(uid, {}).items())
+                ],
+                "links": {"user": str(uid), "section": str(course_id), "status": "active"},
+            }
+            for uid in students
+        ]
         chunk, links = self.numbered(request, rollups, last=True)
         meta = links["_meta"] | {k: links.get(k) for k in ("current", "next", "prev", "first", "last")}
         return self.paged({"rollups": chunk, "linked": {}, "meta": {"pagination": meta}}, links, grant)

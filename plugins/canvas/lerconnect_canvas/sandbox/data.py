@@ -17,11 +17,32 @@ from connector_core.sandbox.campus import AS_OF, RATINGS, Campus
 
 ROOT, ACADEMICS, COCURRICULAR, CLUBS = 1, 2, 3, 4
 ADMIN_ID, TEACHER_ID = 1, 2
-LETTER_CUTS = ((93, "A"), (90, "A-"), (87, "B+"), (83, "B"), (80, "B-"), (77, "C+"), (73, "C"), (70, "C-"),
-               (67, "D+"), (63, "D"), (0, "F"))
+LETTER_CUTS = (
+    (93, "A"),
+    (90, "A-"),
+    (87, "B+"),
+    (83, "B"),
+    (80, "B-"),
+    (77, "C+"),
+    (73, "C"),
+    (70, "C-"),
+    (67, "D+"),
+    (63, "D"),
+    (0, "F"),
+)
 LETTER_GRADES = {cut[1] for cut in LETTER_CUTS}
-SIS_KEYS = {"sis_user_id", "sis_course_id", "sis_section_id", "sis_account_id", "sis_term_id", "sis_import_id",
-            "integration_id", "login_id", "course_integration_id", "section_integration_id"}
+SIS_KEYS = {
+    "sis_user_id",
+    "sis_course_id",
+    "sis_section_id",
+    "sis_account_id",
+    "sis_term_id",
+    "sis_import_id",
+    "integration_id",
+    "login_id",
+    "course_integration_id",
+    "section_integration_id",
+}
 
 
 def stamp(day: date, end_of_day: bool = False) -> str:
@@ -86,14 +107,21 @@ def build(campus: Campus) -> CanvasData:
 
 
 def _accounts(data: CanvasData) -> None:
-    for account_id, name, parent, sis in ((ROOT, "Sandbox University", None, "SANDBOX"),
-                                          (ACADEMICS, "Academics", ROOT, "ACADEMICS"),
-                                          (COCURRICULAR, "Co-Curricular", ROOT, "COCURRICULAR"),
-                                          (CLUBS, "Student Clubs", COCURRICULAR, "CLUBS")):
-        data.accounts[account_id] = {"id": account_id, "name": name, "parent_account_id": parent,
-                                     "root_account_id": None if parent is None else ROOT,
-                                     "workflow_state": "active", "sis_account_id": sis,
-                                     "default_time_zone": "America/Chicago"}
+    for account_id, name, parent, sis in (
+        (ROOT, "Sandbox University", None, "SANDBOX"),
+        (ACADEMICS, "Academics", ROOT, "ACADEMICS"),
+        (COCURRICULAR, "Co-Curricular", ROOT, "COCURRICULAR"),
+        (CLUBS, "Student Clubs", COCURRICULAR, "CLUBS"),
+    ):
+        data.accounts[account_id] = {
+            "id": account_id,
+            "name": name,
+            "parent_account_id": parent,
+            "root_account_id": None if parent is None else ROOT,
+            "workflow_state": "active",
+            "sis_account_id": sis,
+            "default_time_zone": "America/Chicago",
+        }
 
 
 def term_id(key: int) -> int:
@@ -101,14 +129,33 @@ def term_id(key: int) -> int:
 
 
 def _terms(data: CanvasData, campus: Campus) -> None:
-    data.terms.append({"id": 1, "name": "Default Term", "start_at": None, "end_at": None,
-                       "created_at": "2024-06-01T00:00:00Z", "workflow_state": "active",
-                       "grading_period_group_id": None, "sis_term_id": None, "sis_import_id": None})
+    data.terms.append(
+        {
+            "id": 1,
+            "name": "Default Term",
+            "start_at": None,
+            "end_at": None,
+            "created_at": "2024-06-01T00:00:00Z",
+            "workflow_state": "active",
+            "grading_period_group_id": None,
+            "sis_term_id": None,
+            "sis_import_id": None,
+        }
+    )
     for term in campus.terms:
-        data.terms.append({"id": term_id(term.key), "name": term.name, "start_at": stamp(term.start),
-                           "end_at": stamp(term.end, end_of_day=True), "created_at": "2024-06-01T00:00:00Z",
-                           "workflow_state": "active", "grading_period_group_id": None,
-                           "sis_term_id": term.code, "sis_import_id": 1})
+        data.terms.append(
+            {
+                "id": term_id(term.key),
+                "name": term.name,
+                "start_at": stamp(term.start),
+                "end_at": stamp(term.end, end_of_day=True),
+                "created_at": "2024-06-01T00:00:00Z",
+                "workflow_state": "active",
+                "grading_period_group_id": None,
+                "sis_term_id": term.code,
+                "sis_import_id": 1,
+            }
+        )
 
 
 def user_id(person_key: int) -> int:
@@ -116,21 +163,43 @@ def user_id(person_key: int) -> int:
 
 
 def _users(data: CanvasData, campus: Campus) -> None:
-    data.users[ADMIN_ID] = {"id": ADMIN_ID, "name": "Sandbox Integration", "sortable_name": "Integration, Sandbox",
-                            "short_name": "Sandbox Integration", "first_name": "Sandbox", "last_name": "Integration",
-                            "sis_user_id": None, "integration_id": None, "login_id": "lerconnect-integration",
-                            "email": "integration@sandbox.example.edu"}
-    data.users[TEACHER_ID] = {"id": TEACHER_ID, "name": "Pat Instructor", "sortable_name": "Instructor, Pat",
-                              "short_name": "Pat Instructor", "first_name": "Pat", "last_name": "Instructor",
-                              "sis_user_id": "F0000001", "integration_id": None, "login_id": "pinstructor",
-                              "email": "pinstructor@sandbox.example.edu"}
+    data.users[ADMIN_ID] = {
+        "id": ADMIN_ID,
+        "name": "Sandbox Integration",
+        "sortable_name": "Integration, Sandbox",
+        "short_name": "Sandbox Integration",
+        "first_name": "Sandbox",
+        "last_name": "Integration",
+        "sis_user_id": None,
+        "integration_id": None,
+        "login_id": "lerconnect-integration",
+        "email": "integration@sandbox.example.edu",
+    }
+    data.users[TEACHER_ID] = {
+        "id": TEACHER_ID,
+        "name": "Pat Instructor",
+        "sortable_name": "Instructor, Pat",
+        "short_name": "Pat Instructor",
+        "first_name": "Pat",
+        "last_name": "Instructor",
+        "sis_user_id": "F0000001",
+        "integration_id": None,
+        "login_id": "pinstructor",
+        "email": "pinstructor@sandbox.example.edu",
+    }
     for person in campus.people:
         data.users[user_id(person.key)] = {
-            "id": user_id(person.key), "name": f"{person.given_name} {person.family_name}",
-            "sortable_name": f"{person.family_name}, {person.given_name}", "short_name": person.given_name,
-            "first_name": person.given_name, "last_name": person.family_name,
-            "sis_user_id": person.institution_id, "integration_id": f"INT-{person.key:06d}",
-            "login_id": person.login_id, "email": person.email, "sis_import_id": 1,
+            "id": user_id(person.key),
+            "name": f"{person.given_name} {person.family_name}",
+            "sortable_name": f"{person.family_name}, {person.given_name}",
+            "short_name": person.given_name,
+            "first_name": person.given_name,
+            "last_name": person.family_name,
+            "sis_user_id": person.institution_id,
+            "integration_id": f"INT-{person.key:06d}",
+            "login_id": person.login_id,
+            "email": person.email,
+            "sis_import_id": 1,
         }
 
 
@@ -143,34 +212,78 @@ def _outcomes(data: CanvasData, campus: Campus) -> None:
     for outcome in campus.outcomes:
         oid = outcome_id(outcome.key)
         data.outcomes[oid] = {
-            "id": oid, "url": f"/api/v1/outcomes/{oid}", "context_id": ROOT, "context_type": "Account",
-            "title": outcome.title, "display_name": None, "description": f"<p>{outcome.description}</p>",
-            "vendor_guid": outcome.vendor_guid, "points_possible": 4.0, "mastery_points": outcome.mastery_points,
+            "id": oid,
+            "url": f"/api/v1/outcomes/{oid}",
+            "context_id": ROOT,
+            "context_type": "Account",
+            "title": outcome.title,
+            "display_name": None,
+            "description": f"<p>{outcome.description}</p>",
+            "vendor_guid": outcome.vendor_guid,
+            "points_possible": 4.0,
+            "mastery_points": outcome.mastery_points,
             "calculation_method": outcome.calculation_method,
             "calculation_int": 65 if outcome.calculation_method == "decaying_average" else None,
-            "ratings": ratings, "can_edit": False, "can_unlink": True, "assessed": True,
+            "ratings": ratings,
+            "can_edit": False,
+            "can_unlink": True,
+            "assessed": True,
             "has_updateable_rubrics": False,
         }
 
 
-def _student_row(enrollment_id: int, course: dict[str, Any], user: dict[str, Any], state: str,
-                 updated: date, role: str = "StudentEnrollment") -> dict[str, Any]:
+def _student_row(
+    enrollment_id: int,
+    course: dict[str, Any],
+    user: dict[str, Any],
+    state: str,
+    updated: date,
+    role: str = "StudentEnrollment",
+) -> dict[str, Any]:
     return {
-        "id": enrollment_id, "course_id": course["id"], "sis_course_id": course["sis_course_id"],
-        "course_integration_id": None, "course_section_id": course["id"], "section_integration_id": None,
-        "sis_account_id": None, "sis_section_id": course["sis_course_id"], "sis_user_id": user["sis_user_id"],
-        "enrollment_state": state, "limit_privileges_to_course_section": False, "sis_import_id": 1,
-        "root_account_id": ROOT, "type": "StudentEnrollment", "user_id": user["id"], "associated_user_id": None,
-        "role": role, "role_id": 3, "created_at": course["start_at"], "updated_at": stamp(updated),
-        "start_at": None, "end_at": None, "last_activity_at": None, "last_attended_at": None,
-        "total_activity_time": 0, "html_url": f"/courses/{course['id']}/users/{user['id']}",
-        "grades": {"html_url": f"/courses/{course['id']}/grades/{user['id']}", "current_grade": None,
-                   "final_grade": None, "current_score": None, "final_score": None,
-                   "unposted_current_grade": None, "unposted_final_grade": None,
-                   "unposted_current_score": None, "unposted_final_score": None},
-        "override_grade": None, "override_score": None,
-        "user": {k: user[k] for k in ("id", "name", "sortable_name", "short_name", "sis_user_id",
-                                      "integration_id", "login_id")},
+        "id": enrollment_id,
+        "course_id": course["id"],
+        "sis_course_id": course["sis_course_id"],
+        "course_integration_id": None,
+        "course_section_id": course["id"],
+        "section_integration_id": None,
+        "sis_account_id": None,
+        "sis_section_id": course["sis_course_id"],
+        "sis_user_id": user["sis_user_id"],
+        "enrollment_state": state,
+        "limit_privileges_to_course_section": False,
+        "sis_import_id": 1,
+        "root_account_id": ROOT,
+        "type": "StudentEnrollment",
+        "user_id": user["id"],
+        "associated_user_id": None,
+        "role": role,
+        "role_id": 3,
+        "created_at": course["start_at"],
+        "updated_at": stamp(updated),
+        "start_at": None,
+        "end_at": None,
+        "last_activity_at": None,
+        "last_attended_at": None,
+        "total_activity_time": 0,
+        "html_url": f"/courses/{course['id']}/users/{user['id']}",
+        "grades": {
+            "html_url": f"/courses/{course['id']}/grades/{user['id']}",
+            "current_grade": None,
+            "final_grade": None,
+            "current_score": None,
+            "final_score": None,
+            "unposted_current_grade": None,
+            "unposted_final_grade": None,
+            "unposted_current_score": None,
+            "unposted_final_score": None,
+        },
+        "override_grade": None,
+        "override_score": None,
+        "user": {
+            k: user[k]
+            for k in ("id", "name", "sortable_name", "short_name", "sis_user_id", "integration_id", "login_id")
+        },
     }
 
 
@@ -180,8 +293,12 @@ def _grades(row: dict[str, Any], grade: str | None, score: float | None, state: 
         return
     if state == "active":  # term running: current counts graded work only, final counts the rest as 0
         final = round((score or 0) * 0.7, 1)
-        values = {"current_score": score, "current_grade": letter_for(score or 0), "final_score": final,
-                  "final_grade": letter_for(final)}
+        values = {
+            "current_score": score,
+            "current_grade": letter_for(score or 0),
+            "final_score": final,
+            "final_grade": letter_for(final),
+        }
     else:
         values = {"current_score": score, "current_grade": grade, "final_score": score, "final_grade": grade}
         if grade in LETTER_GRADES and key % 53 == 0:  # Final Grade Override on a few
@@ -196,24 +313,43 @@ def _academic(data: CanvasData, campus: Campus) -> None:
         term, catalog = campus.term(section.term_key), campus.course(section.course_key)
         cid = 10_000 + section.key
         data.courses[cid] = {
-            "id": cid, "sis_course_id": f"{term.code}.{section.crn}", "uuid": f"sandbox-course-{cid}",
-            "integration_id": None, "sis_import_id": 1, "name": catalog.title, "course_code": catalog.code,
-            "original_name": None, "workflow_state": "completed" if term.closed else "available",
-            "account_id": ACADEMICS, "root_account_id": ROOT, "enrollment_term_id": term_id(term.key),
-            "grading_standard_id": 1, "created_at": "2024-06-01T00:00:00Z",
-            "start_at": stamp(term.start), "end_at": stamp(term.end, end_of_day=True), "locale": None,
-            "default_view": "modules", "is_public": False, "time_zone": "America/Chicago", "blueprint": False,
-            "restrict_enrollments_to_course_dates": False, "hide_final_grades": False,
+            "id": cid,
+            "sis_course_id": f"{term.code}.{section.crn}",
+            "uuid": f"sandbox-course-{cid}",
+            "integration_id": None,
+            "sis_import_id": 1,
+            "name": catalog.title,
+            "course_code": catalog.code,
+            "original_name": None,
+            "workflow_state": "completed" if term.closed else "available",
+            "account_id": ACADEMICS,
+            "root_account_id": ROOT,
+            "enrollment_term_id": term_id(term.key),
+            "grading_standard_id": 1,
+            "created_at": "2024-06-01T00:00:00Z",
+            "start_at": stamp(term.start),
+            "end_at": stamp(term.end, end_of_day=True),
+            "locale": None,
+            "default_view": "modules",
+            "is_public": False,
+            "time_zone": "America/Chicago",
+            "blueprint": False,
+            "restrict_enrollments_to_course_dates": False,
+            "hide_final_grades": False,
         }
         data.course_outcomes[cid] = [outcome_id(o.key) for o in campus.outcomes if o.course_key == catalog.key]
-        teacher = _student_row(900_000 + section.key, data.courses[cid], data.users[TEACHER_ID], "active",
-                               term.start)
+        teacher = _student_row(900_000 + section.key, data.courses[cid], data.users[TEACHER_ID], "active", term.start)
         teacher.update(type="TeacherEnrollment", role="TeacherEnrollment", role_id=4, grades=None)
         data.enrollments[cid].append(teacher)
     for enrollment in campus.enrollments:
         cid = 10_000 + enrollment.section_key
-        row = _student_row(100_000 + enrollment.key, data.courses[cid],
-                           data.users[user_id(enrollment.person_key)], enrollment.state, enrollment.updated)
+        row = _student_row(
+            100_000 + enrollment.key,
+            data.courses[cid],
+            data.users[user_id(enrollment.person_key)],
+            enrollment.state,
+            enrollment.updated,
+        )
         _grades(row, enrollment.grade, enrollment.score, enrollment.state, enrollment.key)
         data.enrollments[cid].append(row)
     for result in campus.outcome_results:
@@ -231,20 +367,38 @@ def _cocurricular(data: CanvasData, campus: Campus) -> None:
         cid = cocurricular_course_id(activity.key, term.key)
         if cid not in data.courses:
             data.courses[cid] = {
-                "id": cid, "sis_course_id": f"CC.{term.code}.{activity.key}", "uuid": f"sandbox-course-{cid}",
-                "integration_id": None, "sis_import_id": 1, "name": activity.name,
-                "course_code": f"CC-{slug(activity.name)}", "original_name": None,
+                "id": cid,
+                "sis_course_id": f"CC.{term.code}.{activity.key}",
+                "uuid": f"sandbox-course-{cid}",
+                "integration_id": None,
+                "sis_import_id": 1,
+                "name": activity.name,
+                "course_code": f"CC-{slug(activity.name)}",
+                "original_name": None,
                 "workflow_state": "completed" if term.closed else "available",
-                "account_id": CLUBS if activity.category == "Club" else COCURRICULAR, "root_account_id": ROOT,
-                "enrollment_term_id": term_id(term.key), "grading_standard_id": None,
-                "created_at": "2024-06-01T00:00:00Z", "start_at": stamp(term.start),
-                "end_at": stamp(term.end, end_of_day=True), "locale": None, "default_view": "modules",
-                "is_public": False, "time_zone": "America/Chicago", "blueprint": False,
-                "restrict_enrollments_to_course_dates": False, "hide_final_grades": True,
+                "account_id": CLUBS if activity.category == "Club" else COCURRICULAR,
+                "root_account_id": ROOT,
+                "enrollment_term_id": term_id(term.key),
+                "grading_standard_id": None,
+                "created_at": "2024-06-01T00:00:00Z",
+                "start_at": stamp(term.start),
+                "end_at": stamp(term.end, end_of_day=True),
+                "locale": None,
+                "default_view": "modules",
+                "is_public": False,
+                "time_zone": "America/Chicago",
+                "blueprint": False,
+                "restrict_enrollments_to_course_dates": False,
+                "hide_final_grades": True,
             }
         state = "completed" if participation.completed_on else "active"
         role = "StudentEnrollment" if participation.role == "Member" else participation.role
-        row = _student_row(500_000 + participation.key, data.courses[cid],
-                           data.users[user_id(participation.person_key)], state,
-                           participation.completed_on or term.start, role=role)
+        row = _student_row(
+            500_000 + participation.key,
+            data.courses[cid],
+            data.users[user_id(participation.person_key)],
+            state,
+            participation.completed_on or term.start,
+            role=role,
+        )
         data.enrollments[cid].append(row)
