@@ -18,7 +18,7 @@ from typing import Any
 from connector_core.config import settings_from_dict
 from connector_core.engine import RunResult, SyncEngine
 from connector_core.issuer import SigningKey, verify_credential
-from connector_core.issuing import IssueReport, IssuingService, load_key_ring
+from connector_core.issuing import IssueReport, IssuingService, service_for
 from connector_core.plugins import Registry
 from connector_core.sandbox import build_campus, serve
 from connector_core.store import Store
@@ -140,10 +140,8 @@ def run_demo(
         for name in tables:
             log.info("demo: syncing %s", name)
             result.runs.extend(engine.sync(name, full=True))
-    if settings.issuer is not None:
-        service = IssuingService(
-            store, settings.issuer, load_key_ring(settings.issuer, workdir), hook=registry.hook, base_dir=workdir
-        )
+    service = service_for(store, settings, registry.hook)
+    if service is not None:
         run_id = result.runs[0].run_id if result.runs else None
         result.issued = service.reconcile(run_id=run_id)
         result.verified, result.verify_failures = verify_issued(service, store, run_id, verify_limit)

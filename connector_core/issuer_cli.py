@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from connector_core.issuer import IssuerError, KeyFileError, SigningKey, verify_credential
-from connector_core.issuing import IssuerSetupError, IssuingService, load_key_ring, retired_file
+from connector_core.issuing import IssuerSetupError, IssuingService, load_key_ring, retired_file, service_for
 from connector_core.store import credentials as cred_store
 
 SCHEMA_FILES = {  # credential type → 1EdTech schema file name, looked up in --schema-dir
@@ -36,12 +36,11 @@ def _base_dir(app) -> Path:
 
 def service(app, db: str | None) -> IssuingService:
     """The issuing service for the configured issuer and store; errors say how to set it up."""
-    settings = _issuer_settings(app)
+    _issuer_settings(app)
     try:
-        ring = load_key_ring(settings, _base_dir(app))
+        return service_for(app.store(db), app.settings, app.registry.hook)
     except (IssuerSetupError, KeyFileError) as exc:
         raise click.ClickException(str(exc)) from None
-    return IssuingService(app.store(db), settings, ring, hook=app.registry.hook, base_dir=_base_dir(app))
 
 
 @click.group()

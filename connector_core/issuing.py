@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from connector_core.config import IssuerSettings
+from connector_core.config import IssuerSettings, Settings
 from connector_core.hookspecs import IssuePolicyError
 from connector_core.issuer import KeyRing, SigningKey, sign_many
 from connector_core.issuer.credentials import (
@@ -309,3 +309,11 @@ class IssuingService:
 def _ended_reason(session: Any, row: RecordRow) -> str:
     old = session.get(RecordRow, row.replaces_id) if row.replaces_id else None
     return (old.ended_reason if old is not None else None) or "record changed at the source"
+
+
+def service_for(store: Store, settings: Settings, hook: Any = None) -> IssuingService | None:
+    """The issuing service of a config, or None when it has no `[issuer]` (records only)."""
+    if settings.issuer is None:
+        return None
+    base = settings.path.parent if settings.path else Path.cwd()
+    return IssuingService(store, settings.issuer, load_key_ring(settings.issuer, base), hook=hook, base_dir=base)

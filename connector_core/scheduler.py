@@ -59,12 +59,17 @@ def job_id(source: str) -> str:
 def run_sync_job(config_path: str | None, db_url: str, source_name: str) -> None:
     """The scheduled job: sync every stream of one source (config re-read, so edits apply)."""
     from connector_core.engine import SyncEngine
+    from connector_core.issuing import service_for
     from connector_core.plugins import default_registry
 
     settings = load_settings(config_path)
     store = Store(db_url)
+    registry = default_registry()
     try:
-        results = SyncEngine(store, default_registry(), settings, stop=_stop).sync(source_name)
+        results = SyncEngine(store, registry, settings, stop=_stop).sync(source_name)
+        issuing = service_for(store, settings, registry.hook)
+        if issuing is not None and results and not _stop.is_set():
+            issuing.reconcile(run_id=results[0].run_id)
     finally:
         store.dispose()
     failed = [r for r in results if r.status == "failed"]

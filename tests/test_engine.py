@@ -351,6 +351,7 @@ def test_confidential_flag_puts_the_learner_on_hold(store: Store, two_apis: tupl
 
     sync_one(make_engine(store, tables), "lms")
 
-    with store.session() as session:
-        assert identities.on_hold(session, rows_for(store, "l1")[0].learner_key) == "FERPA hold flagged by lms"
-        assert identities.on_hold(session, rows_for(store, "l2")[0].learner_key) is None
+    held, free = rows_for(store, "l1")[0].learner_key, rows_for(store, "l2")[0].learner_key
+    with store.session() as session:  # (sessions do not nest: SQLite transactions take the write lock)
+        assert identities.on_hold(session, held) == "FERPA hold flagged by lms"
+        assert identities.on_hold(session, free) is None

@@ -36,12 +36,24 @@ def redact(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL, foreign keys, a generous busy wait; transactions are begun by `_sqlite_begin`."""
+    dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN (below) be the only one
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    """BEGIN IMMEDIATE: a transaction that reads then writes can never fail to upgrade its lock.
+
+    With SQLite's default deferred BEGIN, two runs that both read and then write (a page commit)
+    make one fail with "database is locked" at once; taking the write lock up front makes the
+    second wait its turn (busy_timeout) instead.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Store:
@@ -54,6 +66,7 @@ class Store:
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(self.url, connect_args={"timeout": 30})
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         else:
             self.engine = create_engine(self.url, pool_pre_ping=True)
         if auto_upgrade if auto_upgrade is not None else self.is_sqlite:

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from connector_core.model import Learner
@@ -65,7 +66,21 @@ def _conflict(session: Session, source: str, matches: dict[str, set[str]]) -> st
 
 
 def resolve(session: Session, source: str, learner: Learner, rules: tuple[str, ...] = RULES) -> Resolution:
-    """The learner key for `learner` as seen in `source`, creating or linking as the rules say."""
+    """The learner key for `learner` as seen in `source`, creating or linking as the rules say.
+
+    Two runs may meet the same new person at once; the unique institution id and source id make
+    one of them lose its insert, and the loser resolves again and finds the winner's learner.
+    """
+    for _ in range(3):
+        try:
+            with session.begin_nested():
+                return _resolve(session, source, learner, rules)
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"could not place learner {learner.source_id} of {source}: the store kept changing")
+
+
+def _resolve(session: Session, source: str, learner: Learner, rules: tuple[str, ...]) -> Resolution:
     known = session.scalar(
         select(LearnerIdentifierRow).where(
             LearnerIdentifierRow.source == source, LearnerIdentifierRow.source_id == learner.source_id
@@ -81,7 +96,7 @@ def resolve(session: Session, source: str, learner: Learner, rules: tuple[str, .
         key = next(iter(next(iter(matches.values()))))
         _link(session, key, source, learner)
         return Resolution(key, merged=True)
-    key = _create(session, learner, review_pending=conflict is not None)
+    key = _create(session, learner, review_pending=conflict is not None, taken=bool(matches.get("institution_id")))
     _link(session, key, source, learner)
     if conflict is None:
         return Resolution(key)
@@ -94,12 +109,13 @@ def resolve(session: Session, source: str, learner: Learner, rules: tuple[str, .
     return Resolution(key, queued=True)
 
 
-def _create(session: Session, learner: Learner, *, review_pending: bool) -> str:
+def _create(session: Session, learner: Learner, *, review_pending: bool, taken: bool = False) -> str:
+    """A new learner; one awaiting review whose institution id is another learner's does not claim it."""
     key = uuid.uuid4().hex
     session.add(
         LearnerRow(
             key=key,
-            institution_id=learner.institution_id,
+            institution_id=None if taken else learner.institution_id,
             email=learner.email.lower() if learner.email else None,
             email_verified=learner.email_verified,
             given_name=learner.given_name,

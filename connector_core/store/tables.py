@@ -17,8 +17,17 @@ class LearnerRow(SQLModel, table=True):
     """One person, however many systems know them. PII lives here and in record data only."""
 
     __tablename__ = "learner"
+    __table_args__ = (
+        Index(
+            "ix_learner_institution_id",
+            "institution_id",
+            unique=True,
+            sqlite_where=text("institution_id IS NOT NULL"),
+            postgresql_where=text("institution_id IS NOT NULL"),
+        ),
+    )
     key: str = Field(primary_key=True)
-    institution_id: str | None = Field(default=None, index=True)
+    institution_id: str | None = None
     email: str | None = Field(default=None, index=True)
     email_verified: bool = False
     given_name: str | None = None

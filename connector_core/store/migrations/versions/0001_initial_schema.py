@@ -76,7 +76,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("learner", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_learner_email"), ["email"], unique=False)
-        batch_op.create_index(batch_op.f("ix_learner_institution_id"), ["institution_id"], unique=False)
+        batch_op.create_index(
+            "ix_learner_institution_id",
+            ["institution_id"],
+            unique=True,
+            sqlite_where=sa.text("institution_id IS NOT NULL"),
+            postgresql_where=sa.text("institution_id IS NOT NULL"),
+        )
 
     op.create_table(
         "run_lock",
@@ -300,7 +306,11 @@ def downgrade() -> None:
     op.drop_table("status_list")
     op.drop_table("run_lock")
     with op.batch_alter_table("learner", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_learner_institution_id"))
+        batch_op.drop_index(
+            "ix_learner_institution_id",
+            sqlite_where=sa.text("institution_id IS NOT NULL"),
+            postgresql_where=sa.text("institution_id IS NOT NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_learner_email"))
 
     op.drop_table("learner")
