@@ -8,12 +8,17 @@ import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from connector_core.config import IssuerSettings
 from connector_core.issuer import IssuerError, KeyFileError, SigningKey, verify_credential
 from connector_core.issuing import IssuerSetupError, IssuingService, load_key_ring, retired_file, service_for
 from connector_core.store import credentials as cred_store
+
+if TYPE_CHECKING:
+    from connector_core.cli import App
 
 SCHEMA_FILES = {  # credential type → 1EdTech schema file name, looked up in --schema-dir
     "ClrCredential": "clr_v2p0_clrcredential_schema.json",
@@ -23,18 +28,18 @@ SCHEMA_FILES = {  # credential type → 1EdTech schema file name, looked up in -
 }
 
 
-def _issuer_settings(app):
+def _issuer_settings(app: App) -> IssuerSettings:
     settings = app.settings.issuer
     if settings is None:
         raise click.UsageError("the config has no [issuer] table: add one (see `lerconnect init`)")
     return settings
 
 
-def _base_dir(app) -> Path:
+def _base_dir(app: App) -> Path:
     return app.settings.path.parent if app.settings.path else Path.cwd()
 
 
-def service(app, db: str | None) -> IssuingService:
+def service(app: App, db: str | None) -> IssuingService:
     """The issuing service for the configured issuer and store; errors say how to set it up."""
     _issuer_settings(app)
     try:
@@ -58,7 +63,9 @@ def keys() -> None:
 @click.option("--insecure-plaintext", is_flag=True, help="Write the key unencrypted (throwaway test keys only).")
 @click.option("--force", is_flag=True, help="Overwrite an existing key file.")
 @click.pass_obj
-def keys_generate(app, path: Path | None, passphrase_env: str | None, insecure_plaintext: bool, force: bool) -> None:
+def keys_generate(
+    app: App, path: Path | None, passphrase_env: str | None, insecure_plaintext: bool, force: bool
+) -> None:
     """Create an Ed25519 signing key, encrypted with a passphrase from the environment."""
     settings = app.settings.issuer
     path = path or (_base_dir(app) / settings.key_file if settings else Path("issuer-key.pem"))
@@ -78,7 +85,7 @@ def keys_generate(app, path: Path | None, passphrase_env: str | None, insecure_p
 
 @keys.command("show")
 @click.pass_obj
-def keys_show(app) -> None:
+def keys_show(app: App) -> None:
     """The issuer DID and verification method (public information only)."""
     ring = load_key_ring(_issuer_settings(app), _base_dir(app))
     click.echo(
@@ -89,7 +96,7 @@ def keys_show(app) -> None:
 
 @keys.command("rotate")
 @click.pass_obj
-def keys_rotate(app) -> None:
+def keys_rotate(app: App) -> None:
     """Make a new signing key current; the old public key stays in the DID document for verification."""
     settings = _issuer_settings(app)
     ring = load_key_ring(settings, _base_dir(app))
@@ -109,7 +116,7 @@ def keys_rotate(app) -> None:
 @keys.command("did-document")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
 @click.pass_obj
-def keys_did_document(app, out: Path | None) -> None:
+def keys_did_document(app: App, out: Path | None) -> None:
     """The did:web document to publish at https://<domain>/.well-known/did.json."""
     from connector_core.issuer.keys import did_web_url
 
@@ -159,7 +166,7 @@ def credentials_list(
 @click.argument("credential_id")
 @db_option
 @click.pass_obj
-def credentials_show(app, credential_id: str, db: str | None) -> None:
+def credentials_show(app: App, credential_id: str, db: str | None) -> None:
     """One credential as JSON, then its audit trail."""
     store = app.store(db)
     row = cred_store.get_credential(store, credential_id)
@@ -175,7 +182,7 @@ def credentials_show(app, credential_id: str, db: str | None) -> None:
 @click.option("--all", "include_revoked", is_flag=True, help="Also revoked credentials.")
 @db_option
 @click.pass_obj
-def credentials_export(app, out: Path, include_revoked: bool, db: str | None) -> None:
+def credentials_export(app: App, out: Path, include_revoked: bool, db: str | None) -> None:
     """Write each credential as a JSON file and the status lists beside them, for offline checks."""
     issuing = service(app, db)
     out.mkdir(parents=True, exist_ok=True)
@@ -194,7 +201,7 @@ def credentials_export(app, out: Path, include_revoked: bool, db: str | None) ->
 @click.option("--reason", required=True, help="Why; kept in the audit ledger.")
 @db_option
 @click.pass_obj
-def credentials_revoke(app, credential_id: str, reason: str, db: str | None) -> None:
+def credentials_revoke(app: App, credential_id: str, reason: str, db: str | None) -> None:
     """Revoke one credential by hand and republish the status lists."""
     issuing = service(app, db)
     row = cred_store.get_credential(issuing.store, credential_id)
