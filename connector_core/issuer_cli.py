@@ -151,7 +151,7 @@ db_option = click.option(
 @db_option
 @click.pass_obj
 def credentials_list(
-    app, status: str | None, kind: str | None, learner: str | None, limit: int, as_json: bool, db: str | None
+    app: App, status: str | None, kind: str | None, learner: str | None, limit: int, as_json: bool, db: str | None
 ) -> None:
     """Credentials, oldest first."""
     rows = cred_store.list_credentials(app.store(db), status=status, kind=kind, learner=learner, limit=limit)
