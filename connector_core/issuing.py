@@ -207,6 +207,7 @@ class IssuingService:
         signed = sign_many([d for _, d in allowed], self.signer, created=now)
         stored: list[dict] = []
         with self.store.session() as session:
+            batch: list[tuple[CredentialRow, str]] = []
             for (row, _), document, (status_list, index, _) in zip(allowed, signed, kept_entries, strict=True):
                 replaces = cred_store.replaced_credential(session, row)
                 credential = CredentialRow(
@@ -221,10 +222,11 @@ class IssuingService:
                     issued_run_id=run_id,
                 )
                 reason = f"replaces {replaces}: {_ended_reason(session, row)}" if replaces else "new record"
-                if cred_store.add_credential(session, credential, reason):
-                    stored.append(document)
-                    report.replaced += bool(replaces)
-                    report.issued += 1
+                batch.append((credential, reason))
+            for credential in cred_store.add_credentials(session, batch):
+                stored.append(credential.document)
+                report.replaced += bool(credential.replaces)
+                report.issued += 1
         self._deliver(stored, "achievement")
 
     def _refresh_clrs(self, held: set[str], now: datetime, run_id: str | None, report: IssueReport) -> None:
@@ -266,8 +268,7 @@ class IssuingService:
                     document=document,
                     issued_run_id=run_id,
                 )
-                if cred_store.add_credential(session, credential, "learner's records changed"):
-                    report.clrs += 1
+                report.clrs += len(cred_store.add_credentials(session, [(credential, "learner's records changed")]))
             self._deliver([document], "clr")
 
     def _deliver(self, documents: list[dict], kind: str) -> None:

@@ -209,25 +209,28 @@ def test_status_indexes_are_unique_and_not_sequential_under_concurrent_issuing(c
 
 
 def test_crash_between_signing_and_storing_leaves_one_live_credential_per_record(campus: Campus, monkeypatch) -> None:
-    calls = {"n": 0}
-    real = cred_store.add_credential
+    real = cred_store.add_credentials
 
-    def crash_once(session, row, reason):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("power cut")
-        return real(session, row, reason)
+    def store_then_die(session, rows):
+        real(session, rows)
+        raise RuntimeError("power cut before commit")
 
-    monkeypatch.setattr(cred_store, "add_credential", crash_once)
+    monkeypatch.setattr(cred_store, "add_credentials", store_then_die)
     with pytest.raises(RuntimeError):
         campus.sync()
-    assert campus.live() == []  # the batch's transaction rolled back whole
-    monkeypatch.setattr(cred_store, "add_credential", real)
+    assert campus.live() == []  # signed, but the batch's transaction rolled back whole
+    monkeypatch.setattr(cred_store, "add_credentials", real)
+    refresh = IssuingService._refresh_clrs
+    monkeypatch.setattr(IssuingService, "_refresh_clrs", lambda *a: (_ for _ in ()).throw(RuntimeError("crash")))
+    with pytest.raises(RuntimeError):
+        campus.sync()  # achievements stored, then a crash before the CLRs
+    monkeypatch.setattr(IssuingService, "_refresh_clrs", refresh)
     _, report = campus.sync()
     _, again = campus.sync()
     live = campus.live()
-    assert report.issued == 8 and again.issued == 0
+    assert (report.issued, report.clrs) == (0, 4) and (again.issued, again.clrs) == (0, 0)
     assert len(live) == len({r.record_id for r in live}) == 8
+    assert len(campus.live("clr")) == 4
 
 
 def test_dry_run_signs_and_writes_nothing(campus: Campus) -> None:

@@ -16,6 +16,7 @@ path instead, so the output is always the reference output. `Canonicalizer.fallb
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -23,7 +24,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from pyld import jsonld
-from pyld.jsonld import _canonicalize_double, _is_absolute_iri, _is_double, _is_integer
+from pyld.jsonld import _canonicalize_double, _is_double, _is_integer
+from pyld.jsonld import _is_absolute_iri as _is_absolute_iri_uncached
 
 from .errors import UnsafeDocumentError
 from .jsonld import (
@@ -58,6 +60,10 @@ _UNSUPPORTED_KEYWORDS = frozenset(
         "@none",
     }
 )
+
+
+# The same few hundred IRIs come up in every credential; pyld's check is a regex per call.
+_is_absolute_iri = functools.lru_cache(maxsize=1 << 16)(_is_absolute_iri_uncached)
 
 
 class _Unsupported(Exception):

@@ -189,13 +189,16 @@ def revoke(session: Session, credential_id: str, reason: str, run_id: str | None
     return row
 
 
-def add_credential(session: Session, row: CredentialRow, reason: str) -> bool:
-    """Store a signed credential unless the same id is already stored (a rerun, a double delivery)."""
-    if session.get(CredentialRow, row.id) is not None:
-        return False
-    session.add(row)
-    session.add(
-        AuditRow(
+def add_credentials(session: Session, rows: list[tuple[CredentialRow, str]]) -> list[CredentialRow]:
+    """Store signed credentials, each with its audit reason, except ids already stored (a rerun,
+    a double delivery); returns those stored. One query for the whole batch."""
+    known = set(session.scalars(select(CredentialRow.id).where(CredentialRow.id.in_([r.id for r, _ in rows]))))
+    added = []
+    for row, reason in rows:
+        if row.id in known:
+            continue
+        known.add(row.id)
+        audit = AuditRow(
             action="replace" if row.replaces else "issue",
             credential_id=row.id,
             learner_key=row.learner_key,
@@ -203,8 +206,9 @@ def add_credential(session: Session, row: CredentialRow, reason: str) -> bool:
             reason=reason,
             run_id=row.issued_run_id,
         )
-    )
-    return True
+        session.add_all((row, audit))
+        added.append(row)
+    return added
 
 
 @dataclass(frozen=True)
