@@ -59,6 +59,9 @@ class IssuerSettings(_Section):
         default="https://credentials.example.edu/status", description="public URL under which status lists are served"
     )
     status_dir: Path = Field(default=Path("status"), description="folder the status list files are written to")
+    contexts_dir: Path | None = Field(
+        default=None, description="extra JSON-LD contexts: a folder with index.json (URL -> file, SHA-256)"
+    )
     issue_statuses: tuple[Literal["completed", "in_progress", "incomplete", "withdrawn", "failed"], ...] = Field(
         default=("completed",), description="result statuses that earn a credential; others are stored only"
     )

@@ -13,8 +13,15 @@ from typing import TYPE_CHECKING
 import click
 
 from connector_core.config import IssuerSettings
-from connector_core.issuer import IssuerError, KeyFileError, SigningKey, verify_credential
-from connector_core.issuing import IssuerSetupError, IssuingService, load_key_ring, retired_file, service_for
+from connector_core.issuer import IssuerError, KeyFileError, KeyResolutionError, SigningKey, verify_credential
+from connector_core.issuing import (
+    IssuerSetupError,
+    IssuingService,
+    contexts_canonicalizer,
+    load_key_ring,
+    retired_file,
+    service_for,
+)
 from connector_core.store import credentials as cred_store
 
 if TYPE_CHECKING:
@@ -237,6 +244,24 @@ class LocalStatusLists:
             ) from None
 
 
+class TrustedKeys:
+    """Resolves verification methods to public keys listed in local DID documents (no network)."""
+
+    def __init__(self, files: list[Path]) -> None:
+        self.keys: dict[str, str] = {}
+        for path in files:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            for method in document.get("verificationMethod", []):
+                if isinstance(method, Mapping) and "publicKeyMultibase" in method:
+                    self.keys[method["id"]] = method["publicKeyMultibase"]
+
+    def __call__(self, verification_method: str) -> str:
+        try:
+            return self.keys[verification_method]
+        except KeyError:
+            raise KeyResolutionError(f"{verification_method} is in none of the --did-document files") from None
+
+
 class SchemaFolder:
     """Picks the 1EdTech JSON Schema for a credential's type from a folder of schema files."""
 
@@ -265,14 +290,35 @@ class SchemaFolder:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder(s) with the 1EdTech JSON Schemas (ob_v3p0_*.json, clr_v2p0_*.json).",
 )
+@click.option(
+    "--contexts-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Extra JSON-LD contexts (a folder with index.json), beside the built-in pinned ones.",
+)
+@click.option(
+    "--did-document",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="DID document(s) or issuer profile(s) whose verificationMethod keys to trust (did:web, https issuers); "
+    "did:key needs none.",
+)
 @click.option("--json", "as_json", is_flag=True)
-def verify(files: tuple[Path, ...], status_dir: tuple[Path, ...], schema_dir: tuple[Path, ...], as_json: bool) -> None:
+def verify(
+    files: tuple[Path, ...],
+    status_dir: tuple[Path, ...],
+    schema_dir: tuple[Path, ...],
+    contexts_dir: Path | None,
+    did_document: tuple[Path, ...],
+    as_json: bool,
+) -> None:
     """Verify credential files (ours or anyone's): proof, status, validity dates, schema.
 
     Exit code 0 only if every file passes every check that could be run.
     """
     statuses = LocalStatusLists(list(status_dir) or sorted({f.parent for f in files}))
     schemas = SchemaFolder(list(schema_dir))
+    canonicalizer = contexts_canonicalizer(contexts_dir, Path.cwd())
+    keys = TrustedKeys(list(did_document)) if did_document else None
     all_ok, report = True, []
     for path in files:
         try:
@@ -284,7 +330,11 @@ def verify(files: tuple[Path, ...], status_dir: tuple[Path, ...], schema_dir: tu
         schema = schemas.for_document(document) if isinstance(document, Mapping) else None
         try:
             result = verify_credential(
-                document, status_resolver=statuses, schema_resolver=(lambda _id, s=schema: s) if schema else None
+                document,
+                status_resolver=statuses,
+                schema_resolver=(lambda _id, s=schema: s) if schema else None,
+                canonicalizer=canonicalizer,
+                key_resolver=keys,
             )
         except IssuerError as exc:
             all_ok = False
@@ -292,7 +342,7 @@ def verify(files: tuple[Path, ...], status_dir: tuple[Path, ...], schema_dir: tu
             continue
         checks = [[c.name, c.passed, c.message] for c in result.checks]
         if schema is not None and not any(c[0] == "schema" and c[1] is not None for c in checks):
-            checks.append(_schema_by_type(document, schema))
+            checks = [c for c in checks if c[0] != "schema"] + [_schema_by_type(document, schema)]
         embedded_failures = [f for e in result.embedded for f in e.failures()]
         if embedded_failures:
             checks.append(["embedded", False, "; ".join(embedded_failures[:5])])

@@ -18,7 +18,7 @@ from typing import Any
 
 from connector_core.config import IssuerSettings, Settings
 from connector_core.hookspecs import IssuePolicyError
-from connector_core.issuer import KeyRing, SigningKey, sign_many
+from connector_core.issuer import Canonicalizer, DocumentLoader, KeyRing, SigningKey, sign_many
 from connector_core.issuer.credentials import (
     IssuerProfile,
     clr_credential,
@@ -92,6 +92,14 @@ def load_key_ring(settings: IssuerSettings, base_dir: Path) -> KeyRing:
     return KeyRing(key.did_key, key, old)
 
 
+def contexts_canonicalizer(contexts_dir: Path | None, base_dir: Path) -> Canonicalizer | None:
+    """A canonicalizer that also serves the operator's contexts (an index.json folder), or None."""
+    if contexts_dir is None:
+        return None
+    folder = contexts_dir if contexts_dir.is_absolute() else base_dir / contexts_dir
+    return Canonicalizer(DocumentLoader(extra_dir=folder))
+
+
 def _prefixed(record: LearningRecord, source: str) -> LearningRecord:
     """Achievement keys are per source in the store; credentials use the same, so ids never collide."""
     achievement = record.achievement.model_copy(
@@ -136,6 +144,7 @@ class IssuingService:
         self.profile = IssuerProfile(id=ring.did, name=settings.name, url=settings.url, email=settings.email)
         self.hook = hook
         self.base_dir = base_dir or Path.cwd()
+        self.canonicalizer = contexts_canonicalizer(settings.contexts_dir, self.base_dir)
         self.batch = batch
 
     def reconcile(self, *, run_id: str | None = None, dry_run: bool = False) -> IssueReport:
@@ -204,7 +213,7 @@ class IssuingService:
                 continue
             allowed.append((row, draft))
             kept_entries.append(entry)
-        signed = sign_many([d for _, d in allowed], self.signer, created=now)
+        signed = sign_many([d for _, d in allowed], self.signer, created=now, canonicalizer=self.canonicalizer)
         stored: list[dict] = []
         with self.store.session() as session:
             batch: list[tuple[CredentialRow, str]] = []
@@ -253,7 +262,7 @@ class IssuingService:
                 continue
             ((status_list, index, entry),) = self._entries(1)
             draft["credentialStatus"] = entry
-            (document,) = sign_many([draft], self.signer, created=now)
+            (document,) = sign_many([draft], self.signer, created=now, canonicalizer=self.canonicalizer)
             with self.store.session() as session:
                 old = learner.clr.id if learner.clr is not None else None
                 if old:
@@ -289,7 +298,7 @@ class IssuingService:
             )
             for row in cred_store.status_lists(self.store)
         ]
-        return sign_many(drafts, self.signer, created=now) if drafts else []
+        return sign_many(drafts, self.signer, created=now, canonicalizer=self.canonicalizer) if drafts else []
 
     def publish_status_lists(self, folder: Path | None = None) -> list[Path]:
         """Write each list credential as `<folder>/<last URL segment>.json`, for a web server to serve."""

@@ -269,6 +269,15 @@ status_dir = "status"
     bad.write_text(json.dumps(tampered))
     failed = runner.invoke(cli, ["verify", str(bad)])
     assert failed.exit_code == 1 and "FAIL proof" in failed.output
+    revoked = json.loads(files[1].read_text())["id"]
+    config_args = ["--config", str(config)]
+    revoke = runner.invoke(
+        cli, [*config_args, "credentials", "revoke", revoked, "--reason", "issued in error", "--db", campus.store.url]
+    )
+    assert revoke.exit_code == 0, revoke.output
+    runner.invoke(cli, [*config_args, "credentials", "export", "--db", campus.store.url, "--out", str(out)])
+    after = runner.invoke(cli, ["verify", str(files[1])])
+    assert after.exit_code == 1 and "FAIL status: revocation: index" in after.output
 
 
 def test_wrong_passphrase_is_a_clear_error_without_key_material(campus: Campus, monkeypatch) -> None:

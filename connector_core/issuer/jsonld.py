@@ -80,8 +80,8 @@ BUILTIN_CONTEXTS: Mapping[str, tuple[str, str, str]] = {
 }
 
 _ADD_HINT = (
-    "To allow it, put the context file in the loader's extra_dir and list it in that directory's "
-    'index.json as {"contexts": {"<url>": {"file": "<name>", "sha256": "<hex>"}}}.'
+    "To allow it, put the context file in a contexts folder ([issuer].contexts_dir, `verify --contexts-dir`) "
+    'and list it in that folder\'s index.json as {"contexts": {"<url>": {"file": "<name>", "sha256": "<hex>"}}}.'
 )
 
 
