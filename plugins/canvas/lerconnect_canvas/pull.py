@@ -93,8 +93,6 @@ class Sweep:
     def run(self, cursor: Any) -> Iterator[Page]:
         all_terms = self.client.terms()
         state = self.start_state(cursor, all_terms)
-        if state is None:
-            return
         account_terms = {t["id"]: slim(t, TERM_FIELDS) for t in all_terms}
         missing = [t for t in state["terms"] if t not in account_terms]
         if missing:
@@ -127,23 +125,19 @@ class Sweep:
             done = index == len(courses) - 1
             yield Page(records=records, cursor={**state, "after_course": course_id, "done": done}, covers=covers)
 
-    def start_state(self, cursor: Any, all_terms: list[dict[str, Any]]) -> dict[str, Any] | None:
-        """Resume an unfinished sweep, start a new one, or None: today's sweep is already done."""
+    def start_state(self, cursor: Any, all_terms: list[dict[str, Any]]) -> dict[str, Any]:
+        """Resume an unfinished sweep, or start a new one: a full sweep with no cursor, else the window.
+
+        Canvas has no "changed since": every run re-reads the open and recently closed terms, and the
+        engine's content hash keeps what did not change from being rewritten or re-issued.
+        """
         if isinstance(cursor, dict) and not cursor.get("done") and cursor.get("terms") is not None:
             return {
                 "mode": cursor.get("mode", "full"),
                 "terms": list(cursor["terms"]),
                 "after_course": cursor.get("after_course"),
                 "done": False,
-                "swept_on": self.today.isoformat(),
             }
-        if isinstance(cursor, dict) and cursor.get("swept_on") == self.today.isoformat():
-            log.info(
-                "canvas %s: already swept today; the next run on a later day re-reads the open and "
-                "recently closed terms (a full sync re-reads every selected term now)",
-                self.stream,
-            )
-            return None
         full = not isinstance(cursor, dict)
         chosen = term_rules.select(
             all_terms, self.config.terms, self.today, full=full, window_days=self.config.closed_term_window_days
@@ -153,7 +147,6 @@ class Sweep:
             "terms": [t["id"] for t in chosen],
             "after_course": None,
             "done": False,
-            "swept_on": self.today.isoformat(),
         }
 
     def courses(self, chosen_terms: list[dict[str, Any]], after: int | None) -> list[dict[str, Any]]:

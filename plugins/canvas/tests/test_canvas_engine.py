@@ -97,3 +97,17 @@ def test_plugin_test_kit() -> None:
     report = check_source_contract(CanvasSource)
     assert report.records["grades"] > 0 and report.records["competencies"] > 0
     assert report.records["cocurricular"] > 0
+
+
+def test_full_sync_of_fewer_terms_withdraws_nothing_outside_them(store: Store, tmp_path: Path) -> None:
+    with canvas() as running:
+        everything = engine(store, {**running.table, "terms": ["202510", "202530", "202610", "202630"]}, tmp_path)
+        first = everything.sync("canvas", stream="grades")[0]
+        assert first.status == "succeeded" and first.count("new") == len(running.campus.enrollments)
+        recent = engine(store, {**running.table, "terms": ["202610", "202630"]}, tmp_path)
+        again = recent.sync("canvas", stream="grades", full=True)[0]
+        gone = next(e for e in running.campus.enrollments if running.campus.section(e.section_key).term_key == 4)
+        running.app.data.delete_enrollment(100_000 + gone.key)
+        third = recent.sync("canvas", stream="grades", full=True)[0]
+    assert again.status == "succeeded" and again.count("withdrawn") == 0  # 2025 terms were not read: kept
+    assert third.count("withdrawn") == 1  # a record of a term the pass did read is withdrawn

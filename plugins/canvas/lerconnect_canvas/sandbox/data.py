@@ -94,6 +94,11 @@ class CanvasData:
         row["updated_at"] = stamp(AS_OF + timedelta(days=1))
         return row
 
+    def delete_enrollment(self, enrollment_id: int) -> None:
+        """Remove an enrollment outright (a hard delete, as an SIS re-import can do)."""
+        for rows in self.enrollments.values():
+            rows[:] = [row for row in rows if row["id"] != enrollment_id]
+
 
 def build(campus: Campus) -> CanvasData:
     data = CanvasData()
