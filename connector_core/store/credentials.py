@@ -176,17 +176,19 @@ def revoke(session: Session, credential_id: str, reason: str, run_id: str | None
         return None
     row.status, row.revoked_at, row.revoke_reason = "revoked", utcnow(), reason
     set_revoked(session, row.status_list_id, row.status_index)
-    session.add(
-        AuditRow(
-            action="revoke",
-            credential_id=row.id,
-            learner_key=row.learner_key,
-            record_id=row.record_id,
-            reason=reason,
-            run_id=run_id,
-        )
-    )
+    session.add(_audit("revoke", row, reason, run_id))
     return row
+
+
+def _audit(action: str, row: CredentialRow, reason: str, run_id: str | None) -> AuditRow:
+    return AuditRow(
+        action=action,
+        credential_id=row.id,
+        learner_key=row.learner_key,
+        record_id=row.record_id,
+        reason=reason,
+        run_id=run_id,
+    )
 
 
 def add_credentials(session: Session, rows: list[tuple[CredentialRow, str]]) -> list[CredentialRow]:
@@ -198,15 +200,7 @@ def add_credentials(session: Session, rows: list[tuple[CredentialRow, str]]) -> 
         if row.id in known:
             continue
         known.add(row.id)
-        audit = AuditRow(
-            action="replace" if row.replaces else "issue",
-            credential_id=row.id,
-            learner_key=row.learner_key,
-            record_id=row.record_id,
-            reason=reason,
-            run_id=row.issued_run_id,
-        )
-        session.add_all((row, audit))
+        session.add_all((row, _audit("replace" if row.replaces else "issue", row, reason, row.issued_run_id)))
         added.append(row)
     return added
 

@@ -313,35 +313,59 @@ def _grades(row: dict[str, Any], grade: str | None, score: float | None, state: 
     grades.update({f"unposted_{k}": v for k, v in values.items()})
 
 
+def course_json(
+    cid: int,
+    term: Any,
+    *,
+    sis_course_id: str,
+    name: str,
+    course_code: str,
+    account_id: int,
+    grading_standard_id: int | None,
+    hide_final_grades: bool,
+) -> dict[str, Any]:
+    """A Canvas Course object as `GET /api/v1/accounts/:id/courses` returns it."""
+    return {
+        "id": cid,
+        "sis_course_id": sis_course_id,
+        "uuid": f"sandbox-course-{cid}",
+        "integration_id": None,
+        "sis_import_id": 1,
+        "name": name,
+        "course_code": course_code,
+        "original_name": None,
+        "workflow_state": "completed" if term.closed else "available",
+        "account_id": account_id,
+        "root_account_id": ROOT,
+        "enrollment_term_id": term_id(term.key),
+        "grading_standard_id": grading_standard_id,
+        "created_at": "2024-06-01T00:00:00Z",
+        "start_at": stamp(term.start),
+        "end_at": stamp(term.end, end_of_day=True),
+        "locale": None,
+        "default_view": "modules",
+        "is_public": False,
+        "time_zone": "America/Chicago",
+        "blueprint": False,
+        "restrict_enrollments_to_course_dates": False,
+        "hide_final_grades": hide_final_grades,
+    }
+
+
 def _academic(data: CanvasData, campus: Campus) -> None:
     for section in campus.sections:
         term, catalog = campus.term(section.term_key), campus.course(section.course_key)
         cid = 10_000 + section.key
-        data.courses[cid] = {
-            "id": cid,
-            "sis_course_id": f"{term.code}.{section.crn}",
-            "uuid": f"sandbox-course-{cid}",
-            "integration_id": None,
-            "sis_import_id": 1,
-            "name": catalog.title,
-            "course_code": catalog.code,
-            "original_name": None,
-            "workflow_state": "completed" if term.closed else "available",
-            "account_id": ACADEMICS,
-            "root_account_id": ROOT,
-            "enrollment_term_id": term_id(term.key),
-            "grading_standard_id": 1,
-            "created_at": "2024-06-01T00:00:00Z",
-            "start_at": stamp(term.start),
-            "end_at": stamp(term.end, end_of_day=True),
-            "locale": None,
-            "default_view": "modules",
-            "is_public": False,
-            "time_zone": "America/Chicago",
-            "blueprint": False,
-            "restrict_enrollments_to_course_dates": False,
-            "hide_final_grades": False,
-        }
+        data.courses[cid] = course_json(
+            cid,
+            term,
+            sis_course_id=f"{term.code}.{section.crn}",
+            name=catalog.title,
+            course_code=catalog.code,
+            account_id=ACADEMICS,
+            grading_standard_id=1,
+            hide_final_grades=False,
+        )
         data.course_outcomes[cid] = [outcome_id(o.key) for o in campus.outcomes if o.course_key == catalog.key]
         teacher = _student_row(900_000 + section.key, data.courses[cid], data.users[TEACHER_ID], "active", term.start)
         teacher.update(type="TeacherEnrollment", role="TeacherEnrollment", role_id=4, grades=None)
@@ -371,31 +395,16 @@ def _cocurricular(data: CanvasData, campus: Campus) -> None:
         term, activity = campus.term(participation.term_key), campus.activity(participation.activity_key)
         cid = cocurricular_course_id(activity.key, term.key)
         if cid not in data.courses:
-            data.courses[cid] = {
-                "id": cid,
-                "sis_course_id": f"CC.{term.code}.{activity.key}",
-                "uuid": f"sandbox-course-{cid}",
-                "integration_id": None,
-                "sis_import_id": 1,
-                "name": activity.name,
-                "course_code": f"CC-{slug(activity.name)}",
-                "original_name": None,
-                "workflow_state": "completed" if term.closed else "available",
-                "account_id": CLUBS if activity.category == "Club" else COCURRICULAR,
-                "root_account_id": ROOT,
-                "enrollment_term_id": term_id(term.key),
-                "grading_standard_id": None,
-                "created_at": "2024-06-01T00:00:00Z",
-                "start_at": stamp(term.start),
-                "end_at": stamp(term.end, end_of_day=True),
-                "locale": None,
-                "default_view": "modules",
-                "is_public": False,
-                "time_zone": "America/Chicago",
-                "blueprint": False,
-                "restrict_enrollments_to_course_dates": False,
-                "hide_final_grades": True,
-            }
+            data.courses[cid] = course_json(
+                cid,
+                term,
+                sis_course_id=f"CC.{term.code}.{activity.key}",
+                name=activity.name,
+                course_code=f"CC-{slug(activity.name)}",
+                account_id=CLUBS if activity.category == "Club" else COCURRICULAR,
+                grading_standard_id=None,
+                hide_final_grades=True,
+            )
         state = "completed" if participation.completed_on else "active"
         role = "StudentEnrollment" if participation.role == "Member" else participation.role
         row = _student_row(
