@@ -20,13 +20,14 @@ from connector_core.config import ConfigError, Settings, load_settings
 from connector_core.engine import RunResult, SyncEngine, build_source
 from connector_core.issuer import IssuerError
 from connector_core.issuing import IssueReport, IssuerSetupError
-from connector_core.plugins import Registry, default_registry
+from connector_core.plugins import Registry, UnknownPlugin, default_registry
 from connector_core.progress import RunProgress
 from connector_core.source import SourceError
 from connector_core.store import Store, StoreError, redact
 from connector_core.store import identities as identity_store
 from connector_core.store import records as record_store
 from connector_core.store import runs as run_store
+from connector_core.store.identities import ReviewError
 
 EXIT_FAILED, EXIT_USAGE, EXIT_STORE = 1, 2, 3
 
@@ -75,7 +76,7 @@ class Group(click.Group):
             fail(str(exc), EXIT_USAGE)
         except StoreError as exc:
             fail(str(exc), EXIT_STORE)
-        except (SourceError, LookupError, IssuerError, IssuerSetupError) as exc:
+        except (SourceError, UnknownPlugin, ReviewError, IssuerError, IssuerSetupError) as exc:
             fail(str(exc).strip("'\""), EXIT_FAILED)
 
 

@@ -25,7 +25,7 @@ from connector_core.config import ConfigError, Settings, source_config
 from connector_core.hookspecs import DropRecord
 from connector_core.model import LearningRecord, Tombstone
 from connector_core.plugins import Registry
-from connector_core.source import Page, RecordError, Source, SourceContext
+from connector_core.source import Page, RecordError, Source, SourceContext, SourceError
 from connector_core.store import Store, identities, records, runs
 from connector_core.store.tables import DeadLetterRow, SyncRunRow
 
@@ -191,7 +191,8 @@ class SyncEngine:
                 result.status = "succeeded"
         except Exception as exc:
             result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
-            logger.error("run failed: %s", result.error)
+            # a source's own errors are expected and self-explaining; anything else keeps its traceback
+            logger.error("run failed: %s", result.error, exc_info=not isinstance(exc, SourceError | RecordError))
         result.seconds = time.monotonic() - started
         timings = {k: round(v, 3) for k, v in timings.items()}
         columns = {k: v for k, v in result.counts.items() if k in SyncRunRow.model_fields}

@@ -20,6 +20,10 @@ log = logging.getLogger("lerconnect.plugins")
 ENTRY_POINT_GROUP = "lerconnect"
 
 
+class UnknownPlugin(LookupError):
+    """The config names a plugin that is not installed (or was set aside)."""
+
+
 @dataclass(frozen=True)
 class PluginInfo:
     name: str
@@ -54,7 +58,7 @@ class Registry:
             return self.sources[plugin]
         except KeyError:
             known = ", ".join(sorted(self.sources)) or "none"
-            raise LookupError(
+            raise UnknownPlugin(
                 f"no installed plugin provides source {plugin!r} (installed: {known}); "
                 f"install its package, e.g. `pip install lerconnect-{plugin}`, and check `lerconnect plugins`"
             ) from None
