@@ -65,8 +65,8 @@ def verify_issued(
     """Verify what this run signed: proof, dates, and status against the freshly signed lists."""
     lists = {d["id"]: d for d in service.status_list_documents()}
     failures, count = [], 0
-    for row in cred_store.list_credentials(store, status="active", run_id=run_id, limit=limit):
-        result = verify_credential(row.document, status_resolver=lists.__getitem__)
+    for document in cred_store.iter_documents(store, run_id=run_id, limit=limit):
+        result = verify_credential(document, status_resolver=lists.__getitem__)
         count += 1
         if not result.verified:
             failures.extend(result.failures())

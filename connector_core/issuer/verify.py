@@ -7,6 +7,9 @@ schemas come from resolver callables, keys from did:key or a key resolver.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -126,6 +129,30 @@ def _validity_check(document: Mapping, now: datetime) -> Check:
     return Check("validity", True, f"valid at {now.isoformat()}")
 
 
+_LIST_RESULTS: OrderedDict[tuple[str, str, int], list[str]] = OrderedDict()
+
+
+def _list_failures(listed: Any, kwargs: dict, now: datetime) -> list[str]:
+    """Verify a status list credential once per content (and minute): thousands of credentials share one."""
+    try:
+        digest = hashlib.sha256(json.dumps(listed, sort_keys=True).encode("utf-8")).hexdigest()
+    except (TypeError, ValueError):
+        digest = None
+    key = (digest, now.strftime("%Y%m%d%H%M"), id(kwargs["canonicalizer"])) if digest else None
+    if key is not None and key in _LIST_RESULTS and kwargs["key_resolver"] is None:
+        _LIST_RESULTS.move_to_end(key)
+        return _LIST_RESULTS[key]
+    inner = verify_credential(
+        listed, key_resolver=kwargs["key_resolver"], now=now, canonicalizer=kwargs["canonicalizer"]
+    )
+    failures = inner.failures()
+    if key is not None and kwargs["key_resolver"] is None:  # a caller's resolver may change its mind
+        _LIST_RESULTS[key] = failures
+        if len(_LIST_RESULTS) > 64:
+            _LIST_RESULTS.popitem(last=False)
+    return failures
+
+
 def _status_check(document: Mapping, resolver: StatusResolver | None, kwargs: dict, now: datetime) -> Check:
     status = document.get("credentialStatus")
     if status is None:
@@ -144,11 +171,9 @@ def _status_check(document: Mapping, resolver: StatusResolver | None, kwargs: di
             listed = resolver(url)
         except Exception as exc:  # the resolver is caller code: report, don't crash verification
             return Check("status", False, f"STATUS_RETRIEVAL_ERROR: cannot get {url}: {exc}")
-        inner = verify_credential(
-            listed, key_resolver=kwargs["key_resolver"], now=now, canonicalizer=kwargs["canonicalizer"]
-        )
-        if not inner.verified:
-            return Check("status", False, f"STATUS_VERIFICATION_ERROR: list {url}: {'; '.join(inner.failures())}")
+        failures = _list_failures(listed, kwargs, now)
+        if failures:
+            return Check("status", False, f"STATUS_VERIFICATION_ERROR: list {url}: {'; '.join(failures)}")
         try:
             found = entry_status(entry, listed)
         except IssuerError as exc:

@@ -235,6 +235,25 @@ def learners_with_credentials(store: Store, held: set[str]) -> Iterator[LearnerC
         yield LearnerCredentials(learners[key], ids.get(key, []), clrs.get(key))
 
 
+def iter_documents(store: Store, *, run_id: str | None, limit: int | None = None, batch: int = 1000) -> Iterator[dict]:
+    """Live credentials a run issued, a batch at a time, so memory stays flat however many there are."""
+    last, given = "", 0
+    while limit is None or given < limit:
+        query = select(CredentialRow.id, CredentialRow.document).where(
+            CredentialRow.status == "active", CredentialRow.id > last
+        )
+        if run_id:
+            query = query.where(CredentialRow.issued_run_id == run_id)
+        with store.session() as session:
+            rows = session.execute(query.order_by(CredentialRow.id).limit(batch)).all()
+        if not rows:
+            return
+        for credential_id, document in rows[: None if limit is None else limit - given]:
+            last, given = credential_id, given + 1
+            yield document
+        last = rows[-1][0]
+
+
 def documents(store: Store, credential_ids: list[str]) -> list[dict]:
     with store.session() as session:
         rows = {

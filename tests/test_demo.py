@@ -1,0 +1,33 @@
+"""`lerconnect demo`: every installed sandbox synced and issued; run again, it is the next quiet night."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from connector_core.cli import cli
+
+
+def demo(db: Path) -> dict:
+    result = CliRunner().invoke(cli, ["demo", "--learners", "12", "--db", str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_demo_syncs_issues_and_verifies_then_reruns_without_rewriting(tmp_path: Path) -> None:
+    db = tmp_path / "campus.db"
+    first = demo(db)
+    sources = {run["source"] for run in first["runs"]}
+    assert {"files", "canvas"} <= sources
+    assert all(run["status"] == "succeeded" and run["new"] > 0 for run in first["runs"])
+    assert first["issuing"]["issued"] > 0 and first["issuing"]["clrs"] > 0
+    assert first["verified"] == first["issuing"]["issued"] + first["issuing"]["clrs"]
+    assert first["verify_failures"] == []
+    assert (db.parent / "campus.db.sandbox" / "DEMO-ONLY-issuer-key.pem").exists()
+
+    second = demo(db)
+    assert all(run["new"] == run["changed"] == run["withdrawn"] == 0 for run in second["runs"])
+    assert [run["unchanged"] for run in second["runs"]] == [run["new"] for run in first["runs"]]
+    assert (second["issuing"]["issued"], second["issuing"]["revoked"], second["issuing"]["clrs"]) == (0, 0, 0)
