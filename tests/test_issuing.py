@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from connector_core import IssuePolicyError, hookimpl
 from connector_core.cli import cli
 from connector_core.config import settings_from_dict
 from connector_core.engine import SyncEngine
@@ -285,3 +286,35 @@ def test_wrong_passphrase_is_a_clear_error_without_key_material(campus: Campus, 
     with pytest.raises(Exception, match="wrong passphrase") as caught:
         campus.service()
     assert "PRIVATE" not in str(caught.value)
+
+
+class PolicyAndDelivery:
+    """A plugin: refuses to sign Course 4 (policy), collects what was signed (delivery)."""
+
+    __name__ = "policy_and_delivery"
+
+    def __init__(self) -> None:
+        self.delivered: list[str] = []
+
+    @hookimpl
+    def lerconnect_before_issue(self, draft: dict, context: dict) -> None:
+        if draft.get("name") == "Course 4":
+            raise IssuePolicyError("Course 4 is under grade appeal")
+        if context["kind"] == "achievement":
+            draft["credentialSubject"]["achievement"]["tag"] = ["appeal-checked"]
+
+    @hookimpl
+    def lerconnect_after_issue(self, credential: dict, context: dict) -> None:
+        self.delivered.append(credential["id"])
+
+
+def test_policy_hook_refuses_and_extends_and_delivery_hook_sees_each_signed_credential(campus: Campus) -> None:
+    plugin = PolicyAndDelivery()
+    campus.registry = load_registry(extra_modules=(plugin,))
+    _, report = campus.sync()
+    assert report.issued == 7
+    assert len(report.refused) == 1 and report.refused[0].endswith("Course 4 is under grade appeal")
+    live = campus.live()
+    assert all(r.document["credentialSubject"]["achievement"]["tag"] == ["appeal-checked"] for r in live)
+    assert all(campus.verify(r.document).verified for r in live)  # the extension was signed, not added after
+    assert sorted(plugin.delivered) == sorted([r.id for r in live] + [r.id for r in campus.live("clr")])
