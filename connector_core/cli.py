@@ -48,6 +48,8 @@ class App:
                 for key, value in table.items():
                     if any(word in key for word in ("token", "password", "secret", "passphrase")):
                         logs.register_secret(str(value))
+            if self._settings.issuer is not None and self._settings.issuer.passphrase is not None:
+                logs.register_secret(self._settings.issuer.passphrase.get_secret_value())
         return self._settings
 
     @property

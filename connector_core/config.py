@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from connector_core.source import SourceConfig
 
@@ -53,6 +53,9 @@ class IssuerSettings(_Section):
     email: str | None = None
     key_file: Path = Path("issuer-key.pem")
     passphrase_env: str = "LERCONNECT_KEY_PASSPHRASE"  # noqa: S105 - the name of a variable, not a secret
+    passphrase: SecretStr | None = Field(
+        default=None, description='instead of passphrase_env: "file:/run/secrets/key-passphrase" or "${VAR}"'
+    )
     did_method: Literal["key", "web"] = "key"
     domain: str | None = Field(default=None, description="for did:web, e.g. registrar.example.edu")
     status_base_url: str = Field(

@@ -7,7 +7,6 @@ comes back unchanged and nothing is rewritten or re-issued.
 from __future__ import annotations
 
 import logging
-import os
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -15,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connector_core.config import settings_from_dict
+from connector_core.config import load_settings
 from connector_core.engine import RunResult, SyncEngine
 from connector_core.issuer import SigningKey, verify_credential
 from connector_core.issuing import IssueReport, IssuingService, service_for
@@ -28,7 +27,6 @@ log = logging.getLogger("lerconnect.demo")
 FIRST = "files"
 
 
-DEMO_PASSPHRASE_ENV = "LERCONNECT_DEMO_KEY_PASSPHRASE"  # noqa: S105 - a variable name
 DEMO_PASSPHRASE = "demo-throwaway-key-not-for-real-credentials"  # noqa: S105 - labelled demo value
 
 
@@ -44,16 +42,19 @@ class DemoResult:
 def demo_issuer(workdir: Path) -> dict[str, Any]:
     """The `[issuer]` table of the demo: a throwaway key made on first use, labelled as such."""
     key_file = workdir / "DEMO-ONLY-issuer-key.pem"
-    os.environ.setdefault(DEMO_PASSPHRASE_ENV, DEMO_PASSPHRASE)
+    passphrase_file = workdir / "DEMO-ONLY-key-passphrase"
+    if not passphrase_file.exists():
+        passphrase_file.write_text(DEMO_PASSPHRASE)
+        passphrase_file.chmod(0o600)
     if not key_file.exists():
-        SigningKey.generate().save(key_file, os.environ[DEMO_PASSPHRASE_ENV])
+        SigningKey.generate().save(key_file, DEMO_PASSPHRASE)
         log.warning("demo: created a THROWAWAY signing key %s; never use it for real credentials", key_file)
     return {
         "name": "Sandbox University (DEMO issuer, throwaway key)",
         "url": "https://sandbox.example.edu",
         "email": "registrar@sandbox.example.edu",
         "key_file": str(key_file),
-        "passphrase_env": DEMO_PASSPHRASE_ENV,
+        "passphrase": f"file:{passphrase_file}",
         "status_base_url": "https://sandbox.example.edu/status",
         "status_dir": str(workdir / "status"),
     }
@@ -135,7 +136,7 @@ def run_demo(
     extra = {"issuer": demo_issuer(workdir)} if issue else {}
     with sandboxes(registry, learners, seed, workdir) as tables:
         write_config(config_path, {**extra, **{f"sources.{name}": table for name, table in tables.items()}})
-        settings = settings_from_dict({**extra, "sources": tables}, config_path)
+        settings = load_settings(config_path)  # read back as a user's config is: secrets from files
         engine = SyncEngine(store, registry, settings, on_page=on_page)
         for name in tables:
             log.info("demo: syncing %s", name)

@@ -74,11 +74,14 @@ def load_key_ring(settings: IssuerSettings, base_dir: Path) -> KeyRing:
         raise IssuerSetupError(
             f"no signing key at {path}: create one with `{settings.passphrase_env}=… lerconnect keys generate {path}`"
         )
-    passphrase = os.environ.get(settings.passphrase_env)
+    if settings.passphrase is not None:
+        passphrase = settings.passphrase.get_secret_value()
+    else:
+        passphrase = os.environ.get(settings.passphrase_env)
     if not passphrase:
         raise IssuerSetupError(
             f"{settings.passphrase_env} is not set: export the passphrase of {path} in it "
-            f"(or set [issuer].passphrase_env to the variable that holds it)"
+            f'(or set [issuer].passphrase_env to the variable that holds it, or passphrase = "file:/path")'
         )
     key = SigningKey.load(path, passphrase)
     retired = retired_file(path)
