@@ -76,6 +76,20 @@ def _jsonable(raw: Any) -> Any:
     return json.loads(json.dumps(raw, default=str))
 
 
+def _transform(
+    transforms: list[Callable[..., Any]], record: LearningRecord, context: dict[str, Any]
+) -> list[LearningRecord]:
+    """Chain the transform hooks in call order, each seeing the record as the previous left it."""
+    for transform in transforms:
+        try:
+            changed = transform(record=record, context=context)
+        except DropRecord:
+            return []
+        if changed is not None:
+            record = changed
+    return [record]
+
+
 def build_source(settings: Settings, registry: Registry, name: str) -> Source:
     """Instantiate the configured source `name` with its validated config."""
     if name not in settings.sources:
@@ -206,6 +220,7 @@ class SyncEngine:
     def _normalize(self, source: Source, stream: str, page: Page, run_id: str) -> _Normalized:
         out = _Normalized()
         context = {"source": source.context.name, "stream": stream, "run_id": run_id}
+        transforms = [impl.function for impl in reversed(self.registry.hook.lerconnect_transform.get_hookimpls())]
         for raw in page.records:
             try:
                 produced: Iterable[LearningRecord | Tombstone] = list(source.normalize(stream, raw))
@@ -213,7 +228,7 @@ class SyncEngine:
                     if isinstance(item, Tombstone):
                         out.tombstones.append(item)
                     else:
-                        out.items.extend(self._transform(item, context))
+                        out.items.extend(_transform(transforms, item, context))
             except Exception as exc:  # any bad record dead-letters; the run goes on
                 where, reason = _reason(exc)
                 out.dead.append(
@@ -228,16 +243,6 @@ class SyncEngine:
                     )
                 )
         return out
-
-    def _transform(self, record: LearningRecord, context: dict[str, Any]) -> list[LearningRecord]:
-        for impl in reversed(self.registry.manager.hook.lerconnect_transform.get_hookimpls()):
-            try:
-                changed = impl.function(record=record, context=context)
-            except DropRecord:
-                return []
-            if changed is not None:
-                record = changed
-        return [record]
 
     def _commit_page(
         self,
