@@ -244,13 +244,13 @@ class IssuingService:
     def _refresh_clrs(self, held: set[str], now: datetime, run_id: str | None, report: IssueReport) -> None:
         for learner in cred_store.learners_with_credentials(self.store, held):
             if not learner.achievement_ids:
-                if learner.clr is not None:
+                if learner.clr_id is not None:
                     with self.store.session() as session:
-                        cred_store.revoke(session, learner.clr.id, "no live achievement credentials left", run_id)
+                        cred_store.revoke(session, learner.clr_id, "no live achievement credentials left", run_id)
                     report.revoked += 1
                 continue
             expected = clr_credential_id(self.profile, learner.learner.key, learner.achievement_ids)
-            if learner.clr is not None and learner.clr.id == expected:
+            if learner.clr_id == expected:
                 continue  # unchanged: no need to load or sign anything
             documents = cred_store.documents(self.store, learner.achievement_ids)
             records = [
@@ -267,7 +267,7 @@ class IssuingService:
             draft["credentialStatus"] = entry
             (document,) = sign_many([draft], self.signer, created=now, canonicalizer=self.canonicalizer)
             with self.store.session() as session:
-                old = learner.clr.id if learner.clr is not None else None
+                old = learner.clr_id
                 if old:
                     cred_store.revoke(session, old, "replaced by a newer CLR", run_id)
                 credential = CredentialRow(

@@ -170,6 +170,18 @@ def test_withdrawn_record_is_revoked_and_the_clr_shrinks(campus: Campus) -> None
     assert len(learner_clr.document["credentialSubject"]["verifiableCredential"]) == 1
 
 
+def test_a_learner_with_no_live_credential_left_loses_their_clr(campus: Campus) -> None:
+    campus.sync()
+    del campus.rows[1], campus.rows[5]  # both records of learner S1
+    campus.write()
+    result, report = campus.sync(full=True)
+    assert result.count("withdrawn") == 2
+    assert report.revoked == 3 and report.clrs == 0  # two achievements, then the CLR that embedded them
+    assert len(campus.live("clr")) == 3
+    (trail,) = [e for e in cred_store.audit_entries(campus.store) if e.reason == "no live achievement credentials left"]
+    assert trail.action == "revoke"
+
+
 def test_nothing_is_issued_for_a_learner_under_ferpa_hold_until_cleared(campus: Campus) -> None:
     for i in (2, 6):  # both records of learner S2
         campus.rows[i] = _row(i, hold="Y")

@@ -209,7 +209,7 @@ def add_credentials(session: Session, rows: list[tuple[CredentialRow, str]]) -> 
 class LearnerCredentials:
     learner: LearnerRow
     achievement_ids: list[str]
-    clr: CredentialRow | None
+    clr_id: str | None
 
 
 def learners_with_credentials(store: Store, held: set[str]) -> Iterator[LearnerCredentials]:
@@ -222,14 +222,16 @@ def learners_with_credentials(store: Store, held: set[str]) -> Iterator[LearnerC
             .order_by(CredentialRow.learner_key, CredentialRow.id)
         ):
             ids.setdefault(key, []).append(cred_id)
-        clrs = {
-            row.learner_key: row
-            for row in session.scalars(
-                select(CredentialRow).where(CredentialRow.kind == "clr", CredentialRow.status == "active")
-            )
-        }
-        learners = {row.key: row for row in session.scalars(select(LearnerRow).where(LearnerRow.key.in_(ids)))}
-    for key in sorted(set(ids) | set(clrs)):
+        clrs = dict(  # ids only: a CLR document embeds every credential of its learner
+            session.execute(
+                select(CredentialRow.learner_key, CredentialRow.id).where(
+                    CredentialRow.kind == "clr", CredentialRow.status == "active"
+                )
+            ).all()
+        )
+        keys = set(ids) | set(clrs)
+        learners = {row.key: row for row in session.scalars(select(LearnerRow).where(LearnerRow.key.in_(keys)))}
+    for key in sorted(keys):
         if key in held or key not in learners:
             continue
         yield LearnerCredentials(learners[key], ids.get(key, []), clrs.get(key))
