@@ -19,7 +19,8 @@ from connector_core.engine import RunResult, SyncEngine
 from connector_core.issuer import SigningKey, verify_credential
 from connector_core.issuing import IssueReport, IssuingService, service_for
 from connector_core.plugins import Registry
-from connector_core.sandbox import build_campus, serve
+from connector_core.sandbox import build_campus
+from connector_core.sandbox.serve import start
 from connector_core.store import Store
 from connector_core.store import credentials as cred_store
 
@@ -109,11 +110,9 @@ def sandboxes(registry: Registry, learners: int, seed: int, workdir: Path) -> It
     tables: dict[str, dict] = {}
     with ExitStack() as stack:
         for plugin in _ordered(registry):
-            server = registry.sources[plugin].sandbox(campus)
-            if server is None:
-                continue
-            base_url = stack.enter_context(serve(server.app)) if server.app is not None else None
-            tables[plugin] = {"plugin": plugin, **server.config(base_url, workdir)}
+            running = stack.enter_context(start(registry.sources[plugin], campus, workdir))
+            if running is not None:
+                tables[plugin] = {"plugin": plugin, **running[0]}
         yield tables
 
 

@@ -23,7 +23,6 @@ import json
 import os
 import re
 import tempfile
-import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -34,12 +33,12 @@ from typing import Any
 
 import pluggy
 from pydantic import ValidationError
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from connector_core import hookspecs
 from connector_core.config import ConfigError, settings_from_dict, source_config
 from connector_core.model import LearningRecord, Tombstone
 from connector_core.plugins import Registry, _register_plugin, source_problem
+from connector_core.sandbox.serve import serve, start
 from connector_core.source import RecordError, Source, SourceContext, SourceError
 
 __all__ = [
@@ -59,6 +58,7 @@ __all__ = [
     "run_contract",
     "run_sandbox",
     "serve_sandbox",
+    "shared_path",
     "temporary_database",
 ]
 
@@ -71,27 +71,23 @@ _MAX_PAGES = 10_000
 # ---------------------------------------------------------------- serving sandboxes
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Request lines would drown test output; errors still go to the log."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
+serve_sandbox = serve
+"""Serve a WSGI app on a free loopback port for the block; yields its base URL (no trailing /)."""
 
 
-@contextmanager
-def serve_sandbox(app: Callable[..., Any]) -> Iterator[str]:
-    """Serve a WSGI app on a free loopback port for the block; yields its base URL (no trailing /)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="lerconnect-sandbox", daemon=True
-    )
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
+def shared_path(*parts: str) -> Path:
+    """A file of the project's shared reference data (official contexts, vectors, payloads), or skip.
+
+    The folder is `LERCONNECT_SHARED`, else `shared/` beside this checkout. These files are never
+    shipped; tests that read them skip, saying why, where they are absent.
+    """
+    import pytest
+
+    root = Path(os.environ.get("LERCONNECT_SHARED") or Path(__file__).resolve().parents[2] / "shared")
+    path = root.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent: these tests read the shared reference data; set LERCONNECT_SHARED")
+    return path
 
 
 @dataclass(frozen=True)
@@ -113,17 +109,17 @@ def run_sandbox(
         from connector_core.sandbox import build_campus
 
         campus = build_campus(learners=12, seed=7)
-    server = source_cls.sandbox(campus, **options)
-    if server is None:
-        raise AssertionError(
-            f"{source_cls.__qualname__}.sandbox() returned None: pass a config table "
-            f"pointing at a test system, or implement sandbox(campus)"
-        )
     with ExitStack() as stack:
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lerconnect-sandbox-")))
-        base_url = stack.enter_context(serve_sandbox(server.app)) if server.app is not None else None
-        yield SandboxConfig(server.config(base_url, workdir), base_url, workdir, server.app)
+        running = stack.enter_context(start(source_cls, campus, workdir, **options))
+        if running is None:
+            raise AssertionError(
+                f"{source_cls.__qualname__}.sandbox() returned None: pass a config table "
+                f"pointing at a test system, or implement sandbox(campus)"
+            )
+        table, base_url, app = running
+        yield SandboxConfig(table, base_url, workdir, app)
 
 
 @contextmanager

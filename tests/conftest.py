@@ -11,16 +11,6 @@ import pytest
 from connector_core.store import Store
 from connector_core.testing import temporary_database
 
-SHARED = Path(os.environ.get("LERCONNECT_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
-
-
-def shared_path(*parts: str) -> Path:
-    """A file under ../shared, or skip the test saying why."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent: these tests read the official files in ../shared")
-    return path
-
 
 @pytest.fixture
 def db_url(tmp_path: Path) -> Iterator[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from connector_core.cli import cli
-from tests.conftest import shared_path
+from connector_core.testing import shared_path
 
 SIGNED = ("standards", "examples", "ob-v3p0", "signed")
 

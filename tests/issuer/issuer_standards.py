@@ -1,20 +1,13 @@
-"""Paths to the official standards files live outside the repo (tests only, never shipped)."""
+"""The official standards files (contexts, schemas, vectors) live outside the repo: tests only."""
 
 import json
-import os
 from pathlib import Path
 
-import pytest
-
-SHARED = Path(os.environ.get("LERCONNECT_SHARED", Path(__file__).parents[2] / ".." / "shared")).resolve()
-STANDARDS = SHARED / "standards"
+from connector_core.testing import shared_path
 
 
 def standards_path(*parts: str) -> Path:
-    path = STANDARDS.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"standards data not found at {path}; set LERCONNECT_SHARED to the shared/ folder")
-    return path
+    return shared_path("standards", *parts)
 
 
 def load_json(*parts: str):

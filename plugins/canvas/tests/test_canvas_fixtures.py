@@ -7,9 +7,7 @@ rewritten to the test server), so paging and unwrapping are exercised on third-p
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,10 +18,8 @@ from lerconnect_canvas.normalize import Normalizer
 from werkzeug.wrappers import Request, Response
 
 from connector_core.source import SourceContext
-from connector_core.testing import serve_sandbox
+from connector_core.testing import serve_sandbox, shared_path
 
-SHARED = Path(os.environ.get("LERCONNECT_SHARED", Path(__file__).resolve().parents[3].parent / "shared"))
-FIXTURES = SHARED / "sources" / "canvas" / "canvasapi-fixtures"
 USED = {
     "account.json": ["get_enrollment_terms", "get_courses", "get_courses_page_2", "users", "users_page_2"],
     "course.json": ["list_enrollments", "list_enrollments_2"],
@@ -34,11 +30,10 @@ RECORDED_HOSTS = ("https://example.com", "https://canvas.instructure.com")
 
 
 def exchanges() -> dict[str, dict[str, Any]]:
-    if not FIXTURES.is_dir():
-        pytest.skip(f"{FIXTURES} is absent: these tests read the shared Canvas payloads (set LERCONNECT_SHARED)")
+    fixtures = shared_path("sources", "canvas", "canvasapi-fixtures")
     out = {}
     for name, keys in USED.items():
-        recorded = json.loads((FIXTURES / name).read_text())
+        recorded = json.loads((fixtures / name).read_text())
         out.update({key: recorded[key] for key in keys})
     return out
 
