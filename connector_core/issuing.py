@@ -28,7 +28,7 @@ from connector_core.issuer.credentials import (
 from connector_core.issuer.keys import did_web
 from connector_core.issuer.status import allocate_index, encode_list, status_entry, status_list_credential
 from connector_core.model import Association, Learner, LearningRecord
-from connector_core.store import Store
+from connector_core.store import Store, identities
 from connector_core.store import credentials as cred_store
 from connector_core.store.tables import CredentialRow, LearnerRow, RecordRow, StatusListRow
 
@@ -155,7 +155,7 @@ class IssuingService:
         report = IssueReport(dry_run=dry_run)
         now = datetime.now(UTC).replace(microsecond=0)
         with self.store.session() as session:
-            held = cred_store.held_learners(session)
+            held = set(identities.holds(session))
         for credential, record in cred_store.credentials_to_revoke(self.store):
             report.revoked += 1
             if not dry_run:

@@ -14,8 +14,6 @@ from connector_core.store.database import Store
 from connector_core.store.tables import (
     AuditRow,
     CredentialRow,
-    IdentityReviewRow,
-    LearnerIdentifierRow,
     LearnerRow,
     RecordRow,
     StatusListRow,
@@ -23,10 +21,6 @@ from connector_core.store.tables import (
 )
 
 LIST_SIZE = 131_072
-
-
-class StatusListFull(Exception):
-    pass
 
 
 def current_list(session: Session, base_url: str, size: int = LIST_SIZE) -> StatusListRow:
@@ -90,16 +84,6 @@ def set_revoked(session: Session, list_id: int, index: int) -> None:
 def status_lists(store: Store) -> list[StatusListRow]:
     with store.session() as session:
         return list(session.scalars(select(StatusListRow).order_by(StatusListRow.id)))
-
-
-def held_learners(session: Session) -> set[str]:
-    """Learners nothing may be issued for: a FERPA hold from any source, or an identity in review."""
-    held = set(session.scalars(select(LearnerRow.key).where(LearnerRow.review_pending.is_(True))))
-    held |= set(
-        session.scalars(select(LearnerIdentifierRow.learner_key).where(LearnerIdentifierRow.confidential.is_(True)))
-    )
-    held |= set(session.scalars(select(IdentityReviewRow.learner_key).where(IdentityReviewRow.status == "open")))
-    return held
 
 
 def count_held_records(session: Session, held: set[str]) -> int:

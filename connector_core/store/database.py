@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -118,7 +117,3 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def default_url() -> str:
-    return os.environ.get("LERCONNECT_DB") or "lerconnect.db"

@@ -32,7 +32,6 @@ RULES = ("institution_id", "verified_email")
 class Resolution:
     learner_key: str
     merged: bool = False
-    queued: bool = False
 
 
 def _candidates(session: Session, rule: str, learner: Learner) -> set[str]:
@@ -106,7 +105,7 @@ def _resolve(session: Session, source: str, learner: Learner, rules: tuple[str, 
             learner_key=key, source=source, source_id=learner.source_id, candidates=candidates, reason=conflict
         )
     )
-    return Resolution(key, queued=True)
+    return Resolution(key)
 
 
 def _create(session: Session, learner: Learner, *, review_pending: bool, taken: bool = False) -> str:
@@ -181,16 +180,21 @@ def keep_separate(store: Store, review_id: int) -> None:
         session.execute(update(LearnerRow).where(LearnerRow.key == review.learner_key).values(review_pending=False))
 
 
-def on_hold(session: Session, learner_key: str) -> str | None:
-    """Why nothing may be issued for this learner now (FERPA hold, identity review), or None."""
-    learner = session.get(LearnerRow, learner_key)
-    if learner is None:
-        return "unknown learner"
-    if learner.review_pending:
-        return "identity awaiting review"
-    held = session.scalar(
-        select(LearnerIdentifierRow.source).where(
-            LearnerIdentifierRow.learner_key == learner_key, LearnerIdentifierRow.confidential.is_(True)
-        )
+def holds(session: Session, learner_key: str | None = None) -> dict[str, str]:
+    """Learners nothing may be issued for, and why: an identity awaiting review, or a FERPA hold
+    (directory hold / confidentiality flag) from any source. One learner's, or everyone's."""
+    ferpa = select(LearnerIdentifierRow.learner_key, LearnerIdentifierRow.source).where(
+        LearnerIdentifierRow.confidential.is_(True)
     )
-    return f"FERPA hold flagged by {held}" if held else None
+    review = select(LearnerRow.key).where(LearnerRow.review_pending.is_(True))
+    if learner_key is not None:
+        ferpa = ferpa.where(LearnerIdentifierRow.learner_key == learner_key)
+        review = review.where(LearnerRow.key == learner_key)
+    reasons = {key: f"FERPA hold flagged by {source}" for key, source in session.execute(ferpa)}
+    reasons.update({key: "identity awaiting review" for key in session.scalars(review)})
+    return reasons
+
+
+def on_hold(session: Session, learner_key: str) -> str | None:
+    """Why nothing may be issued for this learner now, or None."""
+    return holds(session, learner_key).get(learner_key)

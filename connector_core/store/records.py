@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -36,11 +36,6 @@ class Origin:
     plugin: str
     plugin_version: str
     run_id: str
-
-
-@dataclass
-class _AchievementCache:
-    hashes: dict[str, str] = field(default_factory=dict)
 
 
 def achievement_key(source: str, achievement: Achievement) -> str:
@@ -223,10 +218,3 @@ def iter_records(
         for row in rows:
             yield row, ids.get(row.learner_key, [])
         last = rows[-1].id
-
-
-def count_by_status(store: Store) -> dict[str, int]:
-    from sqlalchemy import func
-
-    with store.session() as session:
-        return dict(session.execute(select(RecordRow.status, func.count()).group_by(RecordRow.status)).all())

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -186,17 +186,3 @@ def list_dead_letters(
         query = query.where(DeadLetterRow.run_id == run_id)
     with store.session() as session:
         return list(session.scalars(query))
-
-
-def count_dead_letters(store: Store) -> int:
-    with store.session() as session:
-        return session.scalar(select(func.count()).select_from(DeadLetterRow)) or 0
-
-
-def last_success(store: Store, source: str) -> datetime | None:
-    with store.session() as session:
-        return session.scalar(
-            select(func.max(SyncRunRow.finished_at)).where(
-                SyncRunRow.source == source, SyncRunRow.status == "succeeded"
-            )
-        )
