@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from connector_core import __version__, issuer_cli, logs
+from connector_core.cli_options import db_option, echo_json, json_option
 from connector_core.config import ConfigError, Settings, load_settings
 from connector_core.engine import RunResult, SyncEngine, build_source
 from connector_core.issuer import IssuerError
@@ -80,20 +81,6 @@ class Group(click.Group):
             fail(str(exc), EXIT_STORE)
         except (SourceError, UnknownPlugin, ReviewError, IssuerError, IssuerSetupError) as exc:
             fail(str(exc).strip("'\""), EXIT_FAILED)
-
-
-db_option = click.option(
-    "--db",
-    "db",
-    envvar="LERCONNECT_DB",
-    metavar="PATH_OR_URL",
-    help="Store: SQLite file or SQLAlchemy URL (overrides the config; env LERCONNECT_DB).",
-)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
 @click.group(cls=Group)
@@ -250,7 +237,7 @@ def sync(
             results.extend(engine.sync(name, stream=stream, full=full))
     report = issue_after(app, db, results, dry_run=dry_run)
     if as_json:
-        _echo_json({"runs": _summary_rows(results), "issuing": report.as_dict() if report else None})
+        echo_json({"runs": _summary_rows(results), "issuing": report.as_dict() if report else None})
     else:
         print_runs_table(results)
         print_issue_report(report, results)
@@ -320,7 +307,7 @@ def runs(ctx: click.Context, source: str | None, limit: int, db: str | None, as_
     rows = run_store.list_runs(ctx.obj.store(db), source=source, limit=limit)
     data = [r.model_dump() for r in rows]
     if as_json:
-        _echo_json(data)
+        echo_json(data)
         return
     from rich.table import Table
 
@@ -369,7 +356,7 @@ def runs_show(app: App, run_id: str, db: str | None, as_json: bool) -> None:
         fail(f"no run {run_id!r}: see `lerconnect runs`")
     letters = run_store.list_dead_letters(store, run_id=run_row.id)
     if as_json:
-        _echo_json({**run_row.model_dump(), "dead_letters": [d.model_dump(exclude={"raw"}) for d in letters]})
+        echo_json({**run_row.model_dump(), "dead_letters": [d.model_dump(exclude={"raw"}) for d in letters]})
         return
     for key, value in run_row.model_dump().items():
         click.echo(f"{key:>16}: {value}")
@@ -391,7 +378,7 @@ def plugins_command(app: App, as_json: bool) -> None:
         "set_aside": [asdict(s) for s in registry.set_aside],
     }
     if as_json:
-        _echo_json(data)
+        echo_json(data)
         return
     for plugin in data["plugins"]:
         click.echo(f"{plugin['name']} {plugin['version']}")
@@ -426,7 +413,7 @@ def dead_letters(app: App, source: str | None, run_id: str | None, limit: int, d
     """Records that could not be normalized, with the field and the reason."""
     letters = run_store.list_dead_letters(app.store(db), source=source, run_id=run_id, limit=limit)
     if as_json:
-        _echo_json([d.model_dump() for d in letters])
+        echo_json([d.model_dump() for d in letters])
         return
     if not letters:
         click.echo("No dead letters.")
@@ -491,7 +478,7 @@ def identities_review(app: App, db: str | None, as_json: bool) -> None:
     """List open identity reviews."""
     reviews = identity_store.open_reviews(app.store(db))
     if as_json:
-        _echo_json([r.model_dump() for r in reviews])
+        echo_json([r.model_dump() for r in reviews])
         return
     if not reviews:
         click.echo("No identities awaiting review.")
@@ -562,7 +549,7 @@ def demo(
     seconds = round(time.monotonic() - started, 1)
     ok = all(r.status == "succeeded" for r in result.runs) and not result.verify_failures
     if as_json:
-        _echo_json(
+        echo_json(
             {
                 "db": str(db_path),
                 "seconds": seconds,

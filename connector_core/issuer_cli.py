@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from connector_core.cli_options import db_option, echo_json, json_option
 from connector_core.config import IssuerSettings
 from connector_core.issuer import IssuerError, KeyFileError, KeyResolutionError, SigningKey, verify_credential
 from connector_core.issuing import (
@@ -144,17 +145,12 @@ def credentials() -> None:
     """Issued credentials: list, show, export, revoke."""
 
 
-db_option = click.option(
-    "--db", "db", envvar="LERCONNECT_DB", metavar="PATH_OR_URL", help="Store (overrides the config; env LERCONNECT_DB)."
-)
-
-
 @credentials.command("list")
 @click.option("--status", type=click.Choice(["active", "revoked"]))
 @click.option("--kind", type=click.Choice(["achievement", "clr"]))
 @click.option("--learner", help="Internal learner key.")
 @click.option("--limit", default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 @db_option
 @click.pass_obj
 def credentials_list(
@@ -163,7 +159,7 @@ def credentials_list(
     """Credentials, oldest first."""
     rows = cred_store.list_credentials(app.store(db), status=status, kind=kind, learner=learner, limit=limit)
     if as_json:
-        click.echo(json.dumps([r.model_dump(exclude={"document"}) for r in rows], indent=2, default=str))
+        echo_json([r.model_dump(exclude={"document"}) for r in rows])
         return
     for r in rows:
         click.echo(f"{r.id}  {r.kind:<11} {r.status:<7} {r.issued_at:%Y-%m-%d %H:%M} {r.document.get('name', '')}")
@@ -179,7 +175,7 @@ def credentials_show(app: App, credential_id: str, db: str | None) -> None:
     row = cred_store.get_credential(store, credential_id)
     if row is None:
         raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
-    click.echo(json.dumps(row.document, indent=2, ensure_ascii=False))
+    echo_json(row.document)
     for entry in cred_store.audit_entries(store, row.id):
         click.echo(f"# {entry.at:%Y-%m-%d %H:%M:%S} {entry.action}: {entry.reason}", err=True)
 
@@ -302,7 +298,7 @@ class SchemaFolder:
     help="DID document(s) or issuer profile(s) whose verificationMethod keys to trust (did:web, https issuers); "
     "did:key needs none.",
 )
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def verify(
     files: tuple[Path, ...],
     status_dir: tuple[Path, ...],
@@ -352,7 +348,7 @@ def verify(
         all_ok &= verified
         report.append({"file": str(path), "id": result.id, "verified": verified, "checks": checks})
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        echo_json(report)
     else:
         for item in report:
             click.secho(
