@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -19,10 +18,9 @@ from connector_core.testing import check_source_contract, isolated_registry
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(f"sqlite:///{tmp_path / 'canvas.db'}", auto_upgrade=True)
-    yield store
-    store.dispose()
+def store(lerconnect_store: Store) -> Store:
+    """The test kit's store: SQLite, or PostgreSQL when LERCONNECT_TEST_DATABASE_URL is set."""
+    return lerconnect_store
 
 
 @pytest.fixture(autouse=True)
