@@ -15,6 +15,7 @@ from connector_core.model import (
     ResultScheme,
     ResultStatus,
     RubricLevel,
+    Term,
     Tombstone,
 )
 from connector_core.source import (
@@ -55,6 +56,7 @@ __all__ = [
     "SourceError",
     "SourcePermissionError",
     "SourceUnavailable",
+    "Term",
     "Tombstone",
     "__version__",
     "hookimpl",

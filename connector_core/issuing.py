@@ -21,15 +21,17 @@ from connector_core.hookspecs import IssuePolicyError
 from connector_core.issuer import Canonicalizer, DocumentLoader, KeyRing, SigningKey, sign_many
 from connector_core.issuer.credentials import (
     IssuerProfile,
+    RecipientPolicy,
     clr_credential,
     clr_credential_id,
     open_badge_credential,
 )
 from connector_core.issuer.keys import did_web
 from connector_core.issuer.status import allocate_index, encode_list, status_entry, status_list_credential
-from connector_core.model import Association, Learner, LearningRecord
+from connector_core.model import Association, Learner, LearningRecord, achievement_key, association_target_key
 from connector_core.store import Store, identities
 from connector_core.store import credentials as cred_store
+from connector_core.store import records as record_store
 from connector_core.store.tables import CredentialRow, LearnerRow, RecordRow, StatusListRow
 
 log = logging.getLogger("lerconnect.issuing")
@@ -103,13 +105,14 @@ def contexts_canonicalizer(contexts_dir: Path | None, base_dir: Path) -> Canonic
     return Canonicalizer(DocumentLoader(extra_dir=folder))
 
 
-def _prefixed(record: LearningRecord, source: str) -> LearningRecord:
-    """Achievement keys are per source in the store; credentials use the same, so ids never collide."""
+def _keyed(record: LearningRecord, source: str) -> LearningRecord:
+    """The record with its achievement (and association targets) under the store's keys: by catalog
+    key where the plugin gave one, else per source, so credential ids match the store and never collide."""
     achievement = record.achievement.model_copy(
         update={
-            "key": f"{source}:{record.achievement.key}",
+            "key": achievement_key(source, record.achievement),
             "associations": tuple(
-                Association(association_type=a.association_type, target_key=f"{source}:{a.target_key}")
+                Association(association_type=a.association_type, target_key=association_target_key(source, a))
                 for a in record.achievement.associations
             ),
         }
@@ -145,6 +148,8 @@ class IssuingService:
         self.ring = ring
         self.signer = ring.signer if settings.did_method == "web" else ring.current
         self.profile = IssuerProfile(id=ring.did, name=settings.name, url=settings.url, email=settings.email)
+        privacy = settings.privacy
+        self.policy = RecipientPolicy(privacy.show_name, privacy.identifiers, privacy.all_identifiers)
         self.hook = hook
         self.base_dir = base_dir or Path.cwd()
         self.canonicalizer = contexts_canonicalizer(settings.contexts_dir, self.base_dir)
@@ -156,11 +161,11 @@ class IssuingService:
         now = datetime.now(UTC).replace(microsecond=0)
         with self.store.session() as session:
             held = set(identities.holds(session))
-        for credential, record in cred_store.credentials_to_revoke(self.store):
+        for credential, reason in cred_store.credentials_to_revoke(self.store):
             report.revoked += 1
             if not dry_run:
                 with self.store.session() as session:
-                    cred_store.revoke(session, credential.id, record.ended_reason or record.status, run_id)
+                    cred_store.revoke(session, credential.id, reason, run_id)
         for rows in cred_store.records_to_issue(self.store, held, self.settings.issue_statuses, self.batch):
             if dry_run:
                 report.issued += len(rows)
@@ -177,13 +182,14 @@ class IssuingService:
     def _drafts(self, rows: list[RecordRow], entries: Iterable[dict], now: datetime) -> list[tuple[RecordRow, dict]]:
         drafts = []
         for row, entry in zip(rows, entries, strict=True):
-            record = _prefixed(LearningRecord.model_validate(row.data), row.source)
+            record = _keyed(LearningRecord.model_validate(row.data), row.source)
             draft = open_badge_credential(
                 record,
                 self.profile,
                 issued_at=now,
                 record_key=f"{row.source}:{row.stream}:{row.source_record_id}",
                 credential_status=entry,
+                policy=self.policy,
             )
             drafts.append((row, draft))
         return drafts
@@ -254,10 +260,19 @@ class IssuingService:
                 continue  # unchanged: no need to load or sign anything
             documents = cred_store.documents(self.store, learner.achievement_ids)
             records = [
-                _prefixed(LearningRecord.model_validate(r.data), r.source)
+                _keyed(LearningRecord.model_validate(r.data), r.source)
                 for r in cred_store.records_by_credential(self.store, learner.achievement_ids)
             ]
-            draft = clr_credential(_learner(learner.learner), documents, records, self.profile, issued_at=now)
+            targets = {a.target_key for r in records for a in r.achievement.associations}
+            draft = clr_credential(
+                _learner(learner.learner),
+                documents,
+                records,
+                self.profile,
+                issued_at=now,
+                related=record_store.achievements(self.store, targets),
+                policy=self.policy,
+            )
             context = {"learner": learner.learner.key, "record": None, "kind": "clr"}
             refusal = self._policy(draft, context)
             if refusal:
