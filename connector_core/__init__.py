@@ -30,6 +30,7 @@ from connector_core.source import (
     SourcePermissionError,
     SourceUnavailable,
 )
+from connector_core.text import plain_text
 
 __version__ = "0.1.0"
 
@@ -60,4 +61,5 @@ __all__ = [
     "Tombstone",
     "__version__",
     "hookimpl",
+    "plain_text",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +19,11 @@ class Columns(BaseModel):
     learner_id: str
     achievement_id: str
     title: str
+    catalog_key: str | None = None
+    """The achievement as the catalog knows it (course `MATH 101`, activity id): shared across terms and sources."""
+    version: str | None = None
+    role: str | None = None
+    section: str | None = None
     institution_id: str | None = None
     email: str | None = None
     given_name: str | None = None
@@ -32,6 +38,17 @@ class Columns(BaseModel):
     started_on: str | None = None
     completed_on: str | None = None
     updated_at: str | None = None
+
+
+class TermEntry(BaseModel):
+    """One academic term: the `term` column may hold its code or its name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    name: str
+    start: date | None = None
+    end: date | None = None
 
 
 class FileSet(BaseModel):
@@ -51,3 +68,7 @@ class FileSet(BaseModel):
 class FilesConfig(SourceConfig):
     files: dict[str, FileSet] = Field(description="stream name → the files that hold it")
     email_verified: bool = Field(default=False, description="trust emails in these files for matching")
+    terms: list[TermEntry] = Field(
+        default_factory=list,
+        description="the campus's terms, so a `term` column holding `Fall 2025` or `202530` gives one term",
+    )
