@@ -135,3 +135,40 @@ def test_the_privacy_policy_reaches_open_badges_and_clr(tmp_path: Path, store, m
         assert kinds == ["sisSourcedId", "name"]
         assert "s1@example.edu" not in str(document)
     assert clr.document["name"] == "Comprehensive Learner Record: Ana GarciaS1"
+
+
+def test_demo_records_are_what_a_registrar_would_sign(tmp_path: Path) -> None:
+    """The sandbox campus through every plugin: each §7–§13 property checked on the real CLRs."""
+    from click.testing import CliRunner
+
+    from connector_core.cli import cli
+    from connector_core.store import Store
+
+    db = tmp_path / "campus.db"
+    result = CliRunner().invoke(cli, ["demo", "--learners", "24", "--db", str(db), "--json", "--verify-limit", "5"])
+    assert result.exit_code == 0, result.output
+    store = Store(f"sqlite:///{db}")
+    obs, clrs = (cred_store.list_credentials(store, status="active", kind=k) for k in ("achievement", "clr"))
+    assert obs and clrs
+    linked = 0
+    for clr in clrs:
+        subject = clr.document["credentialSubject"]
+        listed = {a["id"] for a in subject["achievement"]}
+        for link in subject.get("association", []):  # §7: associations name what the CLR lists
+            assert {link["sourceId"], link["targetId"]} <= listed, link
+            linked += 1
+        assert ":" not in clr.document["name"]  # §13: no name by default, as the hashed recipient intends
+    assert linked > 0
+    ids: dict[tuple[str, str], set[str]] = {}
+    facts: dict[tuple, int] = {}
+    for ob in obs:
+        subject = ob.document["credentialSubject"]
+        achievement = subject["achievement"]
+        ids.setdefault((achievement["achievementType"], achievement["name"]), set()).add(achievement["id"])
+        fact = (ob.learner_key, achievement["id"], subject.get("term"))
+        facts[fact] = facts.get(fact, 0) + 1
+        assert "<" not in achievement["description"], achievement["description"]  # §10: plain text
+        assert not subject.get("term", "x")[0].isdigit(), subject["term"]  # §11: "Fall 2025", not "202530"
+    assert max(len(v) for v in ids.values()) == 1  # §8: one achievement per course, outcome, activity
+    assert max(facts.values()) == 1  # §9: one live credential per learner, achievement and term
+    store.dispose()

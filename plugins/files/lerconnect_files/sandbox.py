@@ -42,7 +42,7 @@ def write_engagement_export(campus: Campus, workdir: Path) -> dict[str, Any]:
                     person.given_name,
                     person.family_name,
                     "Y" if person.confidential else "N",
-                    f"ACT-{activity.key:03d}",
+                    activity.code,
                     activity.name,
                     activity.category,
                     p.role,
