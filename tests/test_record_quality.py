@@ -172,3 +172,19 @@ def test_demo_records_are_what_a_registrar_would_sign(tmp_path: Path) -> None:
     assert max(len(v) for v in ids.values()) == 1  # §8: one achievement per course, outcome, activity
     assert max(facts.values()) == 1  # §9: one live credential per learner, achievement and term
     store.dispose()
+
+
+def test_achievements_are_keyed_by_catalog_and_version_across_sources() -> None:
+    from connector_core.model import Achievement, AchievementKind, Association, achievement_key, association_target_key
+
+    def course(key: str, **catalog: str) -> Achievement:
+        return Achievement(key=key, kind=AchievementKind.course, title="Calculus I", **catalog)
+
+    lms, sis = course("canvas:course:10", catalog_key="MATH 101"), course("crn-4711", catalog_key="MATH 101")
+    assert achievement_key("canvas", lms) == achievement_key("banner", sis) == "catalog:course:MATH 101"
+    revised = course("crn-9000", catalog_key="MATH 101", version="2026")
+    assert achievement_key("banner", revised) == "catalog:course:MATH 101@2026"  # a new catalog version, a new one
+    assert achievement_key("canvas", course("10")) == "canvas:10"  # no catalog key: per source, as before
+    outcome = Achievement(key="o1", kind=AchievementKind.competency, catalog_key="MATH 101", title="Limits")
+    assert achievement_key("canvas", outcome) != achievement_key("canvas", lms)  # kinds never collide
+    assert association_target_key("x", Association.to(revised)) == achievement_key("banner", revised)
