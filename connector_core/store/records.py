@@ -237,6 +237,11 @@ def withdraw_unseen(session: Session, origin: Origin, covered: list[str] | None)
     return count
 
 
+def _shown(value: object) -> object:
+    """A term by its name (older records hold a bare text), anything else as it is."""
+    return value.get("name") if isinstance(value, dict) else value
+
+
 def describe_change(old: dict, new: dict) -> str:
     """A human reason for a supersession, e.g. 'grade changed from B to A-'."""
     parts = []
@@ -247,7 +252,7 @@ def describe_change(old: dict, new: dict) -> str:
                 parts.append(f"{name} changed from {before.get(name)} to {after.get(name)}")
     for name in ("term", "completed_on", "credits_earned"):
         if old.get(name) != new.get(name):
-            parts.append(f"{name} changed from {old.get(name)} to {new.get(name)}")
+            parts.append(f"{name} changed from {_shown(old.get(name))} to {_shown(new.get(name))}")
     if not parts and old.get("achievement") != new.get("achievement"):
         parts.append("achievement details changed")
     if not parts and old.get("learner") != new.get("learner"):
