@@ -18,7 +18,7 @@ from typing import Any
 
 from connector_core.config import IssuerSettings, Settings
 from connector_core.hookspecs import IssuePolicyError
-from connector_core.issuer import Canonicalizer, DocumentLoader, KeyRing, SigningKey, sign_many
+from connector_core.issuer import Canonicalizer, DocumentLoader, IssuerError, KeyRing, SigningKey, sign_many
 from connector_core.issuer.credentials import (
     IssuerProfile,
     RecipientPolicy,
@@ -179,18 +179,25 @@ class IssuingService:
         log.info("issuing: %s", ", ".join(f"{k}={v}" for k, v in report.as_dict().items()))
         return report
 
-    def _drafts(self, rows: list[RecordRow], entries: Iterable[dict], now: datetime) -> list[tuple[RecordRow, dict]]:
-        drafts = []
+    def _drafts(
+        self, rows: list[RecordRow], entries: Iterable[dict], now: datetime
+    ) -> list[tuple[RecordRow, dict | str]]:
+        """Each row's unsigned credential, or why it cannot have one (e.g. the privacy policy leaves
+        the learner no recipient identifier): one such record is refused, not the whole run."""
+        drafts: list[tuple[RecordRow, dict | str]] = []
         for row, entry in zip(rows, entries, strict=True):
             record = _keyed(LearningRecord.model_validate(row.data), row.source)
-            draft = open_badge_credential(
-                record,
-                self.profile,
-                issued_at=now,
-                record_key=f"{row.source}:{row.stream}:{row.source_record_id}",
-                credential_status=entry,
-                policy=self.policy,
-            )
+            try:
+                draft: dict | str = open_badge_credential(
+                    record,
+                    self.profile,
+                    issued_at=now,
+                    record_key=f"{row.source}:{row.stream}:{row.source_record_id}",
+                    credential_status=entry,
+                    policy=self.policy,
+                )
+            except IssuerError as exc:
+                draft = str(exc)
             drafts.append((row, draft))
         return drafts
 
@@ -215,7 +222,8 @@ class IssuingService:
         entries = self._entries(len(rows))
         allowed, kept_entries = [], []
         for (row, draft), entry in zip(self._drafts(rows, (e[2] for e in entries), now), entries, strict=True):
-            refusal = self._policy(draft, {"learner": row.learner_key, "record": row.id, "kind": "achievement"})
+            context = {"learner": row.learner_key, "record": row.id, "kind": "achievement"}
+            refusal = draft if isinstance(draft, str) else self._policy(draft, context)
             if refusal:
                 report.refused.append(f"record {row.id}: {refusal}")
                 log.warning("issuing refused by policy for record %s: %s", row.id, refusal)

@@ -188,3 +188,12 @@ def test_achievements_are_keyed_by_catalog_and_version_across_sources() -> None:
     outcome = Achievement(key="o1", kind=AchievementKind.competency, catalog_key="MATH 101", title="Limits")
     assert achievement_key("canvas", outcome) != achievement_key("canvas", lms)  # kinds never collide
     assert association_target_key("x", Association.to(revised)) == achievement_key("banner", revised)
+
+
+def test_a_learner_the_policy_leaves_unidentified_is_refused_by_name_not_the_run(tmp_path, store, monkeypatch) -> None:
+    did_only = TwoExports(tmp_path, store, monkeypatch, privacy={"identifiers": ["did"]})
+    did_only.export("engage", [row("e1", "S1", "Fall 2025"), row("e2", "S2", "Fall 2025")])
+    report = did_only.night("engage")
+    assert (report.issued, len(report.refused), did_only.live()) == (0, 2, [])
+    assert "has none of the recipient identifiers ['did']" in report.refused[0]
+    assert "[issuer.privacy].identifiers" in report.refused[0]
