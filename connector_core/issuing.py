@@ -185,6 +185,7 @@ class IssuingService:
         """Each row's unsigned credential, or why it cannot have one (e.g. the privacy policy leaves
         the learner no recipient identifier): one such record is refused, not the whole run."""
         drafts: list[tuple[RecordRow, dict | str]] = []
+        people = record_store.learners(self.store, {row.learner_key for row in rows})
         for row, entry in zip(rows, entries, strict=True):
             record = _keyed(LearningRecord.model_validate(row.data), row.source)
             try:
@@ -195,6 +196,7 @@ class IssuingService:
                     record_key=f"{row.source}:{row.stream}:{row.source_record_id}",
                     credential_status=entry,
                     policy=self.policy,
+                    learner=_learner(people[row.learner_key]),
                 )
             except IssuerError as exc:
                 draft = str(exc)

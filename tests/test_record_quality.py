@@ -197,3 +197,17 @@ def test_a_learner_the_policy_leaves_unidentified_is_refused_by_name_not_the_run
     assert (report.issued, len(report.refused), did_only.live()) == (0, 2, [])
     assert "has none of the recipient identifiers ['did']" in report.refused[0]
     assert "[issuer.privacy].identifiers" in report.refused[0]
+
+
+def test_open_badges_and_the_clr_identify_the_learner_the_same_way(exports) -> None:
+    import hashlib
+
+    exports.export("engage", [row("e1", "S1", "Fall 2025")])
+    exports.export("portal", [{**row("p1", "S1", "Spring 2026"), "email": ""}])  # this export has no email
+    exports.night("engage", "portal")
+    documents = [c.document for c in exports.live() + exports.live("clr")]
+    assert len(documents) == 3
+    for document in documents:
+        (ident,) = document["credentialSubject"]["identifier"]
+        digest = hashlib.sha256(("s1@example.edu" + ident["salt"]).encode()).hexdigest()
+        assert (ident["identityType"], ident["identityHash"]) == ("emailAddress", f"sha256${digest}")

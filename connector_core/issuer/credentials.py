@@ -251,13 +251,17 @@ def open_badge_credential(
     record_key: str | None = None,
     credential_status: Mapping | None = None,
     policy: RecipientPolicy | None = None,
+    learner: Learner | None = None,
 ) -> dict:
-    """Unsigned OB 3.0 credential for one learning record."""
+    """Unsigned OB 3.0 credential for one learning record.
+
+    `learner` is the recipient as the issuer knows them across sources (the same person the CLR
+    names), by default the record's own; the id still derives from the record alone."""
     ach = achievement_json(issuer, record.achievement)
     cred_id = credential_id(issuer, record, record_key)
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
-        **recipient(record.learner, learner_did=learner_did, salt_source=cred_id, policy=policy),
+        **recipient(learner or record.learner, learner_did=learner_did, salt_source=cred_id, policy=policy),
         "achievement": ach,
         "result": [_result(ach["id"], record)],
     }

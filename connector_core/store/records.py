@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from connector_core.model import Achievement, LearningRecord, Tombstone, achievement_key
 from connector_core.store.database import Store
-from connector_core.store.tables import AchievementRow, LearnerIdentifierRow, RecordRow, SeenRow
+from connector_core.store.tables import AchievementRow, LearnerIdentifierRow, LearnerRow, RecordRow, SeenRow
 
 
 @dataclass
@@ -126,6 +126,12 @@ def silent_provenances(session: Session) -> dict[int, RecordRow]:
         voice = speaker(group)
         silent.update({row.id: voice for row in group if row.id != voice.id})
     return silent
+
+
+def learners(store: Store, keys: set[str]) -> dict[str, LearnerRow]:
+    """The learners under these keys, as identity matching merged them across sources."""
+    with store.session() as session:
+        return {row.key: row for row in session.scalars(select(LearnerRow).where(LearnerRow.key.in_(keys)))}
 
 
 def achievements(store: Store, keys: set[str]) -> list[Achievement]:
