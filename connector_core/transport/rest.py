@@ -79,7 +79,9 @@ def parse_json(response: requests.Response, items: Items = None, expect: type | 
         raise BadBody(f"expected a JSON {_kind(expect)}, got {_described(body)}")
     rows = body if items is None else items(body) if callable(items) else json_path(body, items)
     if items is not None and not isinstance(rows, list):
-        raise BadBody(f"expected a list at {items if isinstance(items, str) else 'the items'}, got {_described(rows)}")
+        where = items if isinstance(items, str) else "the items"
+        found = _described(rows) if rows is not None else f"nothing: the answer is {_described(body)}"
+        raise BadBody(f"expected a list at {where}, got {found}")
     return ResponsePage(
         url=response.url,
         status=response.status_code,
