@@ -122,12 +122,9 @@ def test_a_body_of_the_wrong_shape_is_a_clear_error() -> None:
 
 def test_retry_after_a_day_gives_up_at_once_and_says_so() -> None:
     busy = {"/x": lambda req, n: Response("busy", 503, headers={"Retry-After": "86400"})}
-    with api(busy) as (url, hits), client(url) as c:
-        started = time.monotonic()
-        with pytest.raises(SourceUnavailable) as info:
-            c.get("/x")
-        assert time.monotonic() - started < 1.0
-    assert hits.count("/x") == 1
+    with api(busy) as (url, hits), client(url) as c, pytest.raises(SourceUnavailable) as info:
+        c.get("/x")
+    assert hits.count("/x") == 1 and c.retry.waited == 0
     assert "asked to wait 86400s (Retry-After)" in str(info.value) and "max_wait_seconds" in str(info.value)
 
 
@@ -174,14 +171,11 @@ def test_a_redirect_to_another_host_is_refused_as_a_redirect_not_a_bad_token() -
 
 def test_nothing_listening_fails_at_once_without_retries() -> None:
     port = free_port()
-    with client(f"http://127.0.0.1:{port}", max_retries=5) as c:
-        started = time.monotonic()
-        with pytest.raises(SourceUnavailable) as info:
-            c.get("/api/v1/users/self")
-        assert time.monotonic() - started < 1.0
+    with client(f"http://127.0.0.1:{port}", max_retries=5) as c, pytest.raises(SourceUnavailable) as info:
+        c.get("/api/v1/users/self")
     assert str(info.value).startswith(f"nothing is listening at http://127.0.0.1:{port}")
     assert "concurrency" not in str(info.value)
-    assert c.requests_made == 1
+    assert c.requests_made == 1 and c.retries == 0
 
 
 def test_a_name_that_does_not_resolve_fails_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -196,12 +190,10 @@ def test_a_name_that_does_not_resolve_fails_at_once(monkeypatch: pytest.MonkeyPa
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
-    with client("https://canvas.school.invalid", max_retries=5) as c:
-        started = time.monotonic()
-        with pytest.raises(SourceUnavailable, match=r"GET /me: the host name canvas.school.invalid does not resolve"):
-            c.get("/me")
-        assert time.monotonic() - started < 1.0
-    assert c.requests_made == 1
+    unresolved = r"GET /me: the host name school.invalid does not resolve"
+    with client("https://school.invalid", max_retries=5) as c, pytest.raises(SourceUnavailable, match=unresolved):
+        c.get("/me")
+    assert c.requests_made == 1 and c.retries == 0
 
 
 def test_a_sync_against_an_unreachable_source_fails_in_seconds(store) -> None:  # type: ignore[no-untyped-def]
