@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import defaultdict
@@ -250,15 +249,14 @@ def test_rate_limit_watcher_pauses_before_the_bucket_empties(server: Server) -> 
     assert waited >= 0.45  # (60 - 10) / 100 per second
 
 
-def test_token_is_sent_as_bearer_and_never_logged(server: Server, caplog: pytest.LogCaptureFixture) -> None:
+def test_token_is_sent_as_bearer_and_never_logged(server: Server, debug_log: pytest.LogCaptureFixture) -> None:
     server.routes["/me"] = lambda req, n: json_response({"id": 1}) if n > 1 else json_response({}, 503)
-    caplog.set_level(logging.DEBUG)
     with client(server) as c:
         c.get("/me", params={"secret_param": "also-hidden"})
         assert TOKEN not in repr(c.wire.session.auth)
     assert server.requests[-1].headers["Authorization"] == f"Bearer {TOKEN}"
     # urllib3 logs full URLs at DEBUG: secrets belong in headers, which nobody logs
-    text = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("lerconnect"))
+    text = "\n".join(r.getMessage() for r in debug_log.records if r.name.startswith("lerconnect"))
     assert "GET /me" in text
     assert TOKEN not in text and "also-hidden" not in text
 

@@ -8,7 +8,6 @@ never reaches a log line.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -114,8 +113,7 @@ class HumanResources(SoapSource):
         return self.config.base_url + PATH
 
 
-def test_a_call_on_the_real_workday_wsdl_with_a_username_token(wsdl: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG)
+def test_a_call_on_the_real_workday_wsdl_with_a_username_token(wsdl: Path, debug_log: pytest.LogCaptureFixture) -> None:
     with workday(wsdl) as (url, server):
         config = SoapConfig(plugin="hr-test", base_url=url, username="lerconnect_isu@acme", password=PASSWORD)
         config.wsdl = str(wsdl)
@@ -124,7 +122,7 @@ def test_a_call_on_the_real_workday_wsdl_with_a_username_token(wsdl: Path, caplo
         source.close()
     assert answer.Server_Timestamp_Data == [datetime.fromisoformat("2026-12-01T09:30:00-08:00")]
     assert server.tokens == [("lerconnect_isu@acme", PASSWORD, PASSWORD_TEXT)]
-    logged = "\n".join(r.getMessage() for r in caplog.records)
+    logged = "\n".join(r.getMessage() for r in debug_log.records)
     assert "POST /ccx/service/acme/Human_Resources/v31.2 -> 200" in logged
     assert PASSWORD not in logged
 
