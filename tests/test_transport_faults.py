@@ -12,6 +12,8 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -121,10 +123,17 @@ def test_a_body_of_the_wrong_shape_is_a_clear_error() -> None:
 
 
 def test_retry_after_a_day_gives_up_at_once_and_says_so() -> None:
-    busy = {"/x": lambda req, n: Response("busy", 503, headers={"Retry-After": "86400"})}
-    with api(busy) as (url, hits), client(url) as c, pytest.raises(SourceUnavailable) as info:
-        c.get("/x")
-    assert hits.count("/x") == 1 and c.retry.waited == 0
+    next_year = format_datetime(datetime.now(UTC) + timedelta(days=365), usegmt=True)
+    busy = {
+        "/x": lambda req, n: Response("busy", 503, headers={"Retry-After": "86400"}),
+        "/y": lambda req, n: Response("busy", 429, headers={"Retry-After": next_year}),
+    }
+    with api(busy) as (url, hits), client(url) as c:
+        with pytest.raises(SourceUnavailable) as info:
+            c.get("/x")
+        with pytest.raises(SourceUnavailable, match=r"GET /y: throttled \(HTTP 429\): the server asked to wait 315"):
+            c.get("/y")
+    assert hits.count("/x") == 1 and hits.count("/y") == 1 and c.retry.waited == 0
     assert "asked to wait 86400s (Retry-After)" in str(info.value) and "max_wait_seconds" in str(info.value)
 
 

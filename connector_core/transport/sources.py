@@ -9,10 +9,9 @@ how a throttled answer looks, how to word an error, which budget header to watch
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar
 
 import requests
 from pydantic import Field, SecretStr, field_validator
@@ -20,16 +19,12 @@ from requests.auth import AuthBase
 
 from connector_core.source import Source, SourceConfig, SourceError
 from connector_core.transport.auth import BasicAuth, BearerAuth, QueryTokenAuth
-from connector_core.transport.parallel import ordered_map
 from connector_core.transport.ratelimit import RateLimitWatcher
 from connector_core.transport.rest import RestClient
 from connector_core.transport.retry import Backoff, RetryPolicy
 
 if TYPE_CHECKING:
     from connector_core.transport.soap import Fault, SoapClient
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 class RemoteConfig(SourceConfig):
@@ -73,10 +68,6 @@ class _Remote(Source):
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(max_retries=self.max_retries, backoff=self.backoff, max_wait=self.config.max_wait_seconds)
-
-    def parallel(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
-        """`fn` over `items` with `max_concurrency` threads, results in order (see `ordered_map`)."""
-        return ordered_map(fn, items, self.config.max_concurrency, name=self.name)
 
 
 class RestSource(_Remote):
