@@ -8,6 +8,7 @@ never reaches a log line.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -206,3 +207,33 @@ def test_http_errors_and_broken_answers(wsdl: Path) -> None:
         assert c.call("Get_Server_Timestamp", version="v31.2").Server_Timestamp_Data  # both retried
         c.close()
     assert len(server.tokens) == 4
+
+
+def test_a_stalled_soap_answer_times_out(wsdl: Path) -> None:
+    @Request.application
+    def stalled(request: Request) -> Response:
+        time.sleep(1.5)
+        return Response(ENV.format(TIMESTAMP), content_type="text/xml")
+
+    with serve(stalled) as url:
+        c = client(url, wsdl, timeout=0.3, retry=RetryPolicy(max_retries=1, backoff=Backoff(0.01, 0.02)))
+        with pytest.raises(
+            SourceUnavailable, match=r"SOAP Get_Server_Timestamp \(POST /ccx/.*within 0\.3s, still failing after 2"
+        ):
+            c.call("Get_Server_Timestamp", version="v31.2")
+        c.close()
+
+
+def test_a_wsdl_may_import_only_files_beside_it(tmp_path: Path) -> None:
+    (tmp_path / "outside.xsd").write_text('<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"/>')
+    folder = tmp_path / "wsdl"
+    folder.mkdir()
+    wsdl = folder / "service.wsdl"
+    wsdl.write_text(
+        '<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" '
+        'xmlns:xsd="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:t"><wsdl:types>'
+        '<xsd:schema targetNamespace="urn:t"><xsd:import namespace="urn:o" schemaLocation="../outside.xsd"/>'
+        "</xsd:schema></wsdl:types></wsdl:definitions>"
+    )
+    with pytest.raises(SourceError, match=r"refers to .*/outside\.xsd: a WSDL may import only files in its own"):
+        load_wsdl(wsdl)

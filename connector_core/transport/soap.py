@@ -97,10 +97,12 @@ def load_wsdl(path: Path) -> Document:
         if document is None:
             try:
                 document = Document(str(path), _Transport(None, path.parent), settings=HARDENED)
-            except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
+            except ExternalReferenceForbidden as exc:
                 raise SourceError(
-                    f"the WSDL {path} declares a DTD, entities or an external reference ({exc}); refused"
+                    f"the WSDL {path} refers to {exc.url}: a WSDL may import only files in its own folder"
                 ) from None
+            except (DTDForbidden, EntitiesForbidden) as exc:
+                raise SourceError(f"the WSDL {path} declares a DTD or entities ({exc}); refused") from None
             _documents[key] = document
             log.debug("parsed WSDL %s (%d bytes)", path.name, stat.st_size)
     return document
@@ -184,6 +186,8 @@ class SoapClient:
         endpoint = f"SOAP {operation}"
         try:
             return self.service[operation](**kwargs)
+        except Transient as exc:  # from the wire: name the operation, not only the URL path
+            raise Transient(f"{endpoint} ({exc.endpoint})", exc.reason, exc.kind, exc.retry_after) from None
         except Fault as fault:
             raise self._fault(fault, endpoint) from None
         except TransportError as exc:
