@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from connector_core.config import settings_from_dict
@@ -219,3 +221,19 @@ def test_a_sync_against_an_unreachable_source_fails_in_seconds(store) -> None:  
     assert time.monotonic() - started < 5.0
     assert result.status == "failed"
     assert f"nothing is listening at http://127.0.0.1:{port}" in result.error
+
+
+def test_an_unverifiable_certificate_is_named_and_not_retried() -> None:
+    server = make_server("127.0.0.1", 0, Response("{}"), ssl_context="adhoc")  # a self-signed certificate
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with client(f"https://127.0.0.1:{server.server_port}") as c, pytest.raises(SourceError) as info:
+            c.get("/me")
+    finally:
+        server.shutdown()
+        thread.join(5)
+    assert not isinstance(info.value, SourceUnavailable) and c.requests_made == 1
+    assert f"GET /me: the TLS certificate of https://127.0.0.1:{server.server_port} could not be verified" in str(
+        info.value
+    )

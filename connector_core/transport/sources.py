@@ -32,8 +32,8 @@ class RemoteConfig(SourceConfig):
 
     base_url: str
     """The system's root URL, e.g. `https://school.example.edu`."""
-    verify_tls: bool | str = True
-    """Verify the server's certificate (or the path of a CA bundle to verify it with)."""
+    verify_tls: bool = True
+    """Verify the server's certificate (a campus CA: set REQUESTS_CA_BUNDLE to its bundle)."""
     timeout_seconds: float = Field(default=60.0, gt=0)
     """The most one request may take, connecting and reading the whole answer included."""
     max_concurrency: int = Field(default=4, ge=1, le=16)

@@ -108,7 +108,7 @@ class Wire:
         except requests.exceptions.SSLError as exc:
             raise SourceError(
                 f"{endpoint}: the TLS certificate of {self.origin} could not be verified ({_root(exc)}): "
-                "fix the server's certificate, or point verify_tls at the campus CA bundle"
+                "fix the server's certificate, or for a campus CA set REQUESTS_CA_BUNDLE to its bundle file"
             ) from None
         except requests.Timeout:
             raise Transient(endpoint, f"no complete answer within {self.timeout:g}s", "timeout") from None
