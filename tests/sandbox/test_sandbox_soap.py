@@ -6,8 +6,8 @@ import pytest
 import requests
 import zeep
 from lxml import etree
+from werkzeug.wrappers import Request
 from zeep.wsdl.bindings.soap import Soap11Binding
-from werkzeug.wrappers import Request, Response
 
 from connector_core.sandbox.serve import serve
 from connector_core.sandbox.soap import BadEnvelope, fault_response, read_envelope, soap_response
