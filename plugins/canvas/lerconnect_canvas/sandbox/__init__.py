@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from connector_core.sandbox.campus import Campus
+from connector_core.sandbox.throttle import BucketTuning
 from connector_core.source import SandboxServer
 from lerconnect_canvas.sandbox.app import TOKENS, CanvasSandbox, Grant
-from lerconnect_canvas.sandbox.bucket import BucketTuning
 from lerconnect_canvas.sandbox.data import COCURRICULAR, CanvasData
 
 ADMIN_TOKEN = "sandbox-admin-token"  # noqa: S105 - a sandbox token, valid only against the sandbox
