@@ -56,7 +56,7 @@ def test_full_sync_of_every_stream_yields_every_campus_record() -> None:
         competencies = records(source, "competencies", pull(source, "competencies")[0])
         ratings = {points: name for points, name in RATINGS}
         want = {
-            f"{10_000 + r.section_key}:{1000 + r.person_key}:{300 + r.outcome_key}": (
+            f"{10_000 + r.section_key}:{campus.person(r.person_key).canvas_user_id}:{300 + r.outcome_key}": (
                 r.score,
                 r.score >= 3.0,
                 ratings[r.score],

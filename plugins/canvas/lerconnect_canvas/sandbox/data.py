@@ -163,10 +163,6 @@ def _terms(data: CanvasData, campus: Campus) -> None:
         )
 
 
-def user_id(person_key: int) -> int:
-    return 1000 + person_key
-
-
 def _users(data: CanvasData, campus: Campus) -> None:
     data.users[ADMIN_ID] = {
         "id": ADMIN_ID,
@@ -193,8 +189,10 @@ def _users(data: CanvasData, campus: Campus) -> None:
         "email": "pinstructor@sandbox.example.edu",
     }
     for person in campus.people:
-        data.users[user_id(person.key)] = {
-            "id": user_id(person.key),
+        if person.canvas_user_id is None:  # staff who never studied have no Canvas account
+            continue
+        data.users[person.canvas_user_id] = {
+            "id": person.canvas_user_id,
             "name": f"{person.given_name} {person.family_name}",
             "sortable_name": f"{person.family_name}, {person.given_name}",
             "short_name": person.given_name,
@@ -375,7 +373,7 @@ def _academic(data: CanvasData, campus: Campus) -> None:
         row = _student_row(
             100_000 + enrollment.key,
             data.courses[cid],
-            data.users[user_id(enrollment.person_key)],
+            data.users[campus.person(enrollment.person_key).canvas_user_id],
             enrollment.state,
             enrollment.updated,
         )
@@ -383,7 +381,9 @@ def _academic(data: CanvasData, campus: Campus) -> None:
         data.enrollments[cid].append(row)
     for result in campus.outcome_results:
         cid = 10_000 + result.section_key
-        data.results[cid].setdefault(user_id(result.person_key), {})[outcome_id(result.outcome_key)] = result.score
+        data.results[cid].setdefault(campus.person(result.person_key).canvas_user_id, {})[
+            outcome_id(result.outcome_key)
+        ] = result.score
 
 
 def cocurricular_course_id(activity_key: int, term_key: int) -> int:
@@ -410,7 +410,7 @@ def _cocurricular(data: CanvasData, campus: Campus) -> None:
         row = _student_row(
             500_000 + participation.key,
             data.courses[cid],
-            data.users[user_id(participation.person_key)],
+            data.users[campus.person(participation.person_key).canvas_user_id],
             state,
             participation.completed_on or term.start,
             role=role,
