@@ -5,7 +5,8 @@ Quirks served: `per_page` silently capped; opaque `Link` headers (bookmark pages
 `rollups` + `meta.pagination`); concluded / inactive enrollments hidden unless `state[]` asks; SIS
 fields omitted for a token without SIS permission; 401 with `WWW-Authenticate` for a bad token and
 without it for a missing permission; a per-token leaky bucket (`X-Request-Cost`,
-`X-Rate-Limit-Remaining`, 403 `Rate Limit Exceeded` or 429).
+`X-Rate-Limit-Remaining`, 403 `Rate Limit Exceeded` or 429); mastery scales on the outcome or from
+`outcome_proficiency` (404 where a context has none of its own); cross-listed sections (see `data`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from connector_core.sandbox.auth import bearer_token, grant_for, unauthorized
 from connector_core.sandbox.campus import Campus
 from connector_core.sandbox.paging import BadBookmark, LinkedPage, bookmarked_page, link_header, numbered_page
 from connector_core.sandbox.throttle import BucketTuning, Throttle
-from lerconnect_canvas.sandbox.data import ROOT, CanvasData, build, strip_sis
+from lerconnect_canvas.sandbox.data import ROOT, CanvasData, MasteryScales, build, strip_sis
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,9 @@ class CanvasSandbox:
         tuning: BucketTuning | None = None,
         max_per_page: int = 100,
         tokens: dict[str, Grant] | None = None,
+        mastery_scales: MasteryScales = "outcome",
     ) -> None:
-        self.data: CanvasData = build(campus)
+        self.data: CanvasData = build(campus, mastery_scales)
         self.throttle = Throttle(tuning, refuse=self.refuse)
         self.max_per_page = max_per_page
         self.tokens = dict(TOKENS if tokens is None else tokens)
@@ -83,6 +85,8 @@ class CanvasSandbox:
                 Rule("/api/v1/courses/<int:course_id>/enrollments", endpoint="enrollments"),
                 Rule("/api/v1/courses/<int:course_id>/outcome_group_links", endpoint="outcome_links"),
                 Rule("/api/v1/courses/<int:course_id>/outcome_rollups", endpoint="rollups"),
+                Rule("/api/v1/accounts/<account>/outcome_proficiency", endpoint="account_proficiency"),
+                Rule("/api/v1/courses/<int:course_id>/outcome_proficiency", endpoint="course_proficiency"),
             ]
         )
 
@@ -293,3 +297,16 @@ class CanvasSandbox:
         page = self.numbered(request, rollups, last=True)
         meta = page.meta | {k: page.links.get(k) for k in ("current", "next", "prev", "first", "last")}
         return self.paged({"rollups": page.rows, "linked": {}, "meta": {"pagination": meta}}, page, grant)
+
+    def proficiency(self, context: str, context_id: int) -> Response:
+        ratings = self.data.proficiencies.get((context, context_id))
+        if ratings is None:
+            raise NotFound
+        self.count("proficiency-reads")
+        return Response(json.dumps({"ratings": ratings}), content_type="application/json")
+
+    def account_proficiency(self, request: Request, grant: Grant, account: str) -> Response:
+        return self.proficiency("Account", self.account(account)["id"])
+
+    def course_proficiency(self, request: Request, grant: Grant, course_id: int) -> Response:
+        return self.proficiency("Course", self.course(course_id)["id"])
