@@ -299,10 +299,10 @@ class CanvasSandbox:
         return self.paged({"rollups": page.rows, "linked": {}, "meta": {"pagination": meta}}, page, grant)
 
     def proficiency(self, context: str, context_id: int) -> Response:
+        self.count(f"proficiency {context} {context_id}")
         ratings = self.data.proficiencies.get((context, context_id))
         if ratings is None:
             raise NotFound
-        self.count("proficiency-reads")
         return Response(json.dumps({"ratings": ratings}), content_type="application/json")
 
     def account_proficiency(self, request: Request, grant: Grant, account: str) -> Response:
