@@ -22,10 +22,19 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from connector_core.sandbox.auth import bearer_token, grant_for, unauthorized
-from connector_core.sandbox.campus import Campus
-from connector_core.sandbox.paging import BadBookmark, LinkedPage, bookmarked_page, link_header, numbered_page
-from connector_core.sandbox.throttle import BucketTuning, Throttle
+from connector_core.sandbox import (
+    BadBookmark,
+    BucketTuning,
+    Campus,
+    LinkedPage,
+    Throttle,
+    bearer_token,
+    bookmarked_page,
+    grant_for,
+    link_header,
+    numbered_page,
+    unauthorized,
+)
 from lerconnect_canvas.sandbox.data import ROOT, CanvasData, MasteryScales, build, strip_sis
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from connector_core.sandbox.campus import AS_OF, RATINGS, Campus, Section
+from connector_core.sandbox import AS_OF, RATINGS, Campus, Section
 
 MasteryScales = Literal["outcome", "account"]
 CROSS_LISTED = ("HIST 201", "PSYC 201")
