@@ -1,8 +1,8 @@
 """The sandbox: one synthetic campus for every system, loopback serving, and the toolkit imitations share.
 
 A plugin's sandbox imports from here: the campus, `serve`, and the parts every imitation of a
-campus system needs (credential checks, capped paging, a throttle, SOAP envelopes and faults, a
-change-notification queue), so each imitation says only what is particular to its system.
+campus system needs (credential checks, capped paging, a throttle, SOAP envelopes, faults and a service
+that routes operations, a change-notification queue), so each imitation says only what is particular to its system.
 """
 
 from connector_core.sandbox import soap_faults
@@ -32,6 +32,7 @@ from connector_core.sandbox.soap import (
     read_envelope,
     soap_response,
 )
+from connector_core.sandbox.soap_service import SoapService
 from connector_core.sandbox.throttle import BucketTuning, LeakyBucket, Throttle, plain_refusal
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "OffsetPage",
     "Person",
     "Section",
+    "SoapService",
     "Throttle",
     "UsernameToken",
     "basic_credentials",
