@@ -20,6 +20,7 @@ from connector_core.model import (
 )
 from connector_core.source import (
     CONTRACT_VERSION,
+    IdText,
     Page,
     RecordError,
     SandboxServer,
@@ -41,6 +42,7 @@ __all__ = [
     "Alignment",
     "Association",
     "DropRecord",
+    "IdText",
     "IssuePolicyError",
     "Learner",
     "LearningRecord",
