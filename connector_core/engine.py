@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from connector_core.config import ConfigError, Settings, source_config
+from connector_core.hook_contexts import TransformContext
 from connector_core.hookspecs import DropRecord
 from connector_core.model import LearningRecord, Tombstone
 from connector_core.plugins import Registry
@@ -77,7 +78,7 @@ def _jsonable(raw: Any) -> Any:
 
 
 def _transform(
-    transforms: list[Callable[..., Any]], record: LearningRecord, context: dict[str, Any]
+    transforms: list[Callable[..., Any]], record: LearningRecord, context: TransformContext
 ) -> list[LearningRecord]:
     """Chain the transform hooks in call order, each seeing the record as the previous left it."""
     for transform in transforms:
@@ -219,7 +220,7 @@ class SyncEngine:
 
     def _normalize(self, source: Source, stream: str, page: Page, run_id: str) -> _Normalized:
         out = _Normalized()
-        context = {"source": source.context.name, "stream": stream, "run_id": run_id}
+        context = TransformContext(source=source.context.name, stream=stream, run_id=run_id)
         transforms = [impl.function for impl in reversed(self.registry.hook.lerconnect_transform.get_hookimpls())]
         for raw in page.records:
             try:

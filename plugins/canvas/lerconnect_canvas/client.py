@@ -13,8 +13,8 @@ from typing import Any
 
 import requests
 
+from connector_core import SourceAuthError, SourceError, SourcePermissionError
 from connector_core.http import Backoff, LinkHeaderPaginator, RemainingBudgetWatcher, RestClient, error_summary
-from connector_core.source import SourceAuthError, SourceError, SourcePermissionError
 from lerconnect_canvas.config import Config
 
 API = "/api/v1"

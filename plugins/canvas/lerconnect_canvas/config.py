@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from connector_core.source import SourceConfig
+from connector_core import SourceConfig
 
 
 class Cocurricular(BaseModel):

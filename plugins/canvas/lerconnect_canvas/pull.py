@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from typing import Any, TypeVar
 
-from connector_core.source import Page, SourceError, SourcePermissionError
+from connector_core import Page, SourceError, SourcePermissionError
 from lerconnect_canvas import terms as term_rules
 from lerconnect_canvas.client import CanvasClient
 from lerconnect_canvas.config import Config

@@ -7,8 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from connector_core.model import LearningRecord, Tombstone
-from connector_core.source import Cursor, Page, SandboxServer, Source, SourceContext, SourceError
+from connector_core import Cursor, LearningRecord, Page, SandboxServer, Source, SourceContext, SourceError, Tombstone
 from lerconnect_canvas import normalize
 from lerconnect_canvas.client import CanvasClient
 from lerconnect_canvas.config import Config

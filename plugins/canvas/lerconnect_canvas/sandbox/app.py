@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from connector_core.sandbox.campus import Campus
+from connector_core.sandbox import Campus
 from lerconnect_canvas.sandbox.bucket import Bucket, BucketTuning
 from lerconnect_canvas.sandbox.data import ROOT, CanvasData, build, strip_sis
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from connector_core.sandbox.campus import AS_OF, RATINGS, Campus
+from connector_core.sandbox import AS_OF, RATINGS, Campus
 
 ROOT, ACADEMICS, COCURRICULAR, CLUBS = 1, 2, 3, 4
 ADMIN_ID, TEACHER_ID = 1, 2
