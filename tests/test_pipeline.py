@@ -24,6 +24,7 @@ COLUMNS = {
     "record_id": "id",
     "learner_id": "student",
     "institution_id": "student",
+    "email": "email",
     "achievement_id": "club",
     "title": "club",
     "status": "status",
@@ -31,7 +32,7 @@ COLUMNS = {
 
 
 def _settings(tmp_path: Path, count: int) -> object:
-    lines = ["id,student,club,status"] + [f"a{i},S{i},Club {i},completed" for i in range(count)]
+    lines = ["id,student,email,club,status"] + [f"a{i},S{i},s{i}@x.edu,Club {i},completed" for i in range(count)]
     (tmp_path / "events.csv").write_text("\n".join(lines) + "\n")
     SigningKey.generate().save(tmp_path / "key.pem", PASSPHRASE)
     return settings_from_dict(
