@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from connector_core import logs
 from connector_core.config import Settings, load_settings
 from connector_core.issuing import IssuingService
 from connector_core.pipeline import Pipeline
 from connector_core.plugins import Registry, default_registry
+from connector_core.secrecy import register_config_secrets
 from connector_core.store import Store
 
 
@@ -24,12 +24,7 @@ class App:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.config_path)
-            for table in self._settings.sources.values():
-                for key, value in table.items():
-                    if any(word in key for word in ("token", "password", "secret", "passphrase")):
-                        logs.register_secret(str(value))
-            if self._settings.issuer is not None and self._settings.issuer.passphrase is not None:
-                logs.register_secret(self._settings.issuer.passphrase.get_secret_value())
+            register_config_secrets(self._settings, self.registry)
         return self._settings
 
     @property

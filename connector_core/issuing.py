@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from connector_core import logs
 from connector_core.config import IssuerSettings, Settings
 from connector_core.hook_contexts import DeliveryContext, IssueContext, LearnerRef, RecordRef
 from connector_core.hookspecs import IssuePolicyError
@@ -84,6 +85,7 @@ def load_key_ring(settings: IssuerSettings, base_dir: Path) -> KeyRing:
             f"{settings.passphrase_env} is not set: export the passphrase of {path} in it "
             f'(or set [issuer].passphrase_env to the variable that holds it, or passphrase = "file:/path")'
         )
+    logs.register_secret(passphrase)
     key = SigningKey.load(path, passphrase)
     retired = retired_file(path)
     old = retired.read_text().split() if retired.exists() else []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -13,18 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from connector_core import hookspecs
 from connector_core.config import ConfigError, settings_from_dict, source_config
 from connector_core.model import LearningRecord, Tombstone
 from connector_core.plugins import Registry, empty_registry, source_problem
+from connector_core.secrecy import secret_fields
 from connector_core.source import RecordError, Source, SourceContext, SourceError
 from connector_core.testing.sandbox import run_sandbox
 
 CONTRACT_SOURCE = "contract"
 """The configured source name the kit uses for the source under test."""
-_CREDENTIAL_KEY = re.compile(r"token|secret|password|passwd|api_?key", re.IGNORECASE)
 _MAX_PAGES = 10_000
 
 
@@ -76,21 +75,12 @@ def make_source(
     )
 
 
-def bad_credentials(table: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The table with every credential-looking value (token, secret, password, api key) spoiled."""
-    spoiled = False
-
-    def spoil(value: Any, key: str = "") -> Any:
-        nonlocal spoiled
-        if isinstance(value, Mapping):
-            return {k: spoil(v, str(k)) for k, v in value.items()}
-        if isinstance(value, str) and _CREDENTIAL_KEY.search(key):
-            spoiled = True
-            return "lerconnect-contract-wrong-" + value[::-1]
-        return value
-
-    out = spoil(table)
-    return out if spoiled else None
+def bad_credentials(table: Mapping[str, Any], model: type[BaseModel]) -> dict[str, Any] | None:
+    """The table with each value of a `SecretStr` field of `model` spoiled; None when it has none."""
+    secrets = secret_fields(model) & {k for k, v in table.items() if isinstance(v, str)}
+    if not secrets:
+        return None
+    return {k: "lerconnect-contract-wrong-" + v[::-1] if k in secrets else v for k, v in table.items()}
 
 
 def _canonical(raw: Any) -> str:
@@ -128,9 +118,9 @@ def check_credentials(
         return [f"check() failed with the good config: {type(exc).__name__}: {exc}"]
     finally:
         source.close()
-    bad_table = bad_table if bad_table is not None else bad_credentials(table)
+    bad_table = bad_table if bad_table is not None else bad_credentials(table, source_cls.Config)
     if bad_table is None:
-        notes.append("no credential found to spoil: pass bad_config_table to check how bad credentials fail")
+        notes.append("the Config has no SecretStr field to spoil: pass bad_config_table to check how bad credentials fail")
         return problems
     source = make_source(source_cls, bad_table, base_dir=base_dir)
     try:
