@@ -120,7 +120,9 @@ def check_credentials(
         source.close()
     bad_table = bad_table if bad_table is not None else bad_credentials(table, source_cls.Config)
     if bad_table is None:
-        notes.append("the Config has no SecretStr field to spoil: pass bad_config_table to check how bad credentials fail")
+        notes.append(
+            "the Config has no SecretStr field to spoil: pass bad_config_table to check how bad credentials fail"
+        )
         return problems
     source = make_source(source_cls, bad_table, base_dir=base_dir)
     try:
