@@ -86,6 +86,10 @@ class IssueContext(_Version1Keys):
 
     version1_keys: ClassVar[tuple[str, ...]] = ("learner", "record", "kind")
 
+    def delivered(self, replaces: str | None) -> DeliveryContext:
+        """This context once its credential is signed and stored; `replaces` is the one it supersedes."""
+        return DeliveryContext(**{f.name: getattr(self, f.name) for f in fields(self)}, replaces=replaces)
+
     def _version1_value(self, key: str) -> Any:
         if key == "learner":
             return self.learner.key

@@ -240,7 +240,7 @@ class IssuingService:
                 reason = f"replaces {replaces}: {_ended_reason(session, row)}" if replaces else "new record"
                 batch.append((credential, reason))
             for credential in cred_store.add_credentials(session, batch):
-                stored.append((credential.document, _delivery(contexts[credential.record_id], credential)))
+                stored.append((credential.document, contexts[credential.record_id].delivered(credential.replaces)))
                 report.replaced += bool(credential.replaces)
                 report.issued += 1
         self._deliver(stored)
@@ -286,7 +286,7 @@ class IssuingService:
                     issued_run_id=run_id,
                 )
                 report.clrs += len(cred_store.add_credentials(session, [(credential, "learner's records changed")]))
-            self._deliver([(document, _delivery(context, credential))])
+            self._deliver([(document, context.delivered(credential.replaces))])
 
     def _deliver(self, signed: list[tuple[dict, DeliveryContext]]) -> None:
         if self.hook is None:
@@ -329,16 +329,6 @@ def _record_context(row: RecordRow, run_id: str | None) -> IssueContext:
     learner = LearnerRef(row.learner_key, email=(row.data.get("learner") or {}).get("email"))
     record = RecordRef(row.id, row.source, row.stream, row.source_record_id)
     return IssueContext(kind="achievement", learner=learner, record=record, run_id=run_id)
-
-
-def _delivery(context: IssueContext, credential: CredentialRow) -> DeliveryContext:
-    return DeliveryContext(
-        kind=context.kind,
-        learner=context.learner,
-        record=context.record,
-        run_id=context.run_id,
-        replaces=credential.replaces,
-    )
 
 
 def _ended_reason(session: Any, row: RecordRow) -> str:
