@@ -159,3 +159,10 @@ def test_connector_core_has_no_import_circles() -> None:
 
     circles = [c for name in sorted(graph) if (c := cycle_from(name, name, (name,)))]
     assert not circles, " → ".join(circles[0])
+
+
+def test_issue_false_syncs_only_so_a_fan_out_can_reconcile_once_at_the_end(pipeline: Pipeline, store: Store) -> None:
+    night = pipeline.run(issue=False)
+    assert night.runs[0].count("new") == 5 and night.issuing is None
+    assert cred_store.list_credentials(store) == []
+    assert pipeline.run(full=True).issuing.issued == 5
