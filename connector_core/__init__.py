@@ -2,7 +2,8 @@
 
 This module is the public face a plugin imports from, together with the toolkits it names:
 `connector_core.sandbox` (the synthetic campus and serving helpers), `connector_core.testing` (the
-plugin test kit) and `connector_core.http` (the REST client). Everything else is internal.
+plugin test kit) and `connector_core.transport` (REST and SOAP clients, paginators, source bases).
+Everything else is internal.
 """
 
 from connector_core.hook_contexts import (

@@ -95,7 +95,7 @@ def test_the_face_offers_what_a_plugin_needs() -> None:
         assert name in connector_core.__all__ and hasattr(connector_core, name)
 
 
-ALLOWED = {"connector_core", "connector_core.sandbox", "connector_core.testing", "connector_core.http"}
+ALLOWED = {"connector_core", "connector_core.sandbox", "connector_core.testing", "connector_core.transport"}
 
 
 def test_built_in_plugins_import_only_the_public_face() -> None:
