@@ -32,6 +32,7 @@ from connector_core.sandbox import Campus, build_campus
 from connector_core.source import (
     CONTRACT_VERSION,
     Cursor,
+    IdText,
     Page,
     RecordError,
     SandboxServer,
@@ -57,6 +58,7 @@ __all__ = [
     "Cursor",
     "DeliveryContext",
     "DropRecord",
+    "IdText",
     "IssueContext",
     "IssuePolicyError",
     "Learner",
