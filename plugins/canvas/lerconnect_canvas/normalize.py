@@ -23,20 +23,21 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from connector_core import Term, plain_text
-from connector_core.model import (
+from connector_core import (
     Achievement,
     AchievementKind,
     Association,
     Learner,
     LearningRecord,
+    RecordError,
     Result,
     ResultScheme,
     ResultStatus,
     RubricLevel,
+    Term,
     Tombstone,
+    plain_text,
 )
-from connector_core.source import RecordError
 from lerconnect_canvas.config import Catalog, Config
 
 FAILED = {"F", "NP", "INCOMPLETE", "FAIL"}

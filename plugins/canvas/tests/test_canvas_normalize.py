@@ -12,8 +12,8 @@ from lerconnect_canvas.normalize import Normalizer
 from lerconnect_canvas.terms import default_terms, select
 from pydantic import ValidationError
 
-from connector_core.model import ResultStatus, Term, Tombstone, achievement_key, association_target_key
-from connector_core.source import RecordError, SourceError
+from connector_core import RecordError, ResultStatus, SourceError, Term, Tombstone
+from connector_core.model import achievement_key, association_target_key
 
 USER = {
     "id": 7,
