@@ -20,7 +20,7 @@ from connector_core.cli_options import db_option, echo_json, json_option
 from connector_core.config import ConfigError, Settings, load_settings
 from connector_core.engine import RunResult, SyncEngine, build_source
 from connector_core.issuer import IssuerError
-from connector_core.issuing import IssueReport, IssuerSetupError
+from connector_core.issuing import IssueReport
 from connector_core.plugins import Registry, UnknownPlugin, default_registry
 from connector_core.progress import RunProgress
 from connector_core.source import SourceError
@@ -75,11 +75,11 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ConfigError as exc:
-            fail(str(exc), EXIT_USAGE)
+        except (ConfigError, UnknownPlugin) as exc:  # IssuerSetupError is a ConfigError
+            fail(str(exc).strip("'\""), EXIT_USAGE)
         except StoreError as exc:
             fail(str(exc), EXIT_STORE)
-        except (SourceError, UnknownPlugin, ReviewError, IssuerError, IssuerSetupError) as exc:
+        except (SourceError, ReviewError, IssuerError) as exc:
             fail(str(exc).strip("'\""), EXIT_FAILED)
 
 

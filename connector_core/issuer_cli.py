@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -13,12 +14,13 @@ from typing import TYPE_CHECKING
 import click
 
 from connector_core.cli_options import db_option, echo_json, json_option
-from connector_core.config import IssuerSettings
+from connector_core.config import ConfigError, IssuerSettings
 from connector_core.issuer import IssuerError, KeyFileError, KeyResolutionError, SigningKey, verify_credential
 from connector_core.issuing import (
-    IssuerSetupError,
     IssuingService,
     contexts_canonicalizer,
+    key_passphrase,
+    key_path,
     load_key_ring,
     retired_file,
     service_for,
@@ -52,7 +54,7 @@ def service(app: App, db: str | None) -> IssuingService:
     _issuer_settings(app)
     try:
         return service_for(app.store(db), app.settings, app.registry.hook)
-    except (IssuerSetupError, KeyFileError) as exc:
+    except KeyFileError as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -82,7 +84,7 @@ def keys_generate(
         raise click.ClickException(f"{path} exists: use --force to replace it, or `keys rotate` to rotate")
     passphrase = os.environ.get(variable)
     if not passphrase and not insecure_plaintext:
-        raise click.ClickException(
+        raise ConfigError(
             f"{variable} is not set: export a passphrase in it (the key is encrypted "
             f"with it), or pass --insecure-plaintext for a throwaway test key"
         )
@@ -105,17 +107,30 @@ def keys_show(app: App) -> None:
 @keys.command("rotate")
 @click.pass_obj
 def keys_rotate(app: App) -> None:
-    """Make a new signing key current; the old public key stays in the DID document for verification."""
+    """Make a new signing key current; the old public key stays in the DID document for verification.
+
+    Atomic: the new key is written beside the old one and read back with the passphrase before the
+    old one is archived, so a failure at any step leaves the issuer with a working key.
+    """
     settings = _issuer_settings(app)
     ring = load_key_ring(settings, _base_dir(app))
-    path = settings.key_file if settings.key_file.is_absolute() else _base_dir(app) / settings.key_file
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    archived = path.with_name(f"{path.stem}.{stamp}.retired.pem")
-    path.rename(archived)
+    path = key_path(settings, _base_dir(app))
+    passphrase = key_passphrase(settings, path)
     new = SigningKey.generate()
-    new.save(path, os.environ[settings.passphrase_env])
-    with retired_file(path).open("a", encoding="utf-8") as handle:
-        handle.write(ring.current.public_key_multibase + "\n")
+    staged = new.save(path.with_name(f".{path.name}.new"), passphrase)
+    try:
+        if SigningKey.load(staged, passphrase).public_key_multibase != new.public_key_multibase:
+            raise KeyFileError(f"the new key written to {staged} does not read back; the current key is unchanged")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        archived = path.with_name(f"{path.stem}.{stamp}.retired.pem")
+        shutil.copy2(path, archived)
+        with retired_file(path).open("a", encoding="utf-8") as handle:
+            handle.write(ring.current.public_key_multibase + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(staged, path)
+    finally:
+        staged.unlink(missing_ok=True)
     click.echo(f"New signing key in {path}; the old one is archived as {archived}.")
     if settings.did_method == "key":
         click.echo(f"With did:key the issuer DID changes to {new.did_key}; old credentials still verify.")
@@ -130,7 +145,7 @@ def keys_did_document(app: App, out: Path | None) -> None:
 
     settings = _issuer_settings(app)
     if settings.did_method != "web":
-        raise click.ClickException('did-document is for did:web: set [issuer].did_method = "web" and domain')
+        raise ConfigError('did-document is for did:web: set [issuer].did_method = "web" and domain')
     ring = load_key_ring(settings, _base_dir(app))
     text = json.dumps(ring.did_document(), indent=2)
     if out:
