@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from connector_core.config import ConfigError, Settings, source_config
 from connector_core.hookspecs import DropRecord
-from connector_core.model import LearningRecord, Tombstone
+from connector_core.model import LearningRecord, Tombstone, storable
 from connector_core.plugins import Registry
 from connector_core.source import Page, RecordError, Source, SourceContext, SourceError
 from connector_core.store import Store, identities, records, runs
@@ -72,8 +72,8 @@ def _reason(exc: Exception) -> tuple[str | None, str]:
 
 
 def _jsonable(raw: Any) -> Any:
-    """The raw record as plain JSON for the dead-letter table, whatever types the source used."""
-    return json.loads(json.dumps(raw, default=str))
+    """The raw record as plain JSON for the dead-letter table, whatever types or bytes the source used."""
+    return storable(json.loads(json.dumps(raw, default=str)))
 
 
 def _transform(
@@ -236,9 +236,9 @@ class SyncEngine:
                         run_id=run_id,
                         source=source.context.name,
                         stream=stream,
-                        source_record_id=source.record_id(stream, raw),
-                        field=where,
-                        reason=reason,
+                        source_record_id=storable(source.record_id(stream, raw)),
+                        field=storable(where),
+                        reason=storable(reason),
                         raw=_jsonable(raw),
                     )
                 )
