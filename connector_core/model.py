@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -43,7 +42,6 @@ class ResultStatus(StrEnum):
 
 MAX_MAGNITUDE = Decimal(10) ** 15
 """The largest score, credit or points value a record may carry; beyond it is a data error."""
-_UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")  # NUL; lone surrogates (undecodable bytes)
 
 
 def storable(value: Any) -> Any:
@@ -69,13 +67,10 @@ def store_safe(value: Any) -> Any:
     beyond ±10^15 (no real score or credit count; they turn into infinity on the way to a credential).
     """
     if isinstance(value, str):
-        bad = _UNSTORABLE_TEXT.search(value)
-        if bad and bad.group() == "\x00":
-            raise ValueError(f"contains a NUL byte at position {bad.start()}: remove it at the source")
-        if bad:
-            raise ValueError(f"has bytes that are not valid text at position {bad.start()}: fix the encoding")
-    elif isinstance(value, float | Decimal) and not isinstance(value, bool):
-        if not math.isfinite(value):
+        if "\x00" in value:  # (undecodable bytes, lone surrogates, are refused by pydantic itself)
+            raise ValueError(f"contains a NUL byte at position {value.index(chr(0))}: remove it at the source")
+    elif isinstance(value, float | Decimal):
+        if not (value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)):
             raise ValueError(f"{value} is not a finite number: a store cannot hold it")
         if abs(Decimal(value)) > MAX_MAGNITUDE:
             raise ValueError(f"{value} is out of range (at most ±10^15)")
