@@ -22,7 +22,11 @@ from connector_core.model import Achievement, AchievementKind, Learner, Result, 
             "credits",
             "out of range",
         ),
-        (lambda: Achievement(key="a", kind=AchievementKind.course, title="T\udcff"), "title", "unable to parse raw data as a unicode string"),
+        (
+            lambda: Achievement(key="a", kind=AchievementKind.course, title="T\udcff"),
+            "title",
+            "unable to parse raw data",
+        ),
     ],
 )
 def test_unstorable_values_are_refused_naming_the_field(build, field: str, reason: str) -> None:
