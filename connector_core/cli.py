@@ -65,7 +65,7 @@ class App:
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> None:
-    click.secho(f"Error: {message}", fg="red", err=True)
+    click.secho(f"Error: {logs.mask(message)}", fg="red", err=True)
     sys.exit(code)
 
 
@@ -141,7 +141,7 @@ def check(app: App, source: str | None) -> None:
             click.echo(f"{name}: ok — {instance.check()}")
         except SourceError as exc:
             failed = True
-            click.secho(f"{name}: FAILED — {exc}", fg="red")
+            click.secho(f"{name}: FAILED — {logs.mask(str(exc))}", fg="red")
         finally:
             instance.close()
     sys.exit(EXIT_FAILED if failed else 0)

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from connector_core.config import ConfigError, Settings, source_config
 from connector_core.hookspecs import DropRecord
+from connector_core.logs import mask
 from connector_core.model import LearningRecord, Tombstone, storable
 from connector_core.plugins import Registry
 from connector_core.source import Page, RecordError, Source, SourceContext, SourceError
@@ -204,7 +205,7 @@ class SyncEngine:
                     runs.end_pass(session, name, stream)
                 result.status = "succeeded"
         except Exception as exc:
-            result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+            result.status, result.error = "failed", mask(storable(f"{type(exc).__name__}: {exc}"))
             # a source's own errors are expected and self-explaining; anything else keeps its traceback
             logger.error("run failed: %s", result.error, exc_info=not isinstance(exc, SourceError | RecordError))
         result.seconds = time.monotonic() - started
@@ -238,7 +239,7 @@ class SyncEngine:
                         stream=stream,
                         source_record_id=storable(source.record_id(stream, raw)),
                         field=storable(where),
-                        reason=storable(reason),
+                        reason=mask(storable(reason)),
                         raw=_jsonable(raw),
                     )
                 )

@@ -25,7 +25,7 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 
 from connector_core.config import ConfigError, Settings, load_settings
-from connector_core.store import Store, database_url
+from connector_core.store import Store, database_url, redact
 
 log = logging.getLogger("lerconnect.scheduler")
 
@@ -33,6 +33,8 @@ JOB_PREFIX = "sync:"
 JOB_TABLE = "scheduler_job"
 _stop = threading.Event()
 """The stop event of the `serve` in progress; jobs hand it to their engine."""
+_serving_urls: dict[str, str] = {}
+"""Store URL with the password masked (as kept in the job table) -> the URL itself, in this process only."""
 
 
 class SyncFailed(Exception):
@@ -57,13 +59,16 @@ def job_id(source: str) -> str:
 
 
 def run_sync_job(config_path: str | None, db_url: str, source_name: str) -> None:
-    """The scheduled job: sync every stream of one source (config re-read, so edits apply)."""
+    """The scheduled job: sync every stream of one source (config re-read, so edits apply).
+
+    `db_url` is stored in the job table with its password masked; the serving process maps it back.
+    """
     from connector_core.engine import SyncEngine
     from connector_core.issuing import service_for
     from connector_core.plugins import default_registry
 
     settings = load_settings(config_path)
-    store = Store(db_url)
+    store = Store(_serving_urls.get(db_url, db_url))
     registry = default_registry()
     try:
         results = SyncEngine(store, registry, settings, stop=_stop).sync(source_name)
@@ -150,6 +155,7 @@ def build_scheduler(settings: Settings, db_url: str, *, config_path: str | Path 
     of sources no longer scheduled are removed. Call `resume()` to run jobs, `shutdown()` when done.
     """
     url = database_url(db_url)
+    _serving_urls[redact(url)] = url
     triggers = {name: _trigger(settings, name, cron) for name, cron in scheduled_sources(settings).items()}
     scheduler = Scheduler(
         jobstores={"default": SQLAlchemyJobStore(url=url, tablename=JOB_TABLE)},
@@ -163,7 +169,7 @@ def build_scheduler(settings: Settings, db_url: str, *, config_path: str | Path 
     )
     scheduler.start(paused=True)
     try:
-        args = (str(config_path) if config_path is not None else None, url)
+        args = (str(config_path) if config_path is not None else None, redact(url))
         for name, trigger in triggers.items():
             stored = scheduler.get_job(job_id(name))
             job_args = (*args, name)

@@ -11,7 +11,10 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
+
+from connector_core.logs import register_secret
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -29,8 +32,6 @@ def database_url(value: str) -> str:
 
 def redact(url: str) -> str:
     """The URL with any password masked, for messages and logs."""
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -60,6 +61,7 @@ class Store:
 
     def __init__(self, url: str, *, auto_upgrade: bool | None = None) -> None:
         self.url = database_url(url)
+        register_secret(make_url(self.url).password)  # never in a log line or a stored error
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
