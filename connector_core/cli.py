@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -23,6 +24,7 @@ from connector_core.issuer import IssuerError
 from connector_core.issuing import IssueReport
 from connector_core.plugins import Registry, UnknownPlugin, default_registry
 from connector_core.progress import RunProgress
+from connector_core.signals import stop_on_signals
 from connector_core.source import SourceError
 from connector_core.store import Store, StoreError, redact
 from connector_core.store import identities as identity_store
@@ -231,11 +233,14 @@ def sync(
     if not names:
         fail("no sources configured: add a [sources.<name>] table (see `lerconnect init`)", EXIT_USAGE)
     results: list[RunResult] = []
-    with RunProgress(enabled=not as_json) as progress:
-        engine = app.engine(db, on_page=progress.page, dry_run=dry_run)
+    stop = threading.Event()  # SIGTERM/SIGINT: the current page commits, the lease is released
+    with RunProgress(enabled=not as_json) as progress, stop_on_signals(stop):
+        engine = app.engine(db, on_page=progress.page, dry_run=dry_run, stop=stop)
         for name in names:
             results.extend(engine.sync(name, stream=stream, full=full))
-    report = issue_after(app, db, results, dry_run=dry_run)
+    if stop.is_set():
+        click.echo("Stopped on request: the next sync resumes after the last committed page.", err=True)
+    report = None if stop.is_set() else issue_after(app, db, results, dry_run=dry_run)
     if as_json:
         echo_json({"runs": _summary_rows(results), "issuing": report.as_dict() if report else None})
     else:

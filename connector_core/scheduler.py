@@ -10,13 +10,9 @@ committing, records its run as interrupted (the next run resumes there), and the
 from __future__ import annotations
 
 import logging
-import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -25,6 +21,7 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 
 from connector_core.config import ConfigError, Settings, load_settings
+from connector_core.signals import stop_on_signals
 from connector_core.store import Store, database_url, redact
 
 log = logging.getLogger("lerconnect.scheduler")
@@ -204,25 +201,6 @@ def next_runs(scheduler: Scheduler) -> list[tuple[str, datetime | None]]:
     return sorted(out, key=lambda item: (item[1] is None, item[1] or now))
 
 
-@contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGTERM/SIGINT set `stop` (only the main thread may install handlers; elsewhere, no-op)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, _frame: Any) -> None:
-        log.warning("%s received: finishing the current page, then stopping", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
 def serve(
     settings: Settings,
     db_url: str,
@@ -243,7 +221,7 @@ def serve(
     _stop = stop
     scheduler = build_scheduler(settings, db_url, config_path=config_path)
     try:
-        with _stop_on_signals(stop):
+        with stop_on_signals(stop):
             if run_now:
                 now = datetime.now(scheduler.timezone)
                 for job in scheduler.get_jobs():
