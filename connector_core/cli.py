@@ -521,24 +521,25 @@ def identities_separate(app: App, review_id: int, db: str | None) -> None:
 @click.option("--seed", default=42, show_default=True, help="Same seed, same campus.")
 @click.option(
     "--db",
-    "db_path",
+    "db",
     default="lerconnect-demo.db",
     show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="SQLite file to fill.",
+    help="SQLite file to fill, or a database URL (PostgreSQL: run `lerconnect db upgrade --db URL` first).",
 )
 @click.option("--no-issue", is_flag=True, help="Store records only; sign nothing.")
 @click.option("--verify-limit", type=int, default=None, help="Verify at most this many credentials.")
 @json_option
 @pass_app
-def demo(
-    app: App, learners: int, seed: int, db_path: Path, no_issue: bool, verify_limit: int | None, as_json: bool
-) -> None:
-    """Sync the sandbox campus through every installed plugin into an SQLite file, and issue."""
+def demo(app: App, learners: int, seed: int, db: str, no_issue: bool, verify_limit: int | None, as_json: bool) -> None:
+    """Sync the sandbox campus through every installed plugin into an SQLite file (or a database URL), and issue."""
     from connector_core.demo import run_demo
 
     started = time.monotonic()
-    store = Store(str(db_path))
+    store = Store(db)
+    if store.is_sqlite:
+        db_path = shown = Path(store.database)
+    else:  # a server database: the sandbox folder goes to the working directory, named by the database
+        db_path, shown = Path(f"lerconnect-demo-{store.database}"), redact(store.url)
     workdir = db_path.with_name(db_path.name + ".sandbox")  # kept beside the store for inspection
     with RunProgress(enabled=not as_json) as progress:
         result = run_demo(
@@ -556,7 +557,7 @@ def demo(
     if as_json:
         echo_json(
             {
-                "db": str(db_path),
+                "db": str(shown),
                 "seconds": seconds,
                 "runs": _summary_rows(result.runs),
                 "issuing": result.issued.as_dict() if result.issued else None,
@@ -574,9 +575,9 @@ def demo(
             )
             for failure in result.verify_failures[:10]:
                 click.secho(f"  {failure}", fg="red")
-        click.echo(f"Done in {seconds}s. Store: {db_path}  (sandbox config: {result.config_path})")
+        click.echo(f"Done in {seconds}s. Store: {shown}  (sandbox config: {result.config_path})")
         click.echo(
-            f"Next: lerconnect runs --db {db_path}; lerconnect credentials list --db {db_path} "
+            f"Next: lerconnect runs --db {shown}; lerconnect credentials list --db {shown} "
             f"--config {result.config_path}"
         )
     sys.exit(0 if ok else EXIT_FAILED)

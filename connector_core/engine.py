@@ -142,6 +142,12 @@ def build_source(settings: Settings, registry: Registry, name: str) -> Source:
     cls = registry.source_class(settings.sources[name]["plugin"])
     info = registry.source_plugin[cls.name]
     config = source_config(settings, name, cls.Config)
+    unknown = sorted(set(config.streams or ()) - set(cls.streams))
+    if unknown:
+        raise ConfigError(
+            f"{settings.path or '<config>'}: [sources.{name}].streams names {', '.join(map(repr, unknown))}, "
+            f"which plugin {cls.name!r} does not offer: use some of {', '.join(cls.streams)}"
+        )
     base = settings.path.parent if settings.path else Path.cwd()
     return cls(config, SourceContext(name=name, plugin=cls.name, plugin_version=info.version, base_dir=base))
 

@@ -240,7 +240,7 @@ class LocalStatusLists:
             for path in folder.glob("*.json"):
                 try:
                     document = json.loads(path.read_text(encoding="utf-8"))
-                except (OSError, ValueError):
+                except (OSError, ValueError, RecursionError):  # unreadable, not JSON, nested too deep
                     continue
                 if isinstance(document, dict) and "BitstringStatusListCredential" in document.get("type", []):
                     self.by_url[document["id"]] = document
@@ -334,7 +334,7 @@ def verify(
     for path in files:
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             all_ok = False
             report.append({"file": str(path), "verified": False, "checks": [["json", False, str(exc)]]})
             continue

@@ -12,9 +12,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from connector_core.logs import register_secret
+from connector_core.logs import mask, register_secret
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -70,10 +71,22 @@ class Store:
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
             self.engine = create_engine(self.url, pool_pre_ping=True)
-        if auto_upgrade if auto_upgrade is not None else self.is_sqlite:
-            self.upgrade()
-        else:
-            self.require_current()
+        try:
+            if auto_upgrade if auto_upgrade is not None else self.is_sqlite:
+                self.upgrade()
+            else:
+                self.require_current()
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            raise StoreError(
+                f"cannot reach the database {redact(self.url)}: {mask(reason)}; check the store URL "
+                f"([store].url or --db), that the server is running and that it accepts connections"
+            ) from None
+
+    @property
+    def database(self) -> str:
+        """The SQLite file's path, or the server database's name."""
+        return make_url(self.url).database or ""
 
     def __repr__(self) -> str:
         return f"Store({redact(self.url)!r})"
