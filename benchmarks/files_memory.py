@@ -23,19 +23,9 @@ from connector_core.store import Store
 from connector_core.testing import make_source
 
 HEADER = "participation_id,student_id,email,first_name,last_name,activity_id,activity,category,hours,term,completed\n"
-COLUMNS = {
-    "record_id": "participation_id",
-    "learner_id": "student_id",
-    "institution_id": "student_id",
-    "email": "email",
-    "given_name": "first_name",
-    "family_name": "last_name",
-    "achievement_id": "activity_id",
-    "title": "activity",
-    "description": "category",
-    "term": "term",
-    "completed_on": "completed",
-}
+COLUMNS = {"record_id": "participation_id", "learner_id": "student_id", "email": "email"}
+COLUMNS |= {"achievement_id": "activity_id", "title": "activity", "description": "category"}
+COLUMNS |= {"given_name": "first_name", "family_name": "last_name", "term": "term", "completed_on": "completed"}
 
 
 def write_export(path: Path, megabytes: int, learners: int) -> int:
