@@ -9,6 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from connector_core.cli import cli
+from connector_core.store import Store
 from connector_core.testing import shared_path
 
 
@@ -17,7 +18,7 @@ def invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_an_unknown_stream_name_is_a_configuration_error(tmp_path: Path, db_url: str) -> None:
+def test_an_unknown_stream_name_is_a_configuration_error(tmp_path: Path, db_url: str, store: Store) -> None:
     config = tmp_path / "lerconnect.toml"
     config.write_text(
         '[sources.engage]\nplugin = "files"\nstreams = ["gradez"]\n'
