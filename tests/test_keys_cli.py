@@ -58,7 +58,7 @@ def test_wrong_passphrase_names_the_file_and_the_fix(tmp_path: Path) -> None:
     config = tmp_path / "lerconnect.toml"
     config.write_text('[issuer]\nkey_file = "key.pem"\n')
     run("--config", str(config), "keys", "generate", env={"LERCONNECT_KEY_PASSPHRASE": "right"})
-    code, out = run("--config", str(config), "keys", "show", env={"LERCONNECT_KEY_PASSPHRASE": "wrong"})
+    code, out = run("--config", str(config), "keys", "show", env={"LERCONNECT_KEY_PASSPHRASE": "not-the-right-one"})
     assert code == 1 and "key.pem" in out and "wrong passphrase" in out and "PRIVATE" not in out
 
 
