@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -21,9 +22,10 @@ from connector_core.cli_options import db_option, echo_json, json_option
 from connector_core.config import ConfigError
 from connector_core.engine import RunResult, build_source
 from connector_core.issuer import IssuerError
-from connector_core.issuing import IssueReport, IssuerSetupError
+from connector_core.issuing import IssueReport
 from connector_core.plugins import UnknownPlugin, default_registry
 from connector_core.progress import RunProgress
+from connector_core.signals import stop_on_signals
 from connector_core.source import SourceError
 from connector_core.store import Store, StoreError, redact
 from connector_core.store import identities as identity_store
@@ -35,7 +37,7 @@ EXIT_FAILED, EXIT_USAGE, EXIT_STORE = 1, 2, 3
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> None:
-    click.secho(f"Error: {message}", fg="red", err=True)
+    click.secho(f"Error: {logs.mask(message)}", fg="red", err=True)
     sys.exit(code)
 
 
@@ -64,11 +66,11 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ConfigError as exc:
-            fail(str(exc), EXIT_USAGE)
+        except (ConfigError, UnknownPlugin) as exc:  # IssuerSetupError is a ConfigError
+            fail(str(exc).strip("'\""), EXIT_USAGE)
         except StoreError as exc:
             fail(str(exc), EXIT_STORE)
-        except (SourceError, UnknownPlugin, ReviewError, IssuerError, IssuerSetupError) as exc:
+        except (SourceError, ReviewError, IssuerError) as exc:
             fail(str(exc).strip("'\""), EXIT_FAILED)
 
 
@@ -130,7 +132,7 @@ def check(app: App, source: str | None) -> None:
             click.echo(f"{name}: ok — {instance.check()}")
         except SourceError as exc:
             failed = True
-            click.secho(f"{name}: FAILED — {exc}", fg="red")
+            click.secho(f"{name}: FAILED — {logs.mask(str(exc))}", fg="red")
         finally:
             instance.close()
     sys.exit(EXIT_FAILED if failed else 0)
@@ -216,10 +218,13 @@ def sync(
     app: App, source: str | None, stream: str | None, full: bool, dry_run: bool, db: str | None, as_json: bool
 ) -> None:
     """Sync now, once: every configured source, or SOURCE; then issue and revoke credentials."""
-    with RunProgress(enabled=not as_json) as progress:
+    stop = threading.Event()  # SIGTERM/SIGINT: the current page commits, the lease is released
+    with RunProgress(enabled=not as_json) as progress, stop_on_signals(stop):
         night = app.pipeline(db).run(
-            [source] if source else None, stream=stream, full=full, dry_run=dry_run, on_page=progress.page
+            [source] if source else None, stream=stream, full=full, dry_run=dry_run, stop=stop, on_page=progress.page
         )
+    if night.stopped:
+        click.echo("Stopped on request: the next sync resumes after the last committed page.", err=True)
     if app.settings.issuer is None:
         click.echo("No [issuer] in the config: records stored, no credentials issued.", err=True)
     if as_json:
@@ -491,24 +496,25 @@ def identities_separate(app: App, review_id: int, db: str | None) -> None:
 @click.option("--seed", default=42, show_default=True, help="Same seed, same campus.")
 @click.option(
     "--db",
-    "db_path",
+    "db",
     default="lerconnect-demo.db",
     show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="SQLite file to fill.",
+    help="SQLite file to fill, or a database URL (PostgreSQL: run `lerconnect db upgrade --db URL` first).",
 )
 @click.option("--no-issue", is_flag=True, help="Store records only; sign nothing.")
 @click.option("--verify-limit", type=int, default=None, help="Verify at most this many credentials.")
 @json_option
 @pass_app
-def demo(
-    app: App, learners: int, seed: int, db_path: Path, no_issue: bool, verify_limit: int | None, as_json: bool
-) -> None:
-    """Sync the sandbox campus through every installed plugin into an SQLite file, and issue."""
+def demo(app: App, learners: int, seed: int, db: str, no_issue: bool, verify_limit: int | None, as_json: bool) -> None:
+    """Sync the sandbox campus through every installed plugin into an SQLite file (or a database URL), and issue."""
     from connector_core.demo import run_demo
 
     started = time.monotonic()
-    store = Store(str(db_path))
+    store = Store(db)
+    if store.is_sqlite:
+        db_path = shown = Path(store.database)
+    else:  # a server database: the sandbox folder goes to the working directory, named by the database
+        db_path, shown = Path(f"lerconnect-demo-{store.database}"), redact(store.url)
     workdir = db_path.with_name(db_path.name + ".sandbox")  # kept beside the store for inspection
     with RunProgress(enabled=not as_json) as progress:
         result = run_demo(
@@ -526,7 +532,7 @@ def demo(
     if as_json:
         echo_json(
             {
-                "db": str(db_path),
+                "db": str(shown),
                 "seconds": seconds,
                 "runs": _summary_rows(result.runs),
                 "issuing": result.issued.as_dict() if result.issued else None,
@@ -544,9 +550,9 @@ def demo(
             )
             for failure in result.verify_failures[:10]:
                 click.secho(f"  {failure}", fg="red")
-        click.echo(f"Done in {seconds}s. Store: {db_path}  (sandbox config: {result.config_path})")
+        click.echo(f"Done in {seconds}s. Store: {shown}  (sandbox config: {result.config_path})")
         click.echo(
-            f"Next: lerconnect runs --db {db_path}; lerconnect credentials list --db {db_path} "
+            f"Next: lerconnect runs --db {shown}; lerconnect credentials list --db {shown} "
             f"--config {result.config_path}"
         )
     sys.exit(0 if ok else EXIT_FAILED)

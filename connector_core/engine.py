@@ -25,7 +25,7 @@ from connector_core import logs
 from connector_core.config import ConfigError, Settings, source_config
 from connector_core.hook_contexts import TransformContext
 from connector_core.hookspecs import DropRecord
-from connector_core.model import LearningRecord, Tombstone
+from connector_core.model import LearningRecord, Tombstone, storable
 from connector_core.plugins import Registry
 from connector_core.secrecy import register_secrets
 from connector_core.source import Page, RecordError, Source, SourceContext, SourceError
@@ -75,8 +75,8 @@ def _reason(exc: Exception) -> tuple[str | None, str]:
 
 
 def _jsonable(raw: Any) -> Any:
-    """The raw record as plain JSON for the dead-letter table, whatever types the source used."""
-    return json.loads(json.dumps(raw, default=str))
+    """The raw record as plain JSON for the dead-letter table, whatever types or bytes the source used."""
+    return storable(json.loads(json.dumps(raw, default=str)))
 
 
 def _transform(
@@ -93,6 +93,49 @@ def _transform(
     return [record]
 
 
+def holder_gone(holder: str) -> bool:
+    """A lease holder ("host:pid") on this host whose process is not alive: its lease can go at once."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another host: only expiry (no renewal) says it is gone
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
+
+
+class LeaseKeeper:
+    """Renews a run's lease every third of its time to live while the run is alive.
+
+    So a slow page never loses the lease, and once this process stops (killed, host down) another
+    host may take the lease over shortly after: when the lease expires, within one time to live.
+    """
+
+    def __init__(self, store: Store, source: str, stream: str, run_id: str, ttl: timedelta) -> None:
+        self.store, self.source, self.stream, self.run_id, self.ttl = store, source, stream, run_id, ttl
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name=f"lease {source}/{stream}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _renew(self) -> None:
+        while not self._done.wait(self.ttl.total_seconds() / 3):
+            try:
+                with self.store.session() as session:
+                    if not runs.renew_lease(session, self.source, self.stream, self.run_id, self.ttl):
+                        return  # taken over: the next page commit notices and stops the run
+            except Exception as exc:  # the store is briefly unreachable: try again next time
+                log.warning("could not renew the lease on %s/%s: %s", self.source, self.stream, exc)
+
+
 def build_source(settings: Settings, registry: Registry, name: str) -> Source:
     """Instantiate the configured source `name` with its validated config."""
     if name not in settings.sources:
@@ -102,6 +145,12 @@ def build_source(settings: Settings, registry: Registry, name: str) -> Source:
     info = registry.source_plugin[cls.name]
     config = source_config(settings, name, cls.Config)
     register_secrets(config)
+    unknown = sorted(set(config.streams or ()) - set(cls.streams))
+    if unknown:
+        raise ConfigError(
+            f"{settings.path or '<config>'}: [sources.{name}].streams names {', '.join(map(repr, unknown))}, "
+            f"which plugin {cls.name!r} does not offer: use some of {', '.join(cls.streams)}"
+        )
     base = settings.path.parent if settings.path else Path.cwd()
     return cls(config, SourceContext(name=name, plugin=cls.name, plugin_version=info.version, base_dir=base))
 
@@ -115,7 +164,7 @@ class SyncEngine:
         registry: Registry,
         settings: Settings,
         *,
-        lease_ttl: timedelta = timedelta(minutes=5),
+        lease_ttl: timedelta = timedelta(seconds=60),
         stop: threading.Event | None = None,
         on_page: Callable[[RunResult, int], None] | None = None,
         dry_run: bool = False,
@@ -154,15 +203,18 @@ class SyncEngine:
             SyncRunRow(id=run_id, source=name, stream=stream, status="running", full=full, dry_run=self.dry_run),
         )
         try:
-            runs.acquire_lease(self.store, name, stream, run_id, self.holder, self.lease_ttl)
+            runs.acquire_lease(self.store, name, stream, run_id, self.holder, self.lease_ttl, holder_gone=holder_gone)
         except runs.RunRefused as exc:
             logger.warning("%s", exc)
             runs.finish_run(self.store, run_id, status="refused", error=str(exc))
             return RunResult(run_id, name, stream, "refused", full, error=str(exc))
+        keeper = LeaseKeeper(self.store, name, stream, run_id, self.lease_ttl)
         try:
+            keeper.start()
             runs.mark_interrupted(self.store, name, stream)
             return self._run_locked(source, stream, run_id, full, logger, started)
         finally:
+            keeper.stop()
             runs.release_lease(self.store, name, stream, run_id)
 
     def _run_locked(
@@ -208,7 +260,7 @@ class SyncEngine:
                     runs.end_pass(session, name, stream)
                 result.status = "succeeded"
         except Exception as exc:
-            result.status, result.error = "failed", logs.mask(f"{type(exc).__name__}: {exc}")
+            result.status, result.error = "failed", logs.mask(storable(f"{type(exc).__name__}: {exc}"))
             # a source's own errors are expected and self-explaining; anything else keeps its traceback
             logger.error("run failed: %s", result.error, exc_info=not isinstance(exc, SourceError | RecordError))
         result.seconds = time.monotonic() - started
@@ -240,9 +292,9 @@ class SyncEngine:
                         run_id=run_id,
                         source=source.context.name,
                         stream=stream,
-                        source_record_id=source.record_id(stream, raw),
-                        field=where,
-                        reason=reason,
+                        source_record_id=storable(source.record_id(stream, raw)),
+                        field=storable(where),
+                        reason=logs.mask(storable(reason)),
                         raw=_jsonable(raw),
                     )
                 )

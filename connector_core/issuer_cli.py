@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -17,10 +18,10 @@ import click
 
 from connector_core.cli_app import App
 from connector_core.cli_options import db_option, echo_json, json_option
-from connector_core.config import IssuerSettings
+from connector_core.config import ConfigError, IssuerSettings
 from connector_core.hookspecs import hookimpl
-from connector_core.issuer import IssuerError, KeyResolutionError, SigningKey, verify_credential
-from connector_core.issuing import contexts_canonicalizer, load_key_ring, retired_file
+from connector_core.issuer import IssuerError, KeyFileError, KeyResolutionError, SigningKey, verify_credential
+from connector_core.issuing import contexts_canonicalizer, key_passphrase, key_path, load_key_ring, retired_file
 from connector_core.store import credentials as cred_store
 
 SCHEMA_FILES = {  # credential type → 1EdTech schema file name, looked up in --schema-dir
@@ -68,7 +69,7 @@ def keys_generate(
         raise click.ClickException(f"{path} exists: use --force to replace it, or `keys rotate` to rotate")
     passphrase = os.environ.get(variable)
     if not passphrase and not insecure_plaintext:
-        raise click.ClickException(
+        raise ConfigError(
             f"{variable} is not set: export a passphrase in it (the key is encrypted "
             f"with it), or pass --insecure-plaintext for a throwaway test key"
         )
@@ -91,17 +92,30 @@ def keys_show(app: App) -> None:
 @keys.command("rotate")
 @click.pass_obj
 def keys_rotate(app: App) -> None:
-    """Make a new signing key current; the old public key stays in the DID document for verification."""
+    """Make a new signing key current; the old public key stays in the DID document for verification.
+
+    Atomic: the new key is written beside the old one and read back with the passphrase before the
+    old one is archived, so a failure at any step leaves the issuer with a working key.
+    """
     settings = _issuer_settings(app)
     ring = load_key_ring(settings, _base_dir(app))
-    path = settings.key_file if settings.key_file.is_absolute() else _base_dir(app) / settings.key_file
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    archived = path.with_name(f"{path.stem}.{stamp}.retired.pem")
-    path.rename(archived)
+    path = key_path(settings, _base_dir(app))
+    passphrase = key_passphrase(settings, path)
     new = SigningKey.generate()
-    new.save(path, os.environ[settings.passphrase_env])
-    with retired_file(path).open("a", encoding="utf-8") as handle:
-        handle.write(ring.current.public_key_multibase + "\n")
+    staged = new.save(path.with_name(f".{path.name}.new"), passphrase)
+    try:
+        if SigningKey.load(staged, passphrase).public_key_multibase != new.public_key_multibase:
+            raise KeyFileError(f"the new key written to {staged} does not read back; the current key is unchanged")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        archived = path.with_name(f"{path.stem}.{stamp}.retired.pem")
+        shutil.copy2(path, archived)
+        with retired_file(path).open("a", encoding="utf-8") as handle:
+            handle.write(ring.current.public_key_multibase + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(staged, path)
+    finally:
+        staged.unlink(missing_ok=True)
     click.echo(f"New signing key in {path}; the old one is archived as {archived}.")
     if settings.did_method == "key":
         click.echo(f"With did:key the issuer DID changes to {new.did_key}; old credentials still verify.")
@@ -116,7 +130,7 @@ def keys_did_document(app: App, out: Path | None) -> None:
 
     settings = _issuer_settings(app)
     if settings.did_method != "web":
-        raise click.ClickException('did-document is for did:web: set [issuer].did_method = "web" and domain')
+        raise ConfigError('did-document is for did:web: set [issuer].did_method = "web" and domain')
     ring = load_key_ring(settings, _base_dir(app))
     text = json.dumps(ring.did_document(), indent=2)
     if out:
@@ -211,7 +225,7 @@ class LocalStatusLists:
             for path in folder.glob("*.json"):
                 try:
                     document = json.loads(path.read_text(encoding="utf-8"))
-                except (OSError, ValueError):
+                except (OSError, ValueError, RecursionError):  # unreadable, not JSON, nested too deep
                     continue
                 if isinstance(document, dict) and "BitstringStatusListCredential" in document.get("type", []):
                     self.by_url[document["id"]] = document
@@ -305,7 +319,7 @@ def verify(
     for path in files:
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             all_ok = False
             report.append({"file": str(path), "verified": False, "checks": [["json", False, str(exc)]]})
             continue

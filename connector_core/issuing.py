@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from connector_core import logs
-from connector_core.config import IssuerSettings, Settings
+from connector_core.config import ConfigError, IssuerSettings, Settings
 from connector_core.hook_contexts import DeliveryContext, IssueContext, LearnerRef, RecordRef
 from connector_core.hookspecs import IssuePolicyError
 from connector_core.issuer import Canonicalizer, DocumentLoader, IssuerError, KeyRing, SigningKey, sign_many
@@ -39,8 +39,8 @@ from connector_core.store.tables import CredentialRow, LearnerRow, RecordRow, St
 log = logging.getLogger("lerconnect.issuing")
 
 
-class IssuerSetupError(Exception):
-    """The issuer cannot sign: no key, wrong passphrase, incomplete [issuer] settings."""
+class IssuerSetupError(ConfigError):
+    """The issuer cannot sign: no key file, no passphrase, incomplete [issuer] settings (exit code 2)."""
 
 
 @dataclass
@@ -71,13 +71,13 @@ def retired_file(key_file: Path) -> Path:
     return key_file.with_name(key_file.name + ".retired")
 
 
-def load_key_ring(settings: IssuerSettings, base_dir: Path) -> KeyRing:
-    """The configured signing key, decrypted with the passphrase from its environment variable."""
-    path = settings.key_file if settings.key_file.is_absolute() else base_dir / settings.key_file
-    if not path.exists():
-        raise IssuerSetupError(
-            f"no signing key at {path}: create one with `{settings.passphrase_env}=… lerconnect keys generate {path}`"
-        )
+def key_path(settings: IssuerSettings, base_dir: Path) -> Path:
+    """The configured key file; relative paths are relative to the config file's folder."""
+    return settings.key_file if settings.key_file.is_absolute() else base_dir / settings.key_file
+
+
+def key_passphrase(settings: IssuerSettings, path: Path) -> str:
+    """The key's passphrase: `[issuer].passphrase` (`file:`/`${VAR}`) if set, else `passphrase_env`."""
     if settings.passphrase is not None:
         passphrase = settings.passphrase.get_secret_value()
     else:
@@ -88,6 +88,17 @@ def load_key_ring(settings: IssuerSettings, base_dir: Path) -> KeyRing:
             f'(or set [issuer].passphrase_env to the variable that holds it, or passphrase = "file:/path")'
         )
     logs.register_secret(passphrase)
+    return passphrase
+
+
+def load_key_ring(settings: IssuerSettings, base_dir: Path) -> KeyRing:
+    """The configured signing key, decrypted with its passphrase, and the retired public keys."""
+    path = key_path(settings, base_dir)
+    if not path.exists():
+        raise IssuerSetupError(
+            f"no signing key at {path}: create one with `{settings.passphrase_env}=… lerconnect keys generate {path}`"
+        )
+    passphrase = key_passphrase(settings, path)
     key = SigningKey.load(path, passphrase)
     retired = retired_file(path)
     old = retired.read_text().split() if retired.exists() else []

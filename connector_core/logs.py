@@ -11,20 +11,24 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 _SECRETS: set[str] = set()
 RUN_FIELDS = ("run_id", "source", "stream")
 
 
 def register_secret(value: str | None) -> None:
-    """Mask `value` wherever it would appear in a log line (tokens, passwords, passphrases)."""
+    """Mask `value` wherever it would appear in a log line or stored error (tokens, passwords, passphrases).
+
+    Its percent-encoded form is masked too, as it appears inside URLs.
+    """
     if value and len(value) >= 4:
-        _SECRETS.add(value)
+        _SECRETS.update({value, quote(value, safe="")})
 
 
 def mask(text: str) -> str:
-    """`text` with every registered secret replaced by `***`."""
-    for secret in _SECRETS:
+    """`text` with every registered secret replaced by `***` (longest first, so none shows in part)."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
         text = text.replace(secret, "***")
     return text
 
@@ -51,7 +55,8 @@ class _JsonFormatter(logging.Formatter):
         entry.update({name: getattr(record, name) for name in RUN_FIELDS if getattr(record, name, None)})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return mask(json.dumps(entry, ensure_ascii=False))
+        # masked before encoding: JSON escapes `"` and `\`, so a secret holding them would not match after
+        return json.dumps({k: mask(v) if isinstance(v, str) else v for k, v in entry.items()}, ensure_ascii=False)
 
 
 def configure(fmt: str = "text", level: str = "INFO") -> None:

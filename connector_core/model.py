@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -39,8 +40,53 @@ class ResultStatus(StrEnum):
     failed = "failed"
 
 
+MAX_MAGNITUDE = Decimal(10) ** 15
+"""The largest score, credit or points value a record may carry; beyond it is a data error."""
+
+
+def storable(value: Any) -> Any:
+    """JSON-like `value` with what no store can hold spelled out instead (for dead letters, errors).
+
+    A NUL becomes the text `\\x00`, an undecodable byte `\\udcff`, an infinity the text `inf`.
+    """
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
+
+
+def store_safe(value: Any) -> Any:
+    """Refuse what a store cannot hold or a credential cannot carry, the same on SQLite and PostgreSQL.
+
+    NUL bytes (PostgreSQL text and JSON refuse them), infinities and NaN (not JSON), and numbers
+    beyond ±10^15 (no real score or credit count; they turn into infinity on the way to a credential).
+    """
+    if isinstance(value, str):
+        if "\x00" in value:  # (undecodable bytes, lone surrogates, are refused by pydantic itself)
+            raise ValueError(f"contains a NUL byte at position {value.index(chr(0))}: remove it at the source")
+    elif isinstance(value, float | Decimal):
+        if not (value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)):
+            raise ValueError(f"{value} is not a finite number: a store cannot hold it")
+        if abs(Decimal(value)) > MAX_MAGNITUDE:
+            raise ValueError(f"{value} is out of range (at most ±10^15)")
+    elif isinstance(value, tuple | list):
+        for item in value:
+            store_safe(item)
+    return value
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _store_safe(cls, value: Any) -> Any:
+        return store_safe(value)
 
 
 class Alignment(_Model):

@@ -10,13 +10,9 @@ committing, records its run as interrupted (the next run resumes there), and the
 from __future__ import annotations
 
 import logging
-import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -25,7 +21,8 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 
 from connector_core.config import ConfigError, Settings, load_settings
-from connector_core.store import Store, database_url
+from connector_core.signals import stop_on_signals
+from connector_core.store import Store, database_url, redact
 from connector_core.store.tables import SCHEDULER_JOB_TABLE
 
 log = logging.getLogger("lerconnect.scheduler")
@@ -33,6 +30,8 @@ log = logging.getLogger("lerconnect.scheduler")
 JOB_PREFIX = "sync:"
 _stop = threading.Event()
 """The stop event of the `serve` in progress; jobs hand it to their engine."""
+_serving_urls: dict[str, str] = {}
+"""Store URL with the password masked (as kept in the job table) -> the URL itself, in this process only."""
 
 
 class SyncFailed(Exception):
@@ -57,12 +56,15 @@ def job_id(source: str) -> str:
 
 
 def run_sync_job(config_path: str | None, db_url: str, source_name: str) -> None:
-    """The scheduled job: sync every stream of one source, then issue (config re-read, so edits apply)."""
+    """The scheduled job: sync every stream of one source, then issue (config re-read, so edits apply).
+
+    `db_url` is stored in the job table with its password masked; the serving process maps it back.
+    """
     from connector_core.pipeline import Pipeline
     from connector_core.plugins import default_registry
 
     settings = load_settings(config_path)
-    store = Store(db_url)
+    store = Store(_serving_urls.get(db_url, db_url))
     try:
         results = Pipeline(store, default_registry(), settings).run([source_name], stop=_stop).runs
     finally:
@@ -145,6 +147,7 @@ def build_scheduler(settings: Settings, db_url: str, *, config_path: str | Path 
     of sources no longer scheduled are removed. Call `resume()` to run jobs, `shutdown()` when done.
     """
     url = database_url(db_url)
+    _serving_urls[redact(url)] = url
     triggers = {name: _trigger(settings, name, cron) for name, cron in scheduled_sources(settings).items()}
     scheduler = Scheduler(
         jobstores={"default": SQLAlchemyJobStore(url=url, tablename=SCHEDULER_JOB_TABLE)},
@@ -158,7 +161,7 @@ def build_scheduler(settings: Settings, db_url: str, *, config_path: str | Path 
     )
     scheduler.start(paused=True)
     try:
-        args = (str(config_path) if config_path is not None else None, url)
+        args = (str(config_path) if config_path is not None else None, redact(url))
         for name, trigger in triggers.items():
             stored = scheduler.get_job(job_id(name))
             job_args = (*args, name)
@@ -193,25 +196,6 @@ def next_runs(scheduler: Scheduler) -> list[tuple[str, datetime | None]]:
     return sorted(out, key=lambda item: (item[1] is None, item[1] or now))
 
 
-@contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGTERM/SIGINT set `stop` (only the main thread may install handlers; elsewhere, no-op)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, _frame: Any) -> None:
-        log.warning("%s received: finishing the current page, then stopping", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
 def serve(
     settings: Settings,
     db_url: str,
@@ -232,7 +216,7 @@ def serve(
     _stop = stop
     scheduler = build_scheduler(settings, db_url, config_path=config_path)
     try:
-        with _stop_on_signals(stop):
+        with stop_on_signals(stop):
             if run_now:
                 now = datetime.now(scheduler.timezone)
                 for job in scheduler.get_jobs():

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from connector_core.cli import cli
+from connector_core.store import Store, records, redact
 
 
 def demo(db: Path) -> dict:
@@ -31,3 +33,16 @@ def test_demo_syncs_issues_and_verifies_then_reruns_without_rewriting(tmp_path: 
     assert all(run["new"] == run["changed"] == run["withdrawn"] == 0 for run in second["runs"])
     assert [run["unchanged"] for run in second["runs"]] == [run["new"] for run in first["runs"]]
     assert (second["issuing"]["issued"], second["issuing"]["revoked"], second["issuing"]["clrs"]) == (0, 0, 0)
+
+
+def test_the_demo_fills_a_postgresql_store_given_by_url(tmp_path: Path, store: Store, monkeypatch) -> None:
+    if store.is_sqlite:
+        pytest.skip("needs LERCONNECT_TEST_DATABASE_URL (PostgreSQL)")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["demo", "--learners", "8", "--no-issue", "--db", store.url, "--json"])
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert all(run["status"] == "succeeded" for run in report["runs"]) and report["db"] == redact(store.url)
+    assert sum(1 for _ in records.iter_records(store)) == sum(run["new"] for run in report["runs"]) > 0
+    assert [p.name for p in tmp_path.iterdir()] == [f"lerconnect-demo-{store.database}.sandbox"]

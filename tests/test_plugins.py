@@ -85,5 +85,5 @@ def test_an_unknown_plugin_in_config_names_what_is_installed(tmp_path: Path) -> 
     config = tmp_path / "lerconnect.toml"
     config.write_text('[sources.lms]\nplugin = "moodle"\n')
     result = CliRunner().invoke(cli, ["--config", str(config), "check"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a configuration problem
     assert "no installed plugin provides source 'moodle'" in result.output and "files" in result.output

@@ -19,7 +19,7 @@ from connector_core.config import ConfigError, Settings, load_settings, settings
 from connector_core.engine import SyncEngine
 from connector_core.plugins import default_registry
 from connector_core.scheduler import build_scheduler, crontab_trigger, next_runs, run_sync_job, serve
-from connector_core.store import Store, runs
+from connector_core.store import Store, redact, runs
 from connector_core.store.tables import SCHEDULER_JOB_TABLE, RecordRow, StreamStateRow
 
 CONFIG = """
@@ -80,7 +80,7 @@ def test_one_job_per_scheduled_source_with_its_cron_and_timezone(tmp_path: Path,
         assert set(jobs) == {"sync:engage", "sync:lms"}, "a source without a schedule gets no job"
         job = jobs["sync:engage"]
         assert job.func_ref == "connector_core.scheduler:run_sync_job"
-        assert job.args == (str(path), store.url, "engage")
+        assert job.args == (str(path), redact(store.url), "engage")  # no password in the job table
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 120)
         assert job.trigger.timezone == ZoneInfo("America/Chicago")
         assert str(job.trigger) == "cron[month='*', day='*', day_of_week='*', hour='2', minute='30']"

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .errors import KeyFileError, KeyResolutionError
+from .keyfile import encrypt_pkcs8
 
 ED25519_PUB_HEADER = b"\xed\x01"
 ED25519_PRIV_HEADER = b"\x80\x26"
@@ -148,7 +149,10 @@ class SigningKey:
         *,
         insecure_plaintext: bool = False,
     ) -> Path:
-        """Write PKCS#8 PEM, encrypted with `passphrase`, file mode 0600, atomically."""
+        """Write PKCS#8 PEM, encrypted with `passphrase` (scrypt, see keyfile.py), mode 0600, atomically.
+
+        Files written before scrypt (PBKDF2 at 2,048 rounds) still load; `keys rotate` replaces them.
+        """
         path = Path(path)
         if not passphrase:
             if not insecure_plaintext:
@@ -156,10 +160,14 @@ class SigningKey:
                     f"refusing to write {path} unencrypted: pass a passphrase "
                     "(or insecure_plaintext=True for throw-away test keys only)"
                 )
-            encryption: serialization.KeySerializationEncryption = serialization.NoEncryption()
+            pem = self._key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
         else:
-            encryption = serialization.BestAvailableEncryption(_as_bytes(passphrase))
-        pem = self._key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+            info = self._key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            pem = encrypt_pkcs8(info, _as_bytes(passphrase))
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-", suffix=".tmp")
         try:

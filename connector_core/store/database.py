@@ -11,7 +11,11 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
+
+from connector_core.logs import mask, register_secret
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -29,8 +33,6 @@ def database_url(value: str) -> str:
 
 def redact(url: str) -> str:
     """The URL with any password masked, for messages and logs."""
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -60,6 +62,7 @@ class Store:
 
     def __init__(self, url: str, *, auto_upgrade: bool | None = None) -> None:
         self.url = database_url(url)
+        register_secret(make_url(self.url).password)  # never in a log line or a stored error
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -68,10 +71,22 @@ class Store:
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
             self.engine = create_engine(self.url, pool_pre_ping=True)
-        if auto_upgrade if auto_upgrade is not None else self.is_sqlite:
-            self.upgrade()
-        else:
-            self.require_current()
+        try:
+            if auto_upgrade if auto_upgrade is not None else self.is_sqlite:
+                self.upgrade()
+            else:
+                self.require_current()
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            raise StoreError(
+                f"cannot reach the database {redact(self.url)}: {mask(reason)}; check the store URL "
+                f"([store].url or --db), that the server is running and that it accepts connections"
+            ) from None
+
+    @property
+    def database(self) -> str:
+        """The SQLite file's path, or the server database's name."""
+        return make_url(self.url).database or ""
 
     def __repr__(self) -> str:
         return f"Store({redact(self.url)!r})"

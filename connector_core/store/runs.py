@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -24,8 +25,21 @@ class RunRefused(Exception):
     """Another run of the same source and stream holds the lease."""
 
 
-def acquire_lease(store: Store, source: str, stream: str, run_id: str, holder: str, ttl: timedelta) -> None:
-    """Take the lease on source × stream, or take over one whose holder stopped renewing it."""
+def acquire_lease(
+    store: Store,
+    source: str,
+    stream: str,
+    run_id: str,
+    holder: str,
+    ttl: timedelta,
+    *,
+    holder_gone: Callable[[str], bool] = lambda _holder: False,
+) -> None:
+    """Take the lease on source × stream, or take over one whose holder is gone or stopped renewing it.
+
+    `holder_gone(holder)` says when a holder is known dead (same host, process not alive): its lease
+    is taken over at once instead of after it expires.
+    """
     now = utcnow()
     with store.session() as session:
         taken = session.execute(
@@ -38,14 +52,24 @@ def acquire_lease(store: Store, source: str, stream: str, run_id: str, holder: s
     try:
         with store.session() as session:
             session.add(RunLockRow(source=source, stream=stream, run_id=run_id, holder=holder, expires_at=now + ttl))
+        return
     except IntegrityError:
         with store.session() as session:
             lock = session.get(RunLockRow, (source, stream))
-        detail = f"run {lock.run_id} on {lock.holder} until {lock.expires_at:%Y-%m-%d %H:%M:%S} UTC" if lock else ""
-        raise RunRefused(
-            f"{source}/{stream} is already being synced ({detail}); wait for it to finish, or if "
-            f"its process died the lease expires by itself"
-        ) from None
+    if lock is not None and holder_gone(lock.holder):
+        with store.session() as session:
+            taken = session.execute(
+                update(RunLockRow)
+                .where(RunLockRow.source == source, RunLockRow.stream == stream, RunLockRow.run_id == lock.run_id)
+                .values(run_id=run_id, holder=holder, expires_at=now + ttl)
+            ).rowcount
+        if taken:
+            return
+    detail = f"run {lock.run_id} on {lock.holder} until {lock.expires_at:%Y-%m-%d %H:%M:%S} UTC" if lock else ""
+    raise RunRefused(
+        f"{source}/{stream} is already being synced ({detail}); wait for it to finish, or if "
+        f"its process died the lease expires by itself"
+    )
 
 
 def renew_lease(session: Session, source: str, stream: str, run_id: str, ttl: timedelta) -> bool:

@@ -20,7 +20,7 @@ from connector_core import (
     Term,
 )
 from lerconnect_files.config import FilesConfig, FileSet
-from lerconnect_files.reader import fingerprint, matching_files, read_rows, require_files
+from lerconnect_files.reader import DuplicateIds, fingerprint, matching_files, read_rows, require_files
 
 TRUE = {"1", "true", "yes", "y", "t"}
 
@@ -58,6 +58,7 @@ class FilesSource(Source):
         done: dict[str, str] = dict((cursor or {}).get("done", {}))
         current = (cursor or {}).get("current") or {}
         files = require_files(matching_files(fileset.path, self.context.base_dir), fileset.path)
+        ids = DuplicateIds(fileset.columns.record_id)
         for path in files:
             digest = fingerprint(path)
             if done.get(path.name) == digest:
@@ -65,7 +66,7 @@ class FilesSource(Source):
             skip = current.get("row", 0) if current.get("fingerprint") == digest else 0
             batch: list[Mapping[str, Any]] = []
             row_number = 0
-            for row_number, row in enumerate(read_rows(path, fileset.format, fileset.encoding), start=1):
+            for row_number, row in enumerate(read_rows(path, fileset.format, fileset.encoding, ids), start=1):
                 if row_number <= skip:
                     continue
                 batch.append(row)
@@ -90,7 +91,7 @@ class FilesSource(Source):
 
     def normalize(self, stream: str, raw: Mapping[str, Any]) -> Iterator[LearningRecord]:
         if "_error" in raw:
-            raise RecordError(raw["_error"], field="(row)")
+            raise RecordError(raw["_error"], field=raw.get("_field", "(row)"))
         fileset = self._fileset(stream)
         cols = fileset.columns
 

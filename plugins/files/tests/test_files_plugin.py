@@ -233,6 +233,84 @@ def test_a_stopped_run_resumes_in_the_middle_of_a_file(store: Store, tmp_path: P
     assert stored == {f"r{i:03d}" for i in range(13)}
 
 
+def _csv_bytes(rows: list[str], encoding: str = "utf-8") -> bytes:
+    return ("\n".join([HEADER, *rows]) + "\n").encode(encoding)
+
+
+GOOD = csv_rows(6)
+BAD_VALUES = {
+    "a byte that is not UTF-8": (
+        _csv_bytes(GOOD[:2])
+        + b"r900,S900,ACT-1,Caf\xe9 Club,2025-10-01,completed,1\n"
+        + _csv_bytes(GOOD[2:])[len(HEADER) + 1 :],
+        ("title", "byte 0xe9 at position 3 is not valid utf-8"),
+    ),
+    "a NUL byte": (
+        _csv_bytes([*GOOD[:2], "r900,S900,ACT-1,Club\x00,2025-10-01,completed,1", *GOOD[2:]]),
+        ("title", ""),
+    ),
+    "a score of 1e999": (
+        _csv_bytes([*GOOD[:2], "r900,S900,ACT-1,Club,2025-10-01,completed,1e999", *GOOD[2:]]),
+        ("score", ""),
+    ),
+    "a field over the CSV field limit": (
+        _csv_bytes([*GOOD[:2], f"r900,S900,ACT-1,{'x' * 200_000},2025-10-01,completed,1", *GOOD[2:]]),
+        ("title", "field larger than field limit"),
+    ),
+    "a quote that is never closed": (
+        _csv_bytes([*GOOD[:2], 'r900,S900,ACT-1,"Club,2025-10-01,completed,1', *GOOD[2:]]),
+        (None, "a quote opened in line 4 is not closed before line 5"),
+    ),
+    "a row with a missing field": (
+        _csv_bytes([*GOOD[:2], "r900,S900,ACT-1,Club,2025-10-01,completed", *GOOD[2:]]),
+        ("(row)", "has 6 fields, the header has 7"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_VALUES))
+def test_one_bad_value_dead_letters_its_row_and_the_rest_is_stored(store: Store, tmp_path: Path, case: str) -> None:
+    content, (field, reason) = BAD_VALUES[case]
+    (tmp_path / "engage.csv").write_bytes(content)
+    engine = make_engine(store, tmp_path, {"cocurricular": fileset("*.csv", page_size=4)})
+
+    result = only(engine.sync("engage"))
+
+    assert (result.status, result.count("new"), result.count("dead_lettered")) == ("succeeded", 6, 1), result
+    stored = {row.source_record_id for row, _ in records.iter_records(store, source="engage")}
+    assert stored == {f"r{i:03d}" for i in range(6)}
+    (letter,) = runs.list_dead_letters(store, run_id=result.run_id)
+    assert letter.raw["_file"] == "engage.csv" and letter.raw["_line"] == 4, letter.raw
+    assert (letter.field or "(row)") == (field or "(row)") and reason in letter.reason, (letter.field, letter.reason)
+
+
+def test_a_utf16_export_is_read_whole(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "engage.csv").write_bytes(_csv_bytes(["r001,S001,ACT-1,Café Club,2025-10-01,completed,1"], "utf-16"))
+    engine = make_engine(store, tmp_path, {"cocurricular": fileset("*.csv")})
+
+    assert only(engine.sync("engage")).count("new") == 1
+    ((row, _),) = records.iter_records(store, source="engage")
+    assert row.data["achievement"]["title"] == "Café Club"
+
+
+def test_a_duplicate_record_id_with_other_content_is_dead_lettered_not_last_one_wins(
+    store: Store, tmp_path: Path
+) -> None:
+    rows = csv_rows(4)
+    changed = rows[1].replace("Activity 1", "Activity Renamed")
+    write_csv(tmp_path / "engage.csv", [*rows, rows[0], changed])  # r000 repeated as is, r001 with other content
+    engine = make_engine(store, tmp_path, {"cocurricular": fileset("*.csv", page_size=2)})
+
+    result = only(engine.sync("engage"))
+
+    assert (result.count("new"), result.count("dead_lettered")) == (4, 1)
+    (letter,) = runs.list_dead_letters(store, run_id=result.run_id)
+    assert letter.source_record_id == "r001" and letter.raw["_line"] == 7
+    assert "appears again with different content (first in engage.csv line 3)" in letter.reason
+    stored = {row.source_record_id: row.data for row, _ in records.iter_records(store, source="engage")}
+    assert stored["r001"]["achievement"]["title"] == "Activity 1"
+
+
 def test_a_column_named_by_a_number_is_accepted_as_written_in_toml(tmp_path: Path) -> None:
     (tmp_path / "hours.csv").write_text("1,2,3,4\nr1,S001,ACT-1,Clinical hours\n", encoding="utf-8")
     numbered = {"record_id": 1, "learner_id": 2, "achievement_id": 3, "title": 4}  # a headerless sheet's numbers
