@@ -17,7 +17,7 @@ from typing import Any
 from connector_core.config import load_settings
 from connector_core.engine import RunResult, SyncEngine
 from connector_core.issuer import SigningKey, verify_credential
-from connector_core.issuing import IssueReport, IssuingService, service_for
+from connector_core.issuing import IssueReport, IssuingService, issue_after, service_for
 from connector_core.plugins import Registry
 from connector_core.sandbox import build_campus
 from connector_core.sandbox.serve import start
@@ -127,7 +127,7 @@ def run_demo(
     verify_limit: int | None = None,
     on_page: Callable[[RunResult, int], None] | None = None,
 ) -> DemoResult:
-    """Full sync of every stream of every sandbox, in order (files first), then issue and verify."""
+    """Full sync of every stream of every sandbox (hold-flagging sources last), then issue and verify."""
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "lerconnect-demo.toml"
@@ -137,12 +137,12 @@ def run_demo(
         write_config(config_path, {**extra, **{f"sources.{name}": table for name, table in tables.items()}})
         settings = load_settings(config_path)  # read back as a user's config is: secrets from files
         engine = SyncEngine(store, registry, settings, on_page=on_page)
-        for name in tables:
+        for name in engine.holds_last(list(tables)):
             log.info("demo: syncing %s", name)
             result.runs.extend(engine.sync(name, full=True))
-    service = service_for(store, settings, registry.hook)
-    if service is not None:
+    result.issued = issue_after(store, settings, registry.hook, run_ids=[r.run_id for r in result.runs])
+    if result.issued is not None:
         run_id = result.runs[0].run_id if result.runs else None
-        result.issued = service.reconcile(run_id=run_id)
+        service = service_for(store, settings, registry.hook)
         result.verified, result.verify_failures = verify_issued(service, store, run_id, verify_limit)
     return result

@@ -142,7 +142,7 @@ def keys_did_document(app: App, out: Path | None) -> None:
 
 @click.group()
 def credentials() -> None:
-    """Issued credentials: list, show, export, revoke."""
+    """Issued credentials: list, show, export, revoke, reinstate."""
 
 
 @credentials.command("list")
@@ -205,15 +205,43 @@ def credentials_export(app: App, out: Path, include_revoked: bool, db: str | Non
 @db_option
 @click.pass_obj
 def credentials_revoke(app: App, credential_id: str, reason: str, db: str | None) -> None:
-    """Revoke one credential by hand and republish the status lists."""
+    """Revoke one credential by hand; nothing is issued for its record again until it is reinstated.
+
+    The learner's CLR is re-issued without it at once, and the status lists are republished.
+    """
     issuing = service(app, db)
     row = cred_store.get_credential(issuing.store, credential_id)
     if row is None:
         raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
     if cred_store.revoke_by_hand(issuing.store, row.id, reason) is None:
         raise click.ClickException(f"{row.id} is already revoked")
-    issuing.publish_status_lists()
+    report = issuing.reconcile(learners={row.learner_key})
     click.echo(f"Revoked {row.id}: {reason}")
+    if row.kind == "achievement":
+        click.echo(f"The learner's CLR was re-issued without it ({report.clrs} CLR signed).")
+    click.echo(f"Withheld until `lerconnect credentials reinstate {row.id} --reason …`.")
+
+
+@credentials.command("reinstate")
+@click.argument("credential_id")
+@click.option("--reason", required=True, help="Why; kept in the audit ledger.")
+@db_option
+@click.pass_obj
+def credentials_reinstate(app: App, credential_id: str, reason: str, db: str | None) -> None:
+    """Lift a revocation by hand: the record (or CLR) is issued again, as a new credential."""
+    issuing = service(app, db)
+    row = cred_store.get_credential(issuing.store, credential_id)
+    if row is None:
+        raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
+    try:
+        decision = cred_store.reinstate(issuing.store, row.id, reason)
+    except cred_store.NotWithheld as exc:
+        raise click.ClickException(str(exc)) from None
+    report = issuing.reconcile(learners={decision.learner_key})
+    click.echo(
+        f"Reinstated {decision.subject} ({reason}): {report.issued} credential(s) and {report.clrs} CLR(s) issued; "
+        f"the revoked {row.id} stays revoked."
+    )
 
 
 class LocalStatusLists:

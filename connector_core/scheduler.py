@@ -59,24 +59,26 @@ def job_id(source: str) -> str:
 def run_sync_job(config_path: str | None, db_url: str, source_name: str) -> None:
     """The scheduled job: sync every stream of one source (config re-read, so edits apply)."""
     from connector_core.engine import SyncEngine
-    from connector_core.issuing import service_for
+    from connector_core.issuing import issue_after
     from connector_core.plugins import default_registry
 
     settings = load_settings(config_path)
     store = Store(db_url)
     registry = default_registry()
+    report = None
     try:
         results = SyncEngine(store, registry, settings, stop=_stop).sync(source_name)
-        issuing = service_for(store, settings, registry.hook)
-        if issuing is not None and results and not _stop.is_set():
-            issuing.reconcile(run_id=results[0].run_id)
+        if results and not _stop.is_set():
+            report = issue_after(store, settings, registry.hook, run_ids=[r.run_id for r in results])
     finally:
         store.dispose()
-    failed = [r for r in results if r.status == "failed"]
+    failed = [f"{r.source}/{r.stream}: {r.error}" for r in results if r.status == "failed"]
     for r in results:
         log.info("scheduled sync %s/%s: %s", r.source, r.stream, r.status)
+    if report is not None and report.status == "failed":
+        failed.append(f"issuing: {report.error}")
     if failed:
-        raise SyncFailed("; ".join(f"{r.source}/{r.stream}: {r.error}" for r in failed))
+        raise SyncFailed("; ".join(failed))
 
 
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
