@@ -366,3 +366,18 @@ def test_the_status_list_is_not_re_signed_when_no_bit_changed(campus: CliCampus)
     (revoked,) = campus.record_credential("Course 3")
     campus.cli("credentials", "revoke", revoked.id, "--reason", "issued in error")
     assert path.read_bytes() != first
+
+
+def test_a_record_id_twice_in_one_file_is_dead_lettered_not_flipped_every_full_sync(campus: CliCampus) -> None:
+    campus.rows["again"] = {**_row(3), "grade": "A"}  # the export lists enr-3 twice, with two grades
+    campus.write()
+    campus.sync(full=True)
+    (kept,) = campus.record_credential("Course 3")
+    used = campus.slots_used()
+    for _ in range(2):
+        result, report = campus.sync(full=True)
+        assert (result.count("changed"), report.issued, report.revoked, report.clrs) == (0, 0, 0, 0)
+    assert campus.record_credential("Course 3") == [kept] and campus.slots_used() == used
+    assert kept.document["credentialSubject"]["result"][0]["value"] == "B", "the first row is kept"
+    letters = runs.list_dead_letters(campus.store)
+    assert letters and "'enr-3' is also on line 4 of grades.csv" in letters[0].reason

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -22,6 +24,36 @@ from lerconnect_files.config import FilesConfig, FileSet
 from lerconnect_files.reader import fingerprint, matching_files, read_rows, require_files
 
 TRUE = {"1", "true", "yes", "y", "t"}
+
+
+class _FirstSeen:
+    """One export is one snapshot: a record id twice in a file is an error, not a change.
+
+    The first row with an id is kept; a later one with other content is dead-lettered naming both
+    lines (last-one-wins would flip the record, and its credential, on every full sync).
+    """
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+        self.lines: dict[str, tuple[int, str]] = {}
+
+    def check(self, row: dict[str, Any]) -> dict[str, Any]:
+        record_id = row.get(self.column)
+        if record_id in (None, "") or "_error" in row:
+            return row
+        content = hashlib.sha256(
+            json.dumps(
+                {k: v for k, v in row.items() if k not in {"_file", "_line"}}, sort_keys=True, default=str
+            ).encode()
+        ).hexdigest()
+        first = self.lines.setdefault(str(record_id), (row.get("_line", 0), content))
+        if first[1] == content:
+            return row
+        return {
+            **row,
+            "_error": f"record id {record_id!r} is also on line {first[0]} of {row.get('_file')} with other content: "
+            f"fix the export (the first row is kept)",
+        }
 
 
 class FilesSource(Source):
@@ -64,7 +96,9 @@ class FilesSource(Source):
             skip = current.get("row", 0) if current.get("fingerprint") == digest else 0
             batch: list[Mapping[str, Any]] = []
             row_number = 0
+            first_seen = _FirstSeen(fileset.columns.record_id)
             for row_number, row in enumerate(read_rows(path, fileset.format, fileset.encoding), start=1):
+                row = first_seen.check(row)
                 if row_number <= skip:
                     continue
                 batch.append(row)
