@@ -27,6 +27,8 @@ from connector_core.store import credentials as cred_store
 
 if TYPE_CHECKING:
     from connector_core.cli import App
+    from connector_core.store import Store
+    from connector_core.store.tables import CredentialRow
 
 SCHEMA_FILES = {  # credential type → 1EdTech schema file name, looked up in --schema-dir
     "ClrCredential": "clr_v2p0_clrcredential_schema.json",
@@ -165,6 +167,13 @@ def credentials_list(
         click.echo(f"{r.id}  {r.kind:<11} {r.status:<7} {r.issued_at:%Y-%m-%d %H:%M} {r.document.get('name', '')}")
 
 
+def _credential(store: Store, credential_id: str) -> CredentialRow:
+    row = cred_store.get_credential(store, credential_id)
+    if row is None:
+        raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
+    return row
+
+
 @credentials.command("show")
 @click.argument("credential_id")
 @db_option
@@ -172,9 +181,7 @@ def credentials_list(
 def credentials_show(app: App, credential_id: str, db: str | None) -> None:
     """One credential as JSON, then its audit trail."""
     store = app.store(db)
-    row = cred_store.get_credential(store, credential_id)
-    if row is None:
-        raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
+    row = _credential(store, credential_id)
     echo_json(row.document)
     for entry in cred_store.audit_entries(store, row.id):
         click.echo(f"# {entry.at:%Y-%m-%d %H:%M:%S} {entry.action}: {entry.reason}", err=True)
@@ -210,9 +217,7 @@ def credentials_revoke(app: App, credential_id: str, reason: str, db: str | None
     The learner's CLR is re-issued without it at once, and the status lists are republished.
     """
     issuing = service(app, db)
-    row = cred_store.get_credential(issuing.store, credential_id)
-    if row is None:
-        raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
+    row = _credential(issuing.store, credential_id)
     if cred_store.revoke_by_hand(issuing.store, row.id, reason) is None:
         raise click.ClickException(f"{row.id} is already revoked")
     report = issuing.reconcile(learners={row.learner_key})
@@ -230,9 +235,7 @@ def credentials_revoke(app: App, credential_id: str, reason: str, db: str | None
 def credentials_reinstate(app: App, credential_id: str, reason: str, db: str | None) -> None:
     """Lift a revocation by hand: the record (or CLR) is issued again, as a new credential."""
     issuing = service(app, db)
-    row = cred_store.get_credential(issuing.store, credential_id)
-    if row is None:
-        raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
+    row = _credential(issuing.store, credential_id)
     try:
         decision = cred_store.reinstate(issuing.store, row.id, reason)
     except cred_store.NotWithheld as exc:

@@ -198,6 +198,9 @@ def test_a_hold_that_appears_revokes_what_was_issued_and_stops_delivery(campus: 
     assert plugin.delivered == [], "nothing delivered for the held learner"
 
 
+REGISTRAR_HEADER = ["id", "student", "email", "course", "title", "grade", "hold"]
+
+
 def two_sources(campus: CliCampus, registrar_rows: list[dict] | None) -> None:
     """The grades come from an LMS export (no hold column); the registrar's export carries holds."""
     import csv
@@ -210,7 +213,7 @@ def two_sources(campus: CliCampus, registrar_rows: list[dict] | None) -> None:
         registrar_file.unlink(missing_ok=True)  # the export is missing tonight
     else:
         with registrar_file.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, ["id", "student", "email", "course", "title", "grade", "hold"])
+            writer = csv.DictWriter(handle, REGISTRAR_HEADER)
             writer.writeheader()
             writer.writerows(registrar_rows)
     registrar = {
@@ -219,16 +222,7 @@ def two_sources(campus: CliCampus, registrar_rows: list[dict] | None) -> None:
             "grades": {
                 "path": str(registrar_file),
                 "kind": "course",
-                "columns": {
-                    "record_id": "id",
-                    "learner_id": "student",
-                    "institution_id": "student",
-                    "email": "email",
-                    "achievement_id": "course",
-                    "title": "title",
-                    "grade": "grade",
-                    "confidential": "hold",
-                },
+                "columns": {k: v for k, v in COLUMNS.items() if v in {*REGISTRAR_HEADER, "id"}},
             }
         },
     }
