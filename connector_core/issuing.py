@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from connector_core import logs
 from connector_core.config import IssuerSettings, Settings
+from connector_core.hook_contexts import DeliveryContext, IssueContext, LearnerRef, RecordRef
 from connector_core.hookspecs import IssuePolicyError
 from connector_core.issuer import (
     Canonicalizer,
@@ -103,6 +105,7 @@ def load_key_ring(settings: IssuerSettings, base_dir: Path) -> KeyRing:
             f"{settings.passphrase_env} is not set: export the passphrase of {path} in it "
             f'(or set [issuer].passphrase_env to the variable that holds it, or passphrase = "file:/path")'
         )
+    logs.register_secret(passphrase)
     key = SigningKey.load(path, passphrase)
     retired = retired_file(path)
     old = retired.read_text().split() if retired.exists() else []
@@ -250,7 +253,7 @@ class IssuingService:
             return drafts
         return sign_many(drafts, self.signer, created=now, canonicalizer=self.canonicalizer)
 
-    def _policy(self, draft: dict, context: dict[str, Any]) -> str | None:
+    def _policy(self, draft: dict, context: IssueContext) -> str | None:
         if self.hook is None:
             return None
         try:
@@ -261,8 +264,9 @@ class IssuingService:
 
     def _issue_batch(self, rows: list[RecordRow], now: datetime, run_id: str | None, report: IssueReport) -> None:
         allowed = []
+        contexts = {row.id: _record_context(row, run_id) for row in rows}
         for row, draft in self._drafts(rows, now):
-            refusal = self._policy(draft, {"learner": row.learner_key, "record": row.id, "kind": "achievement"})
+            refusal = self._policy(draft, contexts[row.id])
             if refusal:
                 report.refused.append(f"record {row.id}: {refusal}")
                 log.warning("issuing refused by policy for record %s: %s", row.id, refusal)
@@ -273,7 +277,7 @@ class IssuingService:
         allowed = [(row, draft) for row, draft in allowed if draft["id"] not in known]
         entries = self._with_status([d for _, d in allowed])
         signed = self._sign([d for _, d in allowed], now, report.dry_run)
-        stored: list[dict] = []
+        stored: list[tuple[dict, DeliveryContext]] = []
         with self.store.session() as session:
             batch: list[tuple[CredentialRow, str]] = []
             for (row, _), document, (status_list, index) in zip(allowed, signed, entries, strict=True):
@@ -292,10 +296,10 @@ class IssuingService:
                 reason = f"replaces {replaces}: {_ended_reason(session, row)}" if replaces else "new record"
                 batch.append((credential, reason))
             for credential in cred_store.add_credentials(session, batch):
-                stored.append(credential.document)
+                stored.append((credential.document, contexts[credential.record_id].delivered(credential.replaces)))
                 report.replaced += bool(credential.replaces)
                 report.issued += 1
-        self._deliver(stored, "achievement", report.dry_run)
+        self._deliver(stored, report.dry_run)
 
     def _refresh_clrs(
         self, held: set[str], now: datetime, run_id: str | None, report: IssueReport, learners: set[str] | None
@@ -335,7 +339,9 @@ class IssuingService:
         draft = clr_credential(
             _learner(learner.learner), documents, records, self.profile, issued_at=now, revision=revision
         )
-        refusal = self._policy(draft, {"learner": learner.learner.key, "record": None, "kind": "clr"})
+        who = LearnerRef(learner.learner.key, email=learner.learner.email)
+        context = IssueContext(kind="clr", learner=who, run_id=run_id)
+        refusal = self._policy(draft, context)
         if refusal:
             report.refused.append(f"CLR of {learner.learner.key}: {refusal}")
             return
@@ -357,14 +363,14 @@ class IssuingService:
                 embeds=embeds,
             )
             report.clrs += len(cred_store.add_credentials(session, [(credential, "learner's records changed")]))
-        self._deliver([document], "clr", report.dry_run)
+        self._deliver([(document, context.delivered(credential.replaces))], report.dry_run)
 
-    def _deliver(self, documents: list[dict], kind: str, dry_run: bool) -> None:
+    def _deliver(self, signed: list[tuple[dict, DeliveryContext]], dry_run: bool) -> None:
         if self.hook is None or dry_run:
             return
-        for document in documents:
+        for document, context in signed:
             try:
-                self.hook.lerconnect_after_issue(credential=document, context={"kind": kind})
+                self.hook.lerconnect_after_issue(credential=document, context=context)
             except Exception as exc:  # delivery problems never undo issuing
                 log.error("delivery of %s failed: %s: %s", document.get("id"), type(exc).__name__, exc)
 
@@ -407,6 +413,13 @@ class IssuingService:
 
 def _list_path(folder: Path, url: str) -> Path:
     return folder / f"status-list-{url.rstrip('/').rsplit('/', 1)[-1]}.json"
+
+
+def _record_context(row: RecordRow, run_id: str | None) -> IssueContext:
+    """The hook context of an achievement credential: the record's learner and provenance."""
+    learner = LearnerRef(row.learner_key, email=(row.data.get("learner") or {}).get("email"))
+    record = RecordRef(row.id, row.source, row.stream, row.source_record_id)
+    return IssueContext(kind="achievement", learner=learner, record=record, run_id=run_id)
 
 
 def _ended_reason(session: Any, row: RecordRow) -> str:

@@ -1,0 +1,92 @@
+"""One night's work: run the selected sources and streams, then reconcile issuing.
+
+The CLI's `sync`, the scheduler's job and the demo all call `Pipeline.run`, and so will a Celery
+worker: it takes plain values (source names, flags, a stop event) and returns plain results, and
+knows nothing of click, APScheduler or a terminal.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from connector_core.config import ConfigError, Settings
+from connector_core.engine import RunResult, SyncEngine
+from connector_core.issuing import IssueReport, IssuingService, issue_after, service_for
+from connector_core.plugins import Registry
+from connector_core.store import Store
+from connector_core.store import runs as run_store
+
+
+@dataclass
+class PipelineResult:
+    """The runs, in order, and the issuing report (None: no `[issuer]`, issuing off, or stopped)."""
+
+    runs: list[RunResult] = field(default_factory=list)
+    issuing: IssueReport | None = None
+    stopped: bool = False
+
+    @property
+    def succeeded(self) -> bool:
+        """Every run succeeded and issuing, if any, could sign: a night that could not sign is no success."""
+        issued = self.issuing is None or self.issuing.status != "failed"
+        return issued and all(r.status == "succeeded" for r in self.runs)
+
+    @property
+    def run_id(self) -> str | None:
+        """The run the issuing is recorded against: the first of the night."""
+        return self.runs[0].run_id if self.runs else None
+
+
+class Pipeline:
+    """Sync-then-issue against one store for one config and one set of plugins."""
+
+    def __init__(self, store: Store, registry: Registry, settings: Settings) -> None:
+        self.store = store
+        self.registry = registry
+        self.settings = settings
+
+    @cached_property
+    def issuer(self) -> IssuingService | None:
+        """The configured issuer with its key loaded (once), or None when the config has no `[issuer]`."""
+        return service_for(self.store, self.settings, self.registry.hook)
+
+    def run(
+        self,
+        sources: Sequence[str] | None = None,
+        *,
+        stream: str | None = None,
+        full: bool = False,
+        dry_run: bool = False,
+        issue: bool = True,
+        stop: threading.Event | None = None,
+        on_page: Callable[[RunResult, int], None] | None = None,
+    ) -> PipelineResult:
+        """Sync `sources` (default: every configured one; hold-flagging ones last), then reconcile issuing.
+
+        `dry_run` runs the very same steps in a rehearsal of the store (rolled back at the end; the
+        run history is kept, marked dry) and signs nothing, so it reports exactly what the real run
+        would do. When `stop` is set the running stream ends after its current page, later ones do
+        not start, and nothing is issued (the next run's reconciliation catches up). Issuing's
+        outcome, failure included, is kept in run history (`issue_after`).
+        """
+        names = list(sources) if sources else list(self.settings.sources)
+        if not names:
+            raise ConfigError("no sources configured: add a [sources.<name>] table (see `lerconnect init`)")
+        stop = stop or threading.Event()
+        result = PipelineResult()
+        with run_store.rehearsal(self.store) if dry_run else nullcontext(self.store) as target:
+            engine = SyncEngine(target, self.registry, self.settings, stop=stop, on_page=on_page, dry_run=dry_run)
+            for name in engine.holds_last(names):
+                if stop.is_set():
+                    break
+                result.runs.extend(engine.sync(name, stream=stream, full=full))
+            result.stopped = stop.is_set()
+            if issue and not result.stopped:
+                result.issuing = issue_after(
+                    target, self.settings, self.registry.hook, run_ids=[r.run_id for r in result.runs], dry_run=dry_run
+                )
+        return result
