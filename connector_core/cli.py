@@ -231,27 +231,30 @@ def sync(
         echo_json({"runs": _summary_rows(night.runs), "issuing": night.issuing.as_dict() if night.issuing else None})
     else:
         print_runs_table(night.runs)
-        print_issue_report(night.issuing, night.runs)
+        print_issue_report(night.issuing)
     sys.exit(0 if night.succeeded else EXIT_FAILED)
 
 
-def print_issue_report(report: IssueReport | None, results: list[RunResult]) -> None:
+def print_issue_report(report: IssueReport | None) -> None:
     if report is None:
         return
-    if report.dry_run:
-        new = sum(r.count("new") + r.count("changed") for r in results)
-        gone = sum(r.count("changed") + r.count("withdrawn") for r in results)
-        click.echo(
-            f"Dry run: would issue {new + report.issued} and revoke {gone + report.revoked} credentials "
-            f"(of which {report.issued} issue and {report.revoked} revoke already pending); "
-            f"{report.held} records held. Nothing was signed or written."
-        )
+    if report.status == "failed":
+        click.secho(f"Issuing failed: {report.error}. Records are stored; nothing was signed.", fg="red")
         return
-    click.echo(
-        f"Credentials: {report.issued} issued ({report.replaced} replacing older ones), {report.revoked} "
-        f"revoked, {report.clrs} CLRs; {report.held} records held (FERPA hold or identity review); "
-        f"{len(report.refused)} refused by policy."
+    if report.status == "skipped":
+        click.secho(f"Issuing skipped: {report.error}.", fg="yellow")
+        return
+    counts = (
+        f"{report.issued} issued ({report.replaced} replacing older ones), {report.revoked} revoked, "
+        f"{report.clrs} CLRs; {report.held} records held (FERPA hold, identity review or waiting for a hold "
+        f"source); {report.withheld} withheld (revoked by hand); {len(report.refused)} refused by policy."
     )
+    if report.dry_run:
+        click.echo(f"Dry run, credentials that would be: {counts} Nothing was signed or written.")
+    else:
+        click.echo(f"Credentials: {counts}")
+    for note in report.notes:
+        click.echo(f"  issuing is {note}")
 
 
 @cli.command()
@@ -284,8 +287,10 @@ def runs(ctx: click.Context, source: str | None, limit: int, db: str | None, as_
     ctx.obj.db = db
     if ctx.invoked_subcommand is not None:
         return
-    rows = run_store.list_runs(ctx.obj.store(db), source=source, limit=limit)
-    data = [r.model_dump() for r in rows]
+    store = ctx.obj.store(db)
+    rows = run_store.list_runs(store, source=source, limit=limit)
+    issuing = run_store.issuing_of(store, {r.issue_run_id for r in rows if r.issue_run_id})
+    data = [{**r.model_dump(), "issuing": _issuing_dict(issuing.get(r.issue_run_id))} for r in rows]
     if as_json:
         echo_json(data)
         return
@@ -303,6 +308,7 @@ def runs(ctx: click.Context, source: str | None, limit: int, db: str | None, as_
         "unchanged",
         "withdrawn",
         "dead",
+        "issuing",
         "error",
     ):
         table.add_column(column)
@@ -312,15 +318,29 @@ def runs(ctx: click.Context, source: str | None, limit: int, db: str | None, as_
             f"{r.started_at:%Y-%m-%d %H:%M:%S}",
             r.source,
             r.stream,
-            r.status,
+            r.status + (" (dry run)" if r.dry_run else ""),
             str(r.new),
             str(r.changed),
             str(r.unchanged),
             str(r.withdrawn),
             str(r.dead_lettered),
+            _issuing_summary(issuing.get(r.issue_run_id)),
             (r.error or "")[:60],
         )
     _console().print(table)
+
+
+def _issuing_dict(outcome: Any) -> dict[str, Any] | None:
+    return outcome.model_dump() if outcome is not None else None
+
+
+def _issuing_summary(outcome: Any) -> str:
+    """One cell: how the issuing after this run went."""
+    if outcome is None:
+        return "-"
+    if outcome.status != "succeeded":
+        return f"{outcome.status}: {(outcome.error or '')[:50]}"
+    return f"{outcome.issued} issued, {outcome.revoked} revoked, {outcome.held} held"
 
 
 @runs.command("show")
@@ -335,11 +355,20 @@ def runs_show(app: App, run_id: str, db: str | None, as_json: bool) -> None:
     if run_row is None:
         fail(f"no run {run_id!r}: see `lerconnect runs`")
     letters = run_store.list_dead_letters(store, run_id=run_row.id)
+    outcome = run_store.issuing_of(store, {run_row.issue_run_id} - {None}).get(run_row.issue_run_id)
     if as_json:
-        echo_json({**run_row.model_dump(), "dead_letters": [d.model_dump(exclude={"raw"}) for d in letters]})
+        echo_json(
+            {
+                **run_row.model_dump(),
+                "issuing": _issuing_dict(outcome),
+                "dead_letters": [d.model_dump(exclude={"raw"}) for d in letters],
+            }
+        )
         return
     for key, value in run_row.model_dump().items():
         click.echo(f"{key:>16}: {value}")
+    for key, value in (_issuing_dict(outcome) or {"status": "none (no issuing after this run)"}).items():
+        click.echo(f"{'issuing ' + key:>16}: {value}")
     for letter in letters:
         click.echo(f"  dead letter {letter.source_record_id}: {letter.field or '-'}: {letter.reason}")
 
@@ -542,7 +571,7 @@ def demo(app: App, learners: int, seed: int, db: str, no_issue: bool, verify_lim
         )
     else:
         print_runs_table(result.runs)
-        print_issue_report(result.issued, result.runs)
+        print_issue_report(result.issued)
         if result.issued is not None:
             click.echo(
                 f"Verified {result.verified} credentials signed by this run: "

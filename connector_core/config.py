@@ -81,6 +81,14 @@ class IssuerSettings(_Section):
         default=("completed",), description="result statuses that earn a credential; others are stored only"
     )
     privacy: PrivacySettings = PrivacySettings()
+    wait_for_holds: bool = Field(
+        default=True,
+        description="issue for a learner only after every stream that flags FERPA holds has completed a pass "
+        "since the learner's records changed (a missing export or a killed run then holds, not signs)",
+    )
+    lock_wait_seconds: float = Field(
+        default=600, ge=0, description="how long an issuer waits for another one working on the same store"
+    )
 
 
 class Settings(_Section):

@@ -128,7 +128,7 @@ def run_demo(
     verify_limit: int | None = None,
     on_page: Callable[[RunResult, int], None] | None = None,
 ) -> DemoResult:
-    """Full sync of every stream of every sandbox, in order (files first), then issue and verify."""
+    """Full sync of every stream of every sandbox (hold-flagging sources last), then issue and verify."""
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "lerconnect-demo.toml"

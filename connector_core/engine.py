@@ -175,11 +175,25 @@ class SyncEngine:
         self.lease_ttl = lease_ttl
         self.stop = stop or threading.Event()
         self.on_page = on_page
-        self.dry_run = dry_run  # every page is stored and counted, then rolled back
+        if dry_run and not store.rehearsing:
+            raise ValueError("a dry run needs a rehearsal store: `with store.rehearsal() as dry: SyncEngine(dry, …)`")
+        self.dry_run = dry_run  # the store is a rehearsal: everything is rolled back at its end
         self.holder = f"{socket.gethostname()}:{os.getpid()}"
 
     def make_source(self, name: str) -> Source:
         return build_source(self.settings, self.registry, name)
+
+    def holds_last(self, names: list[str]) -> list[str]:
+        """Sources whose streams flag FERPA holds go last: the night's other records are then
+        covered by a hold pass that completed after them, and can be issued the same night."""
+        flags = {}
+        for name in names:
+            source = self.make_source(name)
+            try:
+                flags[name] = any(source.flags_holds(s) for s in source.active_streams())
+            finally:
+                source.close()
+        return sorted(names, key=lambda name: flags[name])
 
     def sync(self, name: str, *, stream: str | None = None, full: bool = False) -> list[RunResult]:
         """Run every stream of source `name` (or one), one after another."""
@@ -221,7 +235,7 @@ class SyncEngine:
         self, source: Source, stream: str, run_id: str, full: bool, logger: logging.LoggerAdapter, started: float
     ) -> RunResult:
         name = source.context.name
-        state = runs.begin_pass(self.store, name, stream, full=full, dry_run=self.dry_run)
+        state = runs.begin_pass(self.store, name, stream, full=full, flags_holds=source.flags_holds(stream))
         result = RunResult(run_id, name, stream, "running", state.pass_full)
         origin = records.Origin(name, stream, source.context.plugin, source.context.plugin_version, run_id)
         timings = {"pull": 0.0, "normalize": 0.0, "store": 0.0}
@@ -252,7 +266,7 @@ class SyncEngine:
                 result.status = "interrupted"
                 logger.warning("stopped on request after page %d; the next run resumes from there", number)
             else:
-                with self.store.session(rollback=self.dry_run) as session:
+                with self.store.session() as session:
                     if state.pass_full:
                         withdrawn = records.withdraw_unseen(session, origin, state.covered)
                         result.counts["withdrawn"] = result.count("withdrawn") + withdrawn
@@ -310,10 +324,7 @@ class SyncEngine:
         achievements: dict[str, str],
     ) -> dict[str, int]:
         rules = self.settings.identity.match
-        if self.dry_run:  # learners and achievements made in a rolled-back page do not exist for the next
-            resolved.clear()
-            achievements.clear()
-        with self.store.session(rollback=self.dry_run) as session:
+        with self.store.session() as session:
             if not runs.renew_lease(session, origin.source, origin.stream, origin.run_id, self.lease_ttl):
                 raise runs.RunRefused(f"lost the lease on {origin.source}/{origin.stream} to another run")
             items = []

@@ -22,7 +22,9 @@ from connector_core.config import ConfigError, IssuerSettings
 from connector_core.hookspecs import hookimpl
 from connector_core.issuer import IssuerError, KeyFileError, KeyResolutionError, SigningKey, verify_credential
 from connector_core.issuing import contexts_canonicalizer, key_passphrase, key_path, load_key_ring, retired_file
+from connector_core.store import Store
 from connector_core.store import credentials as cred_store
+from connector_core.store.tables import CredentialRow
 
 SCHEMA_FILES = {  # credential type → 1EdTech schema file name, looked up in --schema-dir
     "ClrCredential": "clr_v2p0_clrcredential_schema.json",
@@ -142,7 +144,7 @@ def keys_did_document(app: App, out: Path | None) -> None:
 
 @click.group()
 def credentials() -> None:
-    """Issued credentials: list, show, export, revoke."""
+    """Issued credentials: list, show, export, revoke, reinstate."""
 
 
 @credentials.command("list")
@@ -165,6 +167,13 @@ def credentials_list(
         click.echo(f"{r.id}  {r.kind:<11} {r.status:<7} {r.issued_at:%Y-%m-%d %H:%M} {r.document.get('name', '')}")
 
 
+def _credential(store: Store, credential_id: str) -> CredentialRow:
+    row = cred_store.get_credential(store, credential_id)
+    if row is None:
+        raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
+    return row
+
+
 @credentials.command("show")
 @click.argument("credential_id")
 @db_option
@@ -172,9 +181,7 @@ def credentials_list(
 def credentials_show(app: App, credential_id: str, db: str | None) -> None:
     """One credential as JSON, then its audit trail."""
     store = app.store(db)
-    row = cred_store.get_credential(store, credential_id)
-    if row is None:
-        raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
+    row = _credential(store, credential_id)
     echo_json(row.document)
     for entry in cred_store.audit_entries(store, row.id):
         click.echo(f"# {entry.at:%Y-%m-%d %H:%M:%S} {entry.action}: {entry.reason}", err=True)
@@ -205,15 +212,39 @@ def credentials_export(app: App, out: Path, include_revoked: bool, db: str | Non
 @db_option
 @click.pass_obj
 def credentials_revoke(app: App, credential_id: str, reason: str, db: str | None) -> None:
-    """Revoke one credential by hand and republish the status lists."""
+    """Revoke one credential by hand; nothing is issued for its record again until it is reinstated.
+
+    The learner's CLR is re-issued without it at once, and the status lists are republished.
+    """
     issuing = app.issuer(db)
-    row = cred_store.get_credential(issuing.store, credential_id)
-    if row is None:
-        raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
+    row = _credential(issuing.store, credential_id)
     if cred_store.revoke_by_hand(issuing.store, row.id, reason) is None:
         raise click.ClickException(f"{row.id} is already revoked")
-    issuing.publish_status_lists()
+    report = issuing.reconcile(learners={row.learner_key})
     click.echo(f"Revoked {row.id}: {reason}")
+    if row.kind == "achievement":
+        click.echo(f"The learner's CLR was re-issued without it ({report.clrs} CLR signed).")
+    click.echo(f"Withheld until `lerconnect credentials reinstate {row.id} --reason …`.")
+
+
+@credentials.command("reinstate")
+@click.argument("credential_id")
+@click.option("--reason", required=True, help="Why; kept in the audit ledger.")
+@db_option
+@click.pass_obj
+def credentials_reinstate(app: App, credential_id: str, reason: str, db: str | None) -> None:
+    """Lift a revocation by hand: the record (or CLR) is issued again, as a new credential."""
+    issuing = app.issuer(db)
+    row = _credential(issuing.store, credential_id)
+    try:
+        decision = cred_store.reinstate(issuing.store, row.id, reason)
+    except cred_store.NotWithheld as exc:
+        raise click.ClickException(str(exc)) from None
+    report = issuing.reconcile(learners={decision.learner_key})
+    click.echo(
+        f"Reinstated {decision.subject} ({reason}): {report.issued} credential(s) and {report.clrs} CLR(s) issued; "
+        f"the revoked {row.id} stays revoked."
+    )
 
 
 class LocalStatusLists:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +20,15 @@ from connector_core import logs
 from connector_core.config import ConfigError, IssuerSettings, Settings
 from connector_core.hook_contexts import DeliveryContext, IssueContext, LearnerRef, RecordRef
 from connector_core.hookspecs import IssuePolicyError
-from connector_core.issuer import Canonicalizer, DocumentLoader, IssuerError, KeyRing, SigningKey, sign_many
+from connector_core.issuer import (
+    Canonicalizer,
+    DocumentLoader,
+    IssuerError,
+    KeyFileError,
+    KeyRing,
+    SigningKey,
+    sign_many,
+)
 from connector_core.issuer.credentials import (
     IssuerProfile,
     RecipientPolicy,
@@ -34,7 +42,9 @@ from connector_core.model import Association, Learner, LearningRecord, achieveme
 from connector_core.store import Store, identities
 from connector_core.store import credentials as cred_store
 from connector_core.store import records as record_store
-from connector_core.store.tables import CredentialRow, LearnerRow, RecordRow, StatusListRow
+from connector_core.store import runs as run_store
+from connector_core.store.issuer_lock import IssuerBusy, issuer_lock
+from connector_core.store.tables import CredentialRow, IssueRunRow, LearnerRow, RecordRow, StatusListRow
 
 log = logging.getLogger("lerconnect.issuing")
 
@@ -45,24 +55,34 @@ class IssuerSetupError(ConfigError):
 
 @dataclass
 class IssueReport:
+    """What one issuing pass did, or (dry run) would do; kept in run history as well."""
+
     issued: int = 0
     replaced: int = 0
     revoked: int = 0
     clrs: int = 0
     held: int = 0
+    withheld: int = 0
     refused: list[str] = field(default_factory=list)
     published: list[Path] = field(default_factory=list)
     dry_run: bool = False
+    status: str = "succeeded"  # succeeded, failed (could not sign: `error` says why), skipped
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+    run_id: str | None = None  # of the issuing run in history
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "status": self.status,
             "issued": self.issued,
             "replaced": self.replaced,
             "revoked": self.revoked,
             "clrs": self.clrs,
             "held": self.held,
+            "withheld": self.withheld,
             "refused": len(self.refused),
             "dry_run": self.dry_run,
+            "error": self.error,
         }
 
 
@@ -169,38 +189,63 @@ class IssuingService:
         self.canonicalizer = contexts_canonicalizer(settings.contexts_dir, self.base_dir)
         self.batch = batch
 
-    def reconcile(self, *, run_id: str | None = None, dry_run: bool = False) -> IssueReport:
-        """Bring credentials in line with the stored records. `dry_run` counts, signs and writes nothing."""
+    def reconcile(
+        self, *, run_id: str | None = None, dry_run: bool = False, learners: set[str] | None = None
+    ) -> IssueReport:
+        """Bring credentials in line with the stored records (of `learners`, or everyone).
+
+        One issuer at a time per store: a second waits for the first (`[issuer].lock_wait_seconds`),
+        then finds nothing left to do, or gives up with status "skipped". A `dry_run` runs on a
+        rehearsal store (`Store.rehearsal`): the same steps, unsigned, undelivered, rolled back.
+        """
+        if dry_run and not self.store.rehearsing:
+            raise ValueError("a dry run of issuing needs a rehearsal store (Store.rehearsal)")
         report = IssueReport(dry_run=dry_run)
-        now = datetime.now(UTC).replace(microsecond=0)
-        with self.store.session() as session:
-            held = set(identities.holds(session))
-        for credential, reason in cred_store.credentials_to_revoke(self.store):
-            report.revoked += 1
-            if not dry_run:
-                with self.store.session() as session:
-                    cred_store.revoke(session, credential.id, reason, run_id)
-        for rows in cred_store.records_to_issue(self.store, held, self.settings.issue_statuses, self.batch):
-            if dry_run:
-                report.issued += len(rows)
-                continue
-            self._issue_batch(rows, now, run_id, report)
-        with self.store.session() as session:
-            report.held = cred_store.count_held_records(session, held)
-        if not dry_run:
-            self._refresh_clrs(held, now, run_id, report)
-            report.published = self.publish_status_lists()
-        log.info("issuing: %s", ", ".join(f"{k}={v}" for k, v in report.as_dict().items()))
+        try:
+            with issuer_lock(self.store, wait=self.settings.lock_wait_seconds) as lease:
+                self._reconcile(report, run_id, learners, lease)
+        except IssuerBusy as exc:
+            report.status, report.error = "skipped", f"{exc}; the next run issues what is pending"
+            log.warning("issuing skipped: %s", report.error)
+            return report
+        log.info("issuing: %s", ", ".join(f"{k}={v}" for k, v in report.as_dict().items() if v is not None))
         return report
 
-    def _drafts(
-        self, rows: list[RecordRow], entries: Iterable[dict], now: datetime
-    ) -> list[tuple[RecordRow, dict | str]]:
+    def _reconcile(self, report: IssueReport, run_id: str | None, learners: set[str] | None, lease: Any) -> None:
+        now = datetime.now(UTC).replace(microsecond=0)
+        with self.store.session() as session:
+            holds = identities.holds(session)
+            gate = cred_store.hold_gate(session) if self.settings.wait_for_holds else cred_store.HoldGate()
+        held = set(holds)
+        if gate.closed or gate.cutoff is not None:
+            report.notes.append(gate.describe())
+        for credential in cred_store.live_credentials_of(self.store, held if learners is None else held & learners):
+            with self.store.session() as session:  # a hold that appeared takes back what was issued
+                if cred_store.revoke(session, credential.id, holds[credential.learner_key], run_id):
+                    report.revoked += 1
+        for credential, reason in cred_store.credentials_to_revoke(self.store, learners):
+            with self.store.session() as session:
+                if cred_store.revoke(session, credential.id, reason, run_id):
+                    report.revoked += 1
+        statuses = self.settings.issue_statuses
+        for rows in cred_store.records_to_issue(self.store, held, statuses, self.batch, gate=gate, learners=learners):
+            self._issue_batch(rows, now, run_id, report)
+            lease.renew()
+        with self.store.session() as session:
+            backlog = cred_store.backlog(session, held, statuses, gate)
+        report.held, report.withheld = backlog.held, backlog.withheld
+        self._refresh_clrs(held, now, run_id, report, learners)
+        if not report.dry_run:
+            report.published = self.publish_status_lists()
+
+    def _drafts(self, rows: list[RecordRow], now: datetime) -> list[tuple[RecordRow, dict | str]]:
         """Each row's unsigned credential, or why it cannot have one (e.g. the privacy policy leaves
         the learner no recipient identifier): one such record is refused, not the whole run."""
-        drafts: list[tuple[RecordRow, dict | str]] = []
+        with self.store.session() as session:
+            revisions = cred_store.issue_numbers(session, rows)
         people = record_store.learners(self.store, {row.learner_key for row in rows})
-        for row, entry in zip(rows, entries, strict=True):
+        drafts: list[tuple[RecordRow, dict | str]] = []
+        for row in rows:
             record = _keyed(LearningRecord.model_validate(row.data), row.source)
             try:
                 draft: dict | str = open_badge_credential(
@@ -208,7 +253,7 @@ class IssuingService:
                     self.profile,
                     issued_at=now,
                     record_key=f"{row.source}:{row.stream}:{row.source_record_id}",
-                    credential_status=entry,
+                    revision=revisions[row.id],
                     policy=self.policy,
                     learner=_learner(people[row.learner_key]),
                 )
@@ -217,13 +262,20 @@ class IssuingService:
             drafts.append((row, draft))
         return drafts
 
-    def _entries(self, count: int) -> list[tuple[StatusListRow, int, dict]]:
-        reserved = cred_store.reserve(self.store, self.settings.status_base_url, count)
+    def _with_status(self, drafts: list[dict]) -> list[tuple[StatusListRow, int]]:
+        """Reserve one status entry per draft that will be signed and kept, never more."""
+        reserved = cred_store.reserve(self.store, self.settings.status_base_url, len(drafts)) if drafts else []
         out = []
-        for status_list, counter in reserved:
+        for draft, (status_list, counter) in zip(drafts, reserved, strict=True):
             index = allocate_index(bytes.fromhex(status_list.seed), counter, status_list.size)
-            out.append((status_list, index, status_entry(status_list.url, index)))
+            draft["credentialStatus"] = status_entry(status_list.url, index)
+            out.append((status_list, index))
         return out
+
+    def _sign(self, drafts: list[dict], now: datetime, dry_run: bool) -> list[dict]:
+        if dry_run:  # what would be signed, exactly; the rehearsal is rolled back
+            return drafts
+        return sign_many(drafts, self.signer, created=now, canonicalizer=self.canonicalizer)
 
     def _policy(self, draft: dict, context: IssueContext) -> str | None:
         if self.hook is None:
@@ -235,22 +287,24 @@ class IssuingService:
         return None
 
     def _issue_batch(self, rows: list[RecordRow], now: datetime, run_id: str | None, report: IssueReport) -> None:
-        entries = self._entries(len(rows))
-        allowed, kept_entries = [], []
+        allowed = []
         contexts = {row.id: _record_context(row, run_id) for row in rows}
-        for (row, draft), entry in zip(self._drafts(rows, (e[2] for e in entries), now), entries, strict=True):
+        for row, draft in self._drafts(rows, now):
             refusal = draft if isinstance(draft, str) else self._policy(draft, contexts[row.id])
             if refusal:
                 report.refused.append(f"record {row.id}: {refusal}")
                 log.warning("issuing refused by policy for record %s: %s", row.id, refusal)
                 continue
             allowed.append((row, draft))
-            kept_entries.append(entry)
-        signed = sign_many([d for _, d in allowed], self.signer, created=now, canonicalizer=self.canonicalizer)
+        with self.store.session() as session:  # ids already stored would be thrown away: never sign them
+            known = cred_store.known_ids(session, [d["id"] for _, d in allowed])
+        allowed = [(row, draft) for row, draft in allowed if draft["id"] not in known]
+        entries = self._with_status([d for _, d in allowed])
+        signed = self._sign([d for _, d in allowed], now, report.dry_run)
         stored: list[tuple[dict, DeliveryContext]] = []
         with self.store.session() as session:
             batch: list[tuple[CredentialRow, str]] = []
-            for (row, _), document, (status_list, index, _) in zip(allowed, signed, kept_entries, strict=True):
+            for (row, _), document, (status_list, index) in zip(allowed, signed, entries, strict=True):
                 replaces = cred_store.replaced_credential(session, row)
                 credential = CredentialRow(
                     id=document["id"],
@@ -269,62 +323,82 @@ class IssuingService:
                 stored.append((credential.document, contexts[credential.record_id].delivered(credential.replaces)))
                 report.replaced += bool(credential.replaces)
                 report.issued += 1
-        self._deliver(stored)
+        self._deliver(stored, report.dry_run)
 
-    def _refresh_clrs(self, held: set[str], now: datetime, run_id: str | None, report: IssueReport) -> None:
-        for learner in cred_store.learners_with_credentials(self.store, held):
-            if not learner.achievement_ids:
+    def _refresh_clrs(
+        self, held: set[str], now: datetime, run_id: str | None, report: IssueReport, learners: set[str] | None
+    ) -> None:
+        for learner in cred_store.learners_with_credentials(self.store, held, learners):
+            if not learner.achievement_ids or learner.clr_withheld:
                 if learner.clr_id is not None:
+                    reason = "no live achievement credentials left" if not learner.achievement_ids else "withheld"
                     with self.store.session() as session:
-                        cred_store.revoke(session, learner.clr_id, "no live achievement credentials left", run_id)
-                    report.revoked += 1
+                        report.revoked += cred_store.revoke(session, learner.clr_id, reason, run_id) is not None
                 continue
-            expected = clr_credential_id(self.profile, learner.learner.key, learner.achievement_ids)
-            if learner.clr_id == expected:
+            embeds = cred_store.embeds_digest(learner.achievement_ids)
+            if learner.clr_id is not None and self._unchanged(learner, embeds):
                 continue  # unchanged: no need to load or sign anything
-            documents = cred_store.documents(self.store, learner.achievement_ids)
-            records = [
-                _keyed(LearningRecord.model_validate(r.data), r.source)
-                for r in cred_store.records_by_credential(self.store, learner.achievement_ids)
-            ]
-            targets = {a.target_key for r in records for a in r.achievement.associations}
-            draft = clr_credential(
-                _learner(learner.learner),
-                documents,
-                records,
-                self.profile,
-                issued_at=now,
-                related=record_store.achievements(self.store, targets),
-                policy=self.policy,
-            )
-            who = LearnerRef(learner.learner.key, email=learner.learner.email)
-            context = IssueContext(kind="clr", learner=who, run_id=run_id)
-            refusal = self._policy(draft, context)
-            if refusal:
-                report.refused.append(f"CLR of {learner.learner.key}: {refusal}")
-                continue
-            ((status_list, index, entry),) = self._entries(1)
-            draft["credentialStatus"] = entry
-            (document,) = sign_many([draft], self.signer, created=now, canonicalizer=self.canonicalizer)
-            with self.store.session() as session:
-                old = learner.clr_id
-                if old:
-                    cred_store.revoke(session, old, "replaced by a newer CLR", run_id)
-                credential = CredentialRow(
-                    id=document["id"],
-                    kind="clr",
-                    learner_key=learner.learner.key,
-                    status_list_id=status_list.id,
-                    status_index=index,
-                    replaces=old,
-                    document=document,
-                    issued_run_id=run_id,
-                )
-                report.clrs += len(cred_store.add_credentials(session, [(credential, "learner's records changed")]))
-            self._deliver([(document, context.delivered(credential.replaces))])
+            self._issue_clr(learner, embeds, now, run_id, report)
 
-    def _deliver(self, signed: list[tuple[dict, DeliveryContext]]) -> None:
-        if self.hook is None:
+    def _unchanged(self, learner: cred_store.LearnerCredentials, embeds: str) -> bool:
+        if learner.clr_embeds is not None:
+            return learner.clr_embeds == embeds
+        return learner.clr_id == clr_credential_id(self.profile, learner.learner.key, learner.achievement_ids)
+
+    def _issue_clr(
+        self,
+        learner: cred_store.LearnerCredentials,
+        embeds: str,
+        now: datetime,
+        run_id: str | None,
+        report: IssueReport,
+    ) -> None:
+        documents = cred_store.documents(self.store, learner.achievement_ids)
+        records = [
+            _keyed(LearningRecord.model_validate(r.data), r.source)
+            for r in cred_store.records_by_credential(self.store, learner.achievement_ids)
+        ]
+        targets = {a.target_key for r in records for a in r.achievement.associations}
+        with self.store.session() as session:
+            revision = cred_store.clr_number(session, learner.learner.key)
+        draft = clr_credential(
+            _learner(learner.learner),
+            documents,
+            records,
+            self.profile,
+            issued_at=now,
+            related=record_store.achievements(self.store, targets),
+            policy=self.policy,
+            revision=revision,
+        )
+        who = LearnerRef(learner.learner.key, email=learner.learner.email)
+        context = IssueContext(kind="clr", learner=who, run_id=run_id)
+        refusal = self._policy(draft, context)
+        if refusal:
+            report.refused.append(f"CLR of {learner.learner.key}: {refusal}")
+            return
+        ((status_list, index),) = self._with_status([draft])
+        (document,) = self._sign([draft], now, report.dry_run)
+        with self.store.session() as session:
+            old = learner.clr_id
+            if old:
+                cred_store.revoke(session, old, "replaced by a newer CLR", run_id)
+            credential = CredentialRow(
+                id=document["id"],
+                kind="clr",
+                learner_key=learner.learner.key,
+                status_list_id=status_list.id,
+                status_index=index,
+                replaces=old,
+                document=document,
+                issued_run_id=run_id,
+                embeds=embeds,
+            )
+            report.clrs += len(cred_store.add_credentials(session, [(credential, "learner's records changed")]))
+        self._deliver([(document, context.delivered(credential.replaces))], report.dry_run)
+
+    def _deliver(self, signed: list[tuple[dict, DeliveryContext]], dry_run: bool) -> None:
+        if self.hook is None or dry_run:
             return
         for document, context in signed:
             try:
@@ -332,31 +406,45 @@ class IssuingService:
             except Exception as exc:  # delivery problems never undo issuing
                 log.error("delivery of %s failed: %s: %s", document.get("id"), type(exc).__name__, exc)
 
-    def status_list_documents(self) -> list[dict]:
-        """Every status list as a signed BitstringStatusListCredential."""
+    def status_list_documents(self, rows: list[StatusListRow] | None = None) -> list[dict]:
+        """Status lists (every one, or `rows`) as signed BitstringStatusListCredentials."""
         now = datetime.now(UTC).replace(microsecond=0)
         drafts = [
             status_list_credential(
                 row.url, self.profile.id, encode_list(row.bits), now.strftime("%Y-%m-%dT%H:%M:%SZ"), purpose=row.purpose
             )
-            for row in cred_store.status_lists(self.store)
+            for row in (cred_store.status_lists(self.store) if rows is None else rows)
         ]
         return sign_many(drafts, self.signer, created=now, canonicalizer=self.canonicalizer) if drafts else []
 
     def publish_status_lists(self, folder: Path | None = None) -> list[Path]:
-        """Write each list credential as `<folder>/<last URL segment>.json`, for a web server to serve."""
+        """Write each list credential as `<folder>/<last URL segment>.json`, for a web server to serve.
+
+        Into `[issuer].status_dir` only lists whose bits changed (or whose file is missing) are
+        signed and written again; a `folder` (an export) gets every list.
+        """
         target = folder or (
             self.settings.status_dir
             if self.settings.status_dir.is_absolute()
             else self.base_dir / self.settings.status_dir
         )
         target.mkdir(parents=True, exist_ok=True)
+        rows = cred_store.status_lists(self.store)
+        if folder is None:
+            current = {row.id: row for row in cred_store.unpublished(self.store)}
+            rows = [row for row in rows if row.id in current or not _list_path(target, row.url).exists()]
         written = []
-        for document in self.status_list_documents():
-            path = target / f"status-list-{document['id'].rstrip('/').rsplit('/', 1)[-1]}.json"
+        for document in self.status_list_documents(rows):
+            path = _list_path(target, document["id"])
             path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
             written.append(path)
+        if folder is None:
+            cred_store.mark_published(self.store, {row.id: cred_store.bits_digest(row.bits) for row in rows})
         return written
+
+
+def _list_path(folder: Path, url: str) -> Path:
+    return folder / f"status-list-{url.rstrip('/').rsplit('/', 1)[-1]}.json"
 
 
 def _record_context(row: RecordRow, run_id: str | None) -> IssueContext:
@@ -369,6 +457,37 @@ def _record_context(row: RecordRow, run_id: str | None) -> IssueContext:
 def _ended_reason(session: Any, row: RecordRow) -> str:
     old = session.get(RecordRow, row.replaces_id) if row.replaces_id else None
     return (old.ended_reason if old is not None else None) or "record changed at the source"
+
+
+def issue_after(
+    store: Store,
+    settings: Settings,
+    hook: Any = None,
+    *,
+    run_ids: list[str] | tuple[str, ...] = (),
+    dry_run: bool = False,
+) -> IssueReport | None:
+    """The issuing step of a night, after its syncs: reconcile, and keep the outcome in run history.
+
+    A night that could not sign (no key, wrong or unset passphrase, a signing error) is recorded
+    as issuing "failed" with the reason, beside the sync runs, never as a success. None when the
+    config has no `[issuer]` (records only).
+    """
+    if settings.issuer is None:
+        return None
+    outcome = IssueRunRow(id=uuid.uuid4().hex, status="running", dry_run=dry_run)
+    try:
+        report = service_for(store, settings, hook).reconcile(run_id=run_ids[0] if run_ids else None, dry_run=dry_run)
+    except (IssuerSetupError, IssuerError, KeyFileError) as exc:
+        report = IssueReport(dry_run=dry_run, status="failed", error=str(exc).strip("'\""))
+    except Exception as exc:
+        report = IssueReport(dry_run=dry_run, status="failed", error=f"{type(exc).__name__}: {exc}")
+        log.error("issuing failed: %s", report.error, exc_info=True)
+    counts = {k: v for k, v in report.as_dict().items() if k in IssueRunRow.model_fields and k != "dry_run"}
+    outcome.sqlmodel_update({**counts, "details": report.refused + report.notes, "finished_at": datetime.now(UTC)})
+    run_store.record_issuing(store, outcome, list(run_ids))
+    report.run_id = outcome.id
+    return report
 
 
 def service_for(store: Store, settings: Settings, hook: Any = None) -> IssuingService | None:

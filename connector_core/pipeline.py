@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from connector_core.config import ConfigError, Settings
 from connector_core.engine import RunResult, SyncEngine
-from connector_core.issuing import IssueReport, IssuingService, service_for
+from connector_core.issuing import IssueReport, IssuingService, issue_after, service_for
 from connector_core.plugins import Registry
 from connector_core.store import Store
+from connector_core.store import runs as run_store
 
 
 @dataclass
@@ -29,7 +31,9 @@ class PipelineResult:
 
     @property
     def succeeded(self) -> bool:
-        return all(r.status == "succeeded" for r in self.runs)
+        """Every run succeeded and issuing, if any, could sign: a night that could not sign is no success."""
+        issued = self.issuing is None or self.issuing.status != "failed"
+        return issued and all(r.status == "succeeded" for r in self.runs)
 
     @property
     def run_id(self) -> str | None:
@@ -61,23 +65,28 @@ class Pipeline:
         stop: threading.Event | None = None,
         on_page: Callable[[RunResult, int], None] | None = None,
     ) -> PipelineResult:
-        """Sync `sources` (default: every configured one) in order, then reconcile issuing.
+        """Sync `sources` (default: every configured one; hold-flagging ones last), then reconcile issuing.
 
-        `dry_run` stores, counts and rolls back, and issuing only counts. When `stop` is set the
-        running stream ends after its current page, later ones do not start, and nothing is issued
-        (the next run's reconciliation catches up).
+        `dry_run` runs the very same steps in a rehearsal of the store (rolled back at the end; the
+        run history is kept, marked dry) and signs nothing, so it reports exactly what the real run
+        would do. When `stop` is set the running stream ends after its current page, later ones do
+        not start, and nothing is issued (the next run's reconciliation catches up). Issuing's
+        outcome, failure included, is kept in run history (`issue_after`).
         """
         names = list(sources) if sources else list(self.settings.sources)
         if not names:
             raise ConfigError("no sources configured: add a [sources.<name>] table (see `lerconnect init`)")
         stop = stop or threading.Event()
-        engine = SyncEngine(self.store, self.registry, self.settings, stop=stop, on_page=on_page, dry_run=dry_run)
         result = PipelineResult()
-        for name in names:
-            if stop.is_set():
-                break
-            result.runs.extend(engine.sync(name, stream=stream, full=full))
-        result.stopped = stop.is_set()
-        if issue and not result.stopped and self.issuer is not None:
-            result.issuing = self.issuer.reconcile(run_id=result.run_id, dry_run=dry_run)
+        with run_store.rehearsal(self.store) if dry_run else nullcontext(self.store) as target:
+            engine = SyncEngine(target, self.registry, self.settings, stop=stop, on_page=on_page, dry_run=dry_run)
+            for name in engine.holds_last(names):
+                if stop.is_set():
+                    break
+                result.runs.extend(engine.sync(name, stream=stream, full=full))
+            result.stopped = stop.is_set()
+            if issue and not result.stopped:
+                result.issuing = issue_after(
+                    target, self.settings, self.registry.hook, run_ids=[r.run_id for r in result.runs], dry_run=dry_run
+                )
         return result

@@ -66,14 +66,17 @@ def run_sync_job(config_path: str | None, db_url: str, source_name: str) -> None
     settings = load_settings(config_path)
     store = Store(_serving_urls.get(db_url, db_url))
     try:
-        results = Pipeline(store, default_registry(), settings).run([source_name], stop=_stop).runs
+        night = Pipeline(store, default_registry(), settings).run([source_name], stop=_stop)
+        results, report = night.runs, night.issuing
     finally:
         store.dispose()
-    failed = [r for r in results if r.status == "failed"]
+    failed = [f"{r.source}/{r.stream}: {r.error}" for r in results if r.status == "failed"]
     for r in results:
         log.info("scheduled sync %s/%s: %s", r.source, r.stream, r.status)
+    if report is not None and report.status == "failed":
+        failed.append(f"issuing: {report.error}")
     if failed:
-        raise SyncFailed("; ".join(f"{r.source}/{r.stream}: {r.error}" for r in failed))
+        raise SyncFailed("; ".join(failed))
 
 
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")

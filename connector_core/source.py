@@ -128,6 +128,14 @@ class Source:
         wanted = self.config.streams
         return tuple(s for s in self.streams if not wanted or s in wanted)
 
+    def flags_holds(self, stream: str) -> bool:
+        """Whether `stream` reports FERPA holds (`Learner.confidential`) for the learners it carries.
+
+        Issuing for a learner then waits until such a stream has completed a pass since the
+        learner's records changed, so a missing export or a killed run never lets a hold slip.
+        """
+        return False
+
     def record_id(self, stream: str, raw: Mapping[str, Any]) -> str:
         """The source's id for a raw record, used to name it in dead letters."""
         return str(raw.get("id", "?"))

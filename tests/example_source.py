@@ -232,6 +232,9 @@ class ExampleSource(Source):
             credits_earned=credits,
         )
 
+    def flags_holds(self, stream: str) -> bool:
+        return True  # every record carries the student's `ferpa` flag
+
     def close(self) -> None:
         self.session.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import threading
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from connector_core.issuer import SigningKey, verify_credential
 from connector_core.issuing import IssuingService, load_key_ring
 from connector_core.plugins import load_registry
 from connector_core.store import credentials as cred_store
+from connector_core.store import runs
 from connector_core.store.tables import CredentialRow
 
 PASSPHRASE_ENV = "TEST_ISSUER_PASSPHRASE"
@@ -88,15 +90,18 @@ class Campus:
             writer.writeheader()
             writer.writerows(self.rows.values())
 
-    def service(self) -> IssuingService:
+    def service(self, store=None) -> IssuingService:
         ring = load_key_ring(self.settings.issuer, self.tmp)
-        return IssuingService(self.store, self.settings.issuer, ring, hook=self.registry.hook, base_dir=self.tmp)
+        return IssuingService(
+            store or self.store, self.settings.issuer, ring, hook=self.registry.hook, base_dir=self.tmp
+        )
 
     def sync(self, *, full: bool = True, dry_run: bool = False):
-        engine = SyncEngine(self.store, self.registry, self.settings, dry_run=dry_run)
-        (result,) = engine.sync("registrar", full=full)
-        assert result.status == "succeeded", result.error
-        return result, self.service().reconcile(run_id=result.run_id, dry_run=dry_run)
+        with runs.rehearsal(self.store) if dry_run else nullcontext(self.store) as target:
+            engine = SyncEngine(target, self.registry, self.settings, dry_run=dry_run)
+            (result,) = engine.sync("registrar", full=full)
+            assert result.status == "succeeded", result.error
+            return result, self.service(target).reconcile(run_id=result.run_id, dry_run=dry_run)
 
     def live(self, kind: str = "achievement") -> list[CredentialRow]:
         return cred_store.list_credentials(self.store, status="active", kind=kind)

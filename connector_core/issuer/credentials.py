@@ -238,8 +238,13 @@ def _result(ach_id: str, record: LearningRecord) -> dict:
     return out
 
 
-def credential_id(issuer: IssuerProfile, record: LearningRecord, record_key: str | None = None) -> str:
-    return _urn(issuer.id, "credential", record_key or record.source_record_id, record.content_hash())
+def credential_id(
+    issuer: IssuerProfile, record: LearningRecord, record_key: str | None = None, revision: int = 0
+) -> str:
+    """Issuer, record and content; `revision` (how many credentials the record had before) makes a
+    re-issue after a revocation a new credential, still the same id on every replay."""
+    parts = (issuer.id, "credential", record_key or record.source_record_id, record.content_hash())
+    return _urn(*parts, *((f"revision {revision}",) if revision else ()))
 
 
 def open_badge_credential(
@@ -252,13 +257,14 @@ def open_badge_credential(
     credential_status: Mapping | None = None,
     policy: RecipientPolicy | None = None,
     learner: Learner | None = None,
+    revision: int = 0,
 ) -> dict:
     """Unsigned OB 3.0 credential for one learning record.
 
     `learner` is the recipient as the issuer knows them across sources (the same person the CLR
     names), by default the record's own; the id still derives from the record alone."""
     ach = achievement_json(issuer, record.achievement)
-    cred_id = credential_id(issuer, record, record_key)
+    cred_id = credential_id(issuer, record, record_key, revision)
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
         **recipient(learner or record.learner, learner_did=learner_did, salt_source=cred_id, policy=policy),
@@ -295,9 +301,12 @@ def open_badge_credential(
     return credential
 
 
-def clr_credential_id(issuer: IssuerProfile, learner_key: str, credential_ids: Iterable[str]) -> str:
-    """The CLR's id: the same learner with the same credentials always gets the same CLR."""
-    return _urn(issuer.id, "clr", learner_key, *sorted(credential_ids))
+def clr_credential_id(issuer: IssuerProfile, learner_key: str, credential_ids: Iterable[str], revision: int = 0) -> str:
+    """The CLR's id: the same learner with the same credentials (and `revision`, the number of CLRs
+    the learner had before) always gets the same CLR."""
+    return _urn(
+        issuer.id, "clr", learner_key, *sorted(credential_ids), *((f"revision {revision}",) if revision else ())
+    )
 
 
 def clr_credential(
@@ -311,6 +320,7 @@ def clr_credential(
     partial: bool | None = None,
     related: Iterable[Achievement] = (),
     policy: RecipientPolicy | None = None,
+    revision: int = 0,
 ) -> dict:
     """Unsigned CLR 2.0 credential embedding a learner's signed credentials, with associations.
 
@@ -340,7 +350,7 @@ def clr_credential(
             }
             if source in achievements and target in achievements and link not in associations:
                 associations.append(link)
-    clr_id = clr_credential_id(issuer, learner.source_id, [c["id"] for c in signed])
+    clr_id = clr_credential_id(issuer, learner.source_id, [c["id"] for c in signed], revision)
     subject: dict[str, Any] = {
         "type": ["ClrSubject"],
         **recipient(learner, learner_did=learner_did, salt_source=clr_id, policy=policy),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -18,6 +20,8 @@ from connector_core.store.tables import (
     LearnerRow,
     RecordRow,
     StatusListRow,
+    StreamStateRow,
+    WithheldRecordRow,
     utcnow,
 )
 
@@ -87,41 +91,99 @@ def status_lists(store: Store) -> list[StatusListRow]:
         return list(session.scalars(select(StatusListRow).order_by(StatusListRow.id)))
 
 
-def count_held_records(session: Session, held: set[str]) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(RecordRow)
-            .where(RecordRow.status == "active", RecordRow.learner_key.in_(held))
-        )
-        or 0
+@dataclass(frozen=True)
+class HoldGate:
+    """Streams that flag FERPA holds, and how far their completed passes reach.
+
+    A record stored after `cutoff` (or any record, when a hold-flagging stream has never completed
+    a pass) waits: the hold that would stop it may be in the pass that has not finished yet.
+    """
+
+    waiting_for: tuple[str, ...] = ()
+    cutoff: datetime | None = None
+    closed: bool = False
+
+    def describe(self) -> str:
+        return "waiting for " + ", ".join(self.waiting_for) + " to complete a pass"
+
+
+def hold_gate(session: Session) -> HoldGate:
+    """The gate as the store's stream states say: open when no stream flags holds."""
+    states = list(session.scalars(select(StreamStateRow).where(StreamStateRow.flags_holds.is_(True))))
+    if not states:
+        return HoldGate()
+    names = tuple(f"{s.source}/{s.stream}" for s in states)
+    completed = [s.pass_completed_at for s in states]
+    if any(moment is None for moment in completed):
+        return HoldGate(names, None, closed=True)
+    return HoldGate(names, min(completed))
+
+
+def _waiting(gate: HoldGate):
+    """The SQL condition of records the gate keeps back (None when it keeps none)."""
+    if gate.closed:
+        return RecordRow.id.is_not(None)
+    if gate.cutoff is not None:
+        return RecordRow.created_at > gate.cutoff
+    return None
+
+
+def _withheld():
+    return exists().where(
+        WithheldRecordRow.kind == "achievement",
+        WithheldRecordRow.source == RecordRow.source,
+        WithheldRecordRow.stream == RecordRow.stream,
+        WithheldRecordRow.source_record_id == RecordRow.source_record_id,
+    )
+
+
+def _unissued(statuses: tuple[str, ...]):
+    live = select(CredentialRow.record_id).where(CredentialRow.status == "active", CredentialRow.record_id.is_not(None))
+    return and_(RecordRow.status == "active", RecordRow.result_status.in_(statuses), RecordRow.id.not_in(live))
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Records that would earn a credential but are kept back, by why."""
+
+    held: int = 0  # FERPA hold, identity review, or waiting for a hold-flagging stream's pass
+    withheld: int = 0  # revoked by hand, until reinstated
+
+
+def backlog(session: Session, held: set[str], statuses: tuple[str, ...], gate: HoldGate) -> Backlog:
+    def count(*conditions) -> int:
+        return session.scalar(select(func.count()).select_from(RecordRow).where(_unissued(statuses), *conditions)) or 0
+
+    waiting = _waiting(gate)
+    kept = RecordRow.learner_key.in_(held)
+    return Backlog(
+        held=count(~_withheld(), kept if waiting is None else (kept | waiting)),
+        withheld=count(_withheld()),
     )
 
 
 def records_to_issue(
-    store: Store, held: set[str], statuses: tuple[str, ...], batch: int = 500
+    store: Store,
+    held: set[str],
+    statuses: tuple[str, ...],
+    batch: int = 500,
+    *,
+    gate: HoldGate = HoldGate(),
+    learners: set[str] | None = None,
 ) -> Iterator[list[RecordRow]]:
     """Active records with a result status that earns a credential and no live one yet, in batches,
-    leaving out held learners and records whose fact another provenance speaks for."""
+    leaving out held learners, records the hold gate keeps back, records withheld by hand and records
+    whose fact (learner, achievement, term) another provenance speaks for."""
     last = 0
+    waiting = _waiting(gate)
     while True:
-        live = select(CredentialRow.record_id).where(
-            CredentialRow.status == "active", CredentialRow.record_id.is_not(None)
-        )
+        query = select(RecordRow).where(RecordRow.id > last, _unissued(statuses), ~_withheld())
+        if waiting is not None:
+            query = query.where(~waiting)
+        if learners is not None:
+            query = query.where(RecordRow.learner_key.in_(learners))
         with store.session() as session:
-            rows = list(
-                session.scalars(
-                    select(RecordRow)
-                    .where(
-                        RecordRow.status == "active",
-                        RecordRow.id > last,
-                        RecordRow.result_status.in_(statuses),
-                        RecordRow.id.not_in(live),
-                    )
-                    .order_by(RecordRow.id)
-                    .limit(batch)
-                )
-            )
+            rows = list(session.scalars(query.order_by(RecordRow.id).limit(batch)))
             speakers = records.fact_speakers(session, rows)  # one credential per learner, achievement, term
         if not rows:
             return
@@ -131,28 +193,82 @@ def records_to_issue(
             yield kept
 
 
-def credentials_to_revoke(store: Store) -> list[tuple[CredentialRow, str]]:
-    """Live achievement credentials, with the reason, whose record was superseded or withdrawn at the
-    source, or whose fact (learner, achievement, term) another provenance now speaks for."""
+def issue_numbers(session: Session, rows: list[RecordRow]) -> dict[int, int]:
+    """How many credentials each record's identity (source, stream, record id) has had before.
+
+    Part of a re-issued credential's id: a grade that goes A → B → A gets a new live credential,
+    not the id of the revoked one; a crashed batch's rerun counts the same and gets the same ids.
+    """
+    earlier: dict[tuple[str, str, str], int] = {}
+    for source, stream, record_id, n in session.execute(
+        select(RecordRow.source, RecordRow.stream, RecordRow.source_record_id, func.count(CredentialRow.id))
+        .join(CredentialRow, CredentialRow.record_id == RecordRow.id)
+        .where(RecordRow.source_record_id.in_({r.source_record_id for r in rows}))
+        .group_by(RecordRow.source, RecordRow.stream, RecordRow.source_record_id)
+    ):
+        earlier[(source, stream, record_id)] = n
+    return {r.id: earlier.get((r.source, r.stream, r.source_record_id), 0) for r in rows}
+
+
+def clr_number(session: Session, learner_key: str) -> int:
+    """How many CLRs this learner has had: part of a new CLR's id, so a reinstated one is new too."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(CredentialRow)
+            .where(CredentialRow.kind == "clr", CredentialRow.learner_key == learner_key)
+        )
+        or 0
+    )
+
+
+def embeds_digest(credential_ids: Iterable[str]) -> str:
+    """What a CLR embeds, independent of who signed it: a key rotation alone changes nothing."""
+    return hashlib.sha256("\n".join(sorted(credential_ids)).encode()).hexdigest()
+
+
+def live_credentials_of(store: Store, learners: set[str]) -> list[CredentialRow]:
+    """Live credentials of these learners, achievements first (their CLR follows)."""
+    if not learners:
+        return []
     with store.session() as session:
+        return list(
+            session.scalars(
+                select(CredentialRow)
+                .where(CredentialRow.status == "active", CredentialRow.learner_key.in_(learners))
+                .order_by(CredentialRow.kind, CredentialRow.id)
+            )
+        )
+
+
+def credentials_to_revoke(store: Store, learners: set[str] | None = None) -> list[tuple[CredentialRow, str]]:
+    """Live achievement credentials (of `learners`, or everyone), with the reason, whose record was
+    superseded or withdrawn at the source, or whose fact (learner, achievement, term) another
+    provenance now speaks for."""
+    ended_query = (
+        select(CredentialRow, RecordRow)
+        .join(RecordRow, RecordRow.id == CredentialRow.record_id)
+        .where(CredentialRow.status == "active", RecordRow.status != "active")
+    )
+    with store.session() as session:
+        silent = records.silent_provenances(session)
+        merged_query = select(CredentialRow).where(
+            CredentialRow.status == "active", CredentialRow.record_id.in_(silent)
+        )
+        if learners is not None:
+            ended_query = ended_query.where(CredentialRow.learner_key.in_(learners))
+            merged_query = merged_query.where(CredentialRow.learner_key.in_(learners))
         ended = [
             (credential, record.ended_reason or record.status)
-            for credential, record in session.execute(
-                select(CredentialRow, RecordRow)
-                .join(RecordRow, RecordRow.id == CredentialRow.record_id)
-                .where(CredentialRow.status == "active", RecordRow.status != "active")
-            )
+            for credential, record in session.execute(ended_query)
         ]
-        silent = records.silent_provenances(session)
         merged = [
             (
                 credential,
                 f"merged: record {silent[credential.record_id].id} of {silent[credential.record_id].source} "
                 "now speaks for this learner, achievement and term",
             )
-            for credential in session.scalars(
-                select(CredentialRow).where(CredentialRow.status == "active", CredentialRow.record_id.in_(silent))
-            )
+            for credential in session.scalars(merged_query)
         ]
         return ended + merged
 
@@ -209,31 +325,43 @@ class LearnerCredentials:
     learner: LearnerRow
     achievement_ids: list[str]
     clr_id: str | None
+    clr_embeds: str | None = None
+    clr_withheld: bool = False
 
 
-def learners_with_credentials(store: Store, held: set[str]) -> Iterator[LearnerCredentials]:
+def learners_with_credentials(
+    store: Store, held: set[str], learners: set[str] | None = None
+) -> Iterator[LearnerCredentials]:
     """Each learner with live achievement credentials, their ids, and their live CLR if any."""
     with store.session() as session:
         ids: dict[str, list[str]] = {}
-        for key, cred_id in session.execute(
-            select(CredentialRow.learner_key, CredentialRow.id)
-            .where(CredentialRow.kind == "achievement", CredentialRow.status == "active")
-            .order_by(CredentialRow.learner_key, CredentialRow.id)
-        ):
-            ids.setdefault(key, []).append(cred_id)
-        clrs = dict(  # ids only: a CLR document embeds every credential of its learner
-            session.execute(
-                select(CredentialRow.learner_key, CredentialRow.id).where(
-                    CredentialRow.kind == "clr", CredentialRow.status == "active"
-                )
-            ).all()
+        achievements = select(CredentialRow.learner_key, CredentialRow.id).where(
+            CredentialRow.kind == "achievement", CredentialRow.status == "active"
         )
+        clr_query = select(CredentialRow.learner_key, CredentialRow.id, CredentialRow.embeds).where(
+            CredentialRow.kind == "clr", CredentialRow.status == "active"
+        )
+        if learners is not None:
+            achievements = achievements.where(CredentialRow.learner_key.in_(learners))
+            clr_query = clr_query.where(CredentialRow.learner_key.in_(learners))
+        for key, cred_id in session.execute(achievements.order_by(CredentialRow.learner_key, CredentialRow.id)):
+            ids.setdefault(key, []).append(cred_id)
+        # ids only: a CLR document embeds every credential of its learner
+        clrs = {key: (cred_id, embeds) for key, cred_id, embeds in session.execute(clr_query)}
         keys = set(ids) | set(clrs)
-        learners = {row.key: row for row in session.scalars(select(LearnerRow).where(LearnerRow.key.in_(keys)))}
+        rows = {row.key: row for row in session.scalars(select(LearnerRow).where(LearnerRow.key.in_(keys)))}
+        withheld = set(
+            session.scalars(
+                select(WithheldRecordRow.learner_key).where(
+                    WithheldRecordRow.kind == "clr", WithheldRecordRow.learner_key.in_(keys)
+                )
+            )
+        )
     for key in sorted(keys):
-        if key in held or key not in learners:
+        if key in held or key not in rows:
             continue
-        yield LearnerCredentials(learners[key], ids.get(key, []), clrs.get(key))
+        clr_id, embeds = clrs.get(key, (None, None))
+        yield LearnerCredentials(rows[key], ids.get(key, []), clr_id, embeds, key in withheld)
 
 
 def iter_documents(store: Store, *, run_id: str | None, limit: int | None = None, batch: int = 1000) -> Iterator[dict]:
@@ -306,9 +434,51 @@ def get_credential(store: Store, credential_id: str) -> CredentialRow | None:
         return row
 
 
+class NotWithheld(LookupError):
+    """Reinstate was asked for a credential whose record is not withheld."""
+
+
 def revoke_by_hand(store: Store, credential_id: str, reason: str) -> CredentialRow | None:
+    """Revoke, and withhold what it was issued for until someone reinstates it (None if not live)."""
     with store.session() as session:
-        return revoke(session, credential_id, reason, None)
+        row = revoke(session, credential_id, reason, None)
+        if row is None:
+            return None
+        decision = WithheldRecordRow(
+            kind=row.kind, subject=row.learner_key, learner_key=row.learner_key, credential_id=row.id, reason=reason
+        )
+        record = session.get(RecordRow, row.record_id) if row.record_id is not None else None
+        if record is not None:
+            decision.subject = f"{record.source}/{record.stream}/{record.source_record_id}"
+            decision.source, decision.stream = record.source, record.stream
+            decision.source_record_id = record.source_record_id
+        known = session.scalar(
+            select(WithheldRecordRow).where(
+                WithheldRecordRow.kind == decision.kind, WithheldRecordRow.subject == decision.subject
+            )
+        )
+        if known is None:
+            session.add(decision)
+        return row
+
+
+def reinstate(store: Store, credential_id: str, reason: str) -> WithheldRecordRow:
+    """Lift the decision a revocation by hand made; the next issuing signs a new credential."""
+    with store.session() as session:
+        decision = session.scalar(select(WithheldRecordRow).where(WithheldRecordRow.credential_id == credential_id))
+        if decision is None:
+            raise NotWithheld(
+                f"{credential_id} was not revoked by hand (or is already reinstated): nothing to reinstate"
+            )
+        credential = session.get(CredentialRow, credential_id)
+        session.delete(decision)
+        session.add(_audit("reinstate", credential, reason, None))
+        return decision
+
+
+def withheld(store: Store) -> list[WithheldRecordRow]:
+    with store.session() as session:
+        return list(session.scalars(select(WithheldRecordRow).order_by(WithheldRecordRow.id)))
 
 
 def audit_entries(store: Store, credential_id: str | None = None) -> list[AuditRow]:
@@ -329,3 +499,22 @@ def counts(store: Store) -> dict[str, int]:
                 )
             )
         }
+
+
+def unpublished(store: Store) -> list[StatusListRow]:
+    """Status lists whose bits changed since they were last signed and written."""
+    return [row for row in status_lists(store) if row.published_digest != bits_digest(row.bits)]
+
+
+def bits_digest(bits: bytes) -> str:
+    return hashlib.sha256(bits).hexdigest()
+
+
+def mark_published(store: Store, digests: dict[int, str]) -> None:
+    with store.session() as session:
+        for list_id, digest in digests.items():
+            session.execute(update(StatusListRow).where(StatusListRow.id == list_id).values(published_digest=digest))
+
+
+def known_ids(session: Session, ids: list[str]) -> set[str]:
+    return set(session.scalars(select(CredentialRow.id).where(CredentialRow.id.in_(ids)))) if ids else set()

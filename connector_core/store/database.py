@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +11,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -59,6 +60,8 @@ def _sqlite_begin(connection) -> None:
 
 class Store:
     """The database behind lerconnect: SQLite file by default, PostgreSQL in production."""
+
+    _rehearsal: Connection | None = None
 
     def __init__(self, url: str, *, auto_upgrade: bool | None = None) -> None:
         self.url = database_url(url)
@@ -115,10 +118,35 @@ class Store:
                 f"this lerconnect needs {head}: run `lerconnect db upgrade`"
             )
 
+    @property
+    def rehearsing(self) -> bool:
+        return self._rehearsal is not None
+
+    @contextmanager
+    def rehearsal(self) -> Iterator[Store]:
+        """A dry run's view of the store: everything written through it is rolled back at the end.
+
+        Every session joins one outer transaction (each as a savepoint), so a dry run reads what its
+        own earlier steps wrote, exactly as the real run would, and leaves nothing behind.
+        """
+        connection = self.engine.connect()
+        outer = connection.begin()
+        dry = copy.copy(self)
+        dry._rehearsal = connection
+        try:
+            yield dry
+        finally:
+            outer.rollback()
+            connection.close()
+
     @contextmanager
     def session(self, *, rollback: bool = False) -> Iterator[Session]:
         """A transaction: committed when the block ends, rolled back if it raises or `rollback` is set."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        if self._rehearsal is not None:
+            opened = Session(bind=self._rehearsal, expire_on_commit=False, join_transaction_mode="create_savepoint")
+        else:
+            opened = Session(self.engine, expire_on_commit=False)
+        with opened as session:
             transaction = session.begin()
             try:
                 yield session

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -13,6 +14,7 @@ from sqlmodel import Session
 from connector_core.store.database import Store
 from connector_core.store.tables import (
     DeadLetterRow,
+    IssueRunRow,
     RunLockRow,
     SeenRow,
     StreamStateRow,
@@ -155,13 +157,17 @@ def save_state(session: Session, state: StreamStateRow) -> None:
     session.merge(state)
 
 
-def begin_pass(store: Store, source: str, stream: str, *, full: bool, dry_run: bool = False) -> StreamStateRow:
-    """Open a new sync pass unless a crashed one is still open, which is resumed instead."""
-    with store.session(rollback=dry_run) as session:
+def begin_pass(store: Store, source: str, stream: str, *, full: bool, flags_holds: bool = False) -> StreamStateRow:
+    """Open a new sync pass unless a crashed one is still open, which is resumed instead.
+
+    `flags_holds` says the stream carries FERPA holds: issuing waits for its passes to complete.
+    """
+    with store.session() as session:
         state = session.get(StreamStateRow, (source, stream))
         if state is None:
             state = StreamStateRow(source=source, stream=stream)
             session.add(state)
+        state.flags_holds = flags_holds
         if state.pass_open and not full:
             return state
         full = full or state.cursor is None
@@ -192,7 +198,7 @@ def end_pass(session: Session, source: str, stream: str) -> None:
     session.execute(
         update(StreamStateRow)
         .where(StreamStateRow.source == source, StreamStateRow.stream == stream)
-        .values(pass_open=False, updated_at=utcnow())
+        .values(pass_open=False, pass_completed_at=utcnow(), updated_at=utcnow())
     )
 
 
@@ -210,3 +216,45 @@ def list_dead_letters(
         query = query.where(DeadLetterRow.run_id == run_id)
     with store.session() as session:
         return list(session.scalars(query))
+
+
+def record_issuing(store: Store, outcome: IssueRunRow, run_ids: list[str]) -> None:
+    """Keep an issuing pass's outcome and link the sync runs it followed to it."""
+    with store.session() as session:
+        session.merge(outcome)
+        if run_ids:
+            session.execute(update(SyncRunRow).where(SyncRunRow.id.in_(run_ids)).values(issue_run_id=outcome.id))
+
+
+def issuing_of(store: Store, issue_run_ids: set[str]) -> dict[str, IssueRunRow]:
+    """Issuing outcomes by id, for showing beside the sync runs that led to them."""
+    if not issue_run_ids:
+        return {}
+    with store.session() as session:
+        return {r.id: r for r in session.scalars(select(IssueRunRow).where(IssueRunRow.id.in_(issue_run_ids)))}
+
+
+@contextmanager
+def rehearsal(store: Store) -> Iterator[Store]:
+    """A dry run: everything written through the yielded store is rolled back at the end, except
+    the run history, which is kept marked `dry_run` so `runs` shows that a dry run happened."""
+    started = utcnow()
+    with store.rehearsal() as dry:
+        try:
+            yield dry
+        finally:
+            with dry.session() as session:
+                kept = _dry_history(session, started)
+    with store.session() as session:
+        for row in kept:
+            session.merge(row)
+
+
+def _dry_history(session: Session, since: datetime) -> list[Any]:
+    rows: list[Any] = list(
+        session.scalars(select(IssueRunRow).where(IssueRunRow.dry_run.is_(True), IssueRunRow.started_at >= since))
+    )
+    rows += session.scalars(select(SyncRunRow).where(SyncRunRow.dry_run.is_(True), SyncRunRow.started_at >= since))
+    for row in rows:
+        session.expunge(row)
+    return rows

@@ -134,6 +134,27 @@ class SyncRunRow(SQLModel, table=True):
     learners_merged: int = 0
     error: str | None = None
     timings: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    issue_run_id: str | None = Field(default=None, index=True)  # the issuing that followed this sync
+
+
+class IssueRunRow(SQLModel, table=True):
+    """One issuing pass after a night's syncs: what it signed, revoked and held back, or why it failed."""
+
+    __tablename__ = "issue_run"
+    id: str = Field(primary_key=True)
+    status: str  # succeeded, failed, skipped (another issuer held the store)
+    dry_run: bool = False
+    started_at: datetime = Field(default_factory=utcnow, index=True)
+    finished_at: datetime | None = None
+    issued: int = 0
+    replaced: int = 0
+    revoked: int = 0
+    clrs: int = 0
+    held: int = 0
+    withheld: int = 0
+    refused: int = 0
+    error: str | None = None
+    details: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class StreamStateRow(SQLModel, table=True):
@@ -151,6 +172,8 @@ class StreamStateRow(SQLModel, table=True):
     generation: int = 0
     pass_open: bool = False
     pass_full: bool = False
+    flags_holds: bool = False  # the stream carries FERPA holds: issuing waits for its passes
+    pass_completed_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -208,6 +231,34 @@ class CredentialRow(SQLModel, table=True):
     issued_run_id: str | None = None
     revoked_at: datetime | None = None
     revoke_reason: str | None = None
+    embeds: str | None = None  # a CLR's digest of the achievement credentials it embeds
+
+
+class WithheldRecordRow(SQLModel, table=True):
+    """A registrar's revocation by hand: nothing is issued for the record (or a learner's CLR) until
+    someone reinstates it, whatever later runs, key rotations or replays bring."""
+
+    __tablename__ = "withheld"
+    __table_args__ = (UniqueConstraint("kind", "subject"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # achievement (the record's source, stream and id), clr (the learner's CLR)
+    subject: str  # "<source>/<stream>/<record id>" or the learner key: one decision per subject
+    learner_key: str = Field(index=True)
+    source: str | None = None
+    stream: str | None = None
+    source_record_id: str | None = None
+    credential_id: str
+    reason: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class IssuerLeaseRow(SQLModel, table=True):
+    """One issuer at a time per store (SQLite; PostgreSQL uses an advisory lock instead)."""
+
+    __tablename__ = "issuer_lease"
+    name: str = Field(primary_key=True)
+    holder: str
+    expires_at: datetime
 
 
 class StatusListRow(SQLModel, table=True):
@@ -223,6 +274,7 @@ class StatusListRow(SQLModel, table=True):
     seed: str  # hex key of the index permutation: indexes say nothing about order or recipient
     bits: bytes
     updated_at: datetime = Field(default_factory=utcnow)
+    published_digest: str | None = None  # of the bits last signed and written: unchanged lists are left alone
 
 
 class AuditRow(SQLModel, table=True):
@@ -231,7 +283,7 @@ class AuditRow(SQLModel, table=True):
     __tablename__ = "audit_ledger"
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
-    action: str  # issue, revoke, replace
+    action: str  # issue, revoke, replace, reinstate
     credential_id: str = Field(index=True)
     learner_key: str
     record_id: int | None = None

@@ -85,6 +85,10 @@ class FilesSource(Source):
                 return Term(code=entry.code, name=entry.name, start=entry.start, end=entry.end)
         return Term(code=text, name=text)
 
+    def flags_holds(self, stream: str) -> bool:
+        """A stream whose files have a hold column is where holds come from."""
+        return stream in self.config.files and self.config.files[stream].columns.confidential is not None
+
     def record_id(self, stream: str, raw: Mapping[str, Any]) -> str:
         column = self.config.files[stream].columns.record_id
         return str(raw.get(column) or f"{raw.get('_file')}:{raw.get('_line')}")
