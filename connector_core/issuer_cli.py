@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -219,10 +219,14 @@ def credentials_revoke(app: App, credential_id: str, reason: str, db: str | None
 class LocalStatusLists:
     """Resolves status list URLs to list credentials found as JSON files in folders (offline)."""
 
-    def __init__(self, folders: list[Path]) -> None:
+    def __init__(self, folders: list[Path], fetch: Callable[[str], Mapping] | None = None) -> None:
         self.by_url: dict[str, Mapping] = {}
+        self.fetch = fetch
         for folder in folders:
-            for path in folder.glob("*.json"):
+            # lists are written at their URL's path (`<status_dir>/1`, no extension), so read every file
+            for path in sorted(folder.rglob("*")):
+                if not path.is_file() or path.stat().st_size > 8 * 1024 * 1024:
+                    continue
                 try:
                     document = json.loads(path.read_text(encoding="utf-8"))
                 except (OSError, ValueError):
@@ -231,13 +235,14 @@ class LocalStatusLists:
                     self.by_url[document["id"]] = document
 
     def __call__(self, url: str) -> Mapping:
-        try:
+        if url in self.by_url:
             return self.by_url[url]
-        except KeyError:
-            raise LookupError(
-                f"no status list {url} among the local files: pass --status-dir with the folder "
-                f"that `lerconnect credentials export` wrote"
-            ) from None
+        if self.fetch is not None:
+            return self.fetch(url)
+        raise LookupError(
+            f"no status list {url} among the local files: pass --status-dir with the folder "
+            f"that `lerconnect credentials export` wrote, or --fetch-status-lists to GET it"
+        )
 
 
 class TrustedKeys:
@@ -298,10 +303,17 @@ class SchemaFolder:
     help="DID document(s) or issuer profile(s) whose verificationMethod keys to trust (did:web, https issuers); "
     "did:key needs none.",
 )
+@click.option(
+    "--fetch-status-lists",
+    is_flag=True,
+    help="GET status lists missing from --status-dir from their URLs (https; http only from loopback). "
+    "Nothing else is ever fetched.",
+)
 @json_option
 def verify(
     files: tuple[Path, ...],
     status_dir: tuple[Path, ...],
+    fetch_status_lists: bool,
     schema_dir: tuple[Path, ...],
     contexts_dir: Path | None,
     did_document: tuple[Path, ...],
@@ -311,7 +323,10 @@ def verify(
 
     Exit code 0 only if every file passes every check that could be run.
     """
-    statuses = LocalStatusLists(list(status_dir) or sorted({f.parent for f in files}))
+    from connector_core.issuer.status_fetch import HttpStatusLists  # requests only when asked
+
+    fetch = HttpStatusLists() if fetch_status_lists else None
+    statuses = LocalStatusLists(list(status_dir) or sorted({f.parent for f in files}), fetch)
     schemas = SchemaFolder(list(schema_dir))
     canonicalizer = contexts_canonicalizer(contexts_dir, Path.cwd())
     keys = TrustedKeys(list(did_document)) if did_document else None

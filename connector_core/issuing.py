@@ -26,7 +26,7 @@ from connector_core.issuer.credentials import (
     open_badge_credential,
 )
 from connector_core.issuer.keys import did_web
-from connector_core.issuer.status import allocate_index, encode_list, status_entry, status_list_credential
+from connector_core.issuer.status import allocate_index, encode_list, list_path, status_entry, status_list_credential
 from connector_core.model import Association, Learner, LearningRecord
 from connector_core.store import Store, identities
 from connector_core.store import credentials as cred_store
@@ -304,7 +304,8 @@ class IssuingService:
         return sign_many(drafts, self.signer, created=now, canonicalizer=self.canonicalizer) if drafts else []
 
     def publish_status_lists(self, folder: Path | None = None) -> list[Path]:
-        """Write each list credential as `<folder>/<last URL segment>.json`, for a web server to serve."""
+        """Write each list credential at the path its URL names below status_base_url (`<base>/1` ->
+        `<folder>/1`), so a static web server serving the folder at that URL answers every credential."""
         target = folder or (
             self.settings.status_dir
             if self.settings.status_dir.is_absolute()
@@ -313,7 +314,8 @@ class IssuingService:
         target.mkdir(parents=True, exist_ok=True)
         written = []
         for document in self.status_list_documents():
-            path = target / f"status-list-{document['id'].rstrip('/').rsplit('/', 1)[-1]}.json"
+            path = list_path(target, self.settings.status_base_url, document["id"])
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
             written.append(path)
         return written

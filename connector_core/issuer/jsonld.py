@@ -137,6 +137,21 @@ class DocumentLoader:
     def __call__(self, url: str, options: dict | None = None) -> dict:
         return {"contextUrl": None, "documentUrl": url, "document": self.get(url)}
 
+    def export(self, folder: str | Path) -> Path:
+        """Write every served context, byte for byte, plus an index.json of URL -> file + SHA-256: the
+        `contexts_dir` format, so another verifier (e.g. a JavaScript one) uses exactly these contexts."""
+        target = Path(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        index = {}
+        for n, url in enumerate(sorted(self._sources)):
+            source, sha256 = self._sources[url]
+            self.get(url)  # hash-checks the file
+            name = f"context-{n}.jsonld"
+            (target / name).write_bytes(source.read_bytes())
+            index[url] = {"file": name, "sha256": sha256}
+        (target / "index.json").write_text(json.dumps({"contexts": index}, indent=2), encoding="utf-8")
+        return target
+
 
 def _read_pinned(url: str, source: Any, sha256: str) -> dict:
     try:
