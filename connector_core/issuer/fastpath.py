@@ -38,6 +38,7 @@ from .jsonld import (
     rdf_options,
     unwrap_errors,
 )
+from .jsonnumbers import check_numbers
 from .limits import DEFAULT_LIMITS, CanonLimits, WorkBudget
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -89,6 +90,7 @@ class Canonicalizer:
     def canonicalize(self, document: Mapping) -> str:
         """Canonical N-Quads (RDFC-1.0) of `document`; raises like the reference on unsafe input."""
         self.limits.check_document(document)
+        check_numbers(document)
         check_issuance_terms(document)
         try:
             with unwrap_errors():

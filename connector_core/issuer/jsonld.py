@@ -20,6 +20,7 @@ from typing import Any
 from pyld import canon, jsonld, nquads
 
 from .errors import CanonicalizationLimitError, ContextIntegrityError, ContextNotAllowed, UnsafeDocumentError
+from .jsonnumbers import check_numbers
 from .limits import DEFAULT_LIMITS, CanonLimits, WorkBudget
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -365,6 +366,7 @@ def canonicalize_reference(
 ) -> str:
     """Canonical N-Quads by the plain pyld path (no caches): the yardstick for the fast path."""
     limits.check_document(document)
+    check_numbers(document)
     loader = loader or default_loader()
     expanded = expand_safe(document, loader)
     opts = rdf_options(loader)
