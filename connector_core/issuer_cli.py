@@ -15,6 +15,7 @@ import click
 from connector_core.cli_options import db_option, echo_json, json_option
 from connector_core.config import IssuerSettings
 from connector_core.issuer import IssuerError, KeyFileError, KeyResolutionError, SigningKey, verify_credential
+from connector_core.issuer.schemas import PinnedSchemas
 from connector_core.issuing import (
     IssuerSetupError,
     IssuingService,
@@ -328,6 +329,7 @@ def verify(
     fetch = HttpStatusLists() if fetch_status_lists else None
     statuses = LocalStatusLists(list(status_dir) or sorted({f.parent for f in files}), fetch)
     schemas = SchemaFolder(list(schema_dir))
+    pinned_schemas = PinnedSchemas(schema_dir)
     canonicalizer = contexts_canonicalizer(contexts_dir, Path.cwd())
     keys = TrustedKeys(list(did_document)) if did_document else None
     all_ok, report = True, []
@@ -343,7 +345,7 @@ def verify(
             result = verify_credential(
                 document,
                 status_resolver=statuses,
-                schema_resolver=(lambda _id, s=schema: s) if schema else None,
+                schema_resolver=pinned_schemas,
                 canonicalizer=canonicalizer,
                 key_resolver=keys,
             )

@@ -20,6 +20,7 @@ from jsonschema import Draft201909Validator
 from .errors import IssuerError
 from .fastpath import Canonicalizer
 from .proofs import KeyResolver, issuer_id, verify_proofs
+from .schemas import VALIDATOR_TYPE, SchemaNotInstalled
 from .status import ENTRY_TYPE, LIST_CREDENTIAL_TYPE, entry_status
 
 StatusResolver = Callable[[str], Mapping]
@@ -211,14 +212,24 @@ def _schema_check(document: Mapping, resolver: SchemaResolver | None) -> Check:
         return Check("schema", None, "no credentialSchema")
     if resolver is None:
         return Check("schema", None, "credentialSchema present but no schema_resolver was given")
-    errors = []
+    errors, notes, checked = [], [], []
     for ref in schemas if isinstance(schemas, list) else [schemas]:
+        url = ref.get("id") if isinstance(ref, Mapping) else None
+        if not isinstance(ref, Mapping) or ref.get("type") != VALIDATOR_TYPE:
+            notes.append(f"schema {url} of type {ref.get('type') if isinstance(ref, Mapping) else ref} not checked")
+            continue
         try:
-            schema = resolver(ref["id"])
+            schema = resolver(url)
+        except SchemaNotInstalled as exc:
+            notes.append(str(exc))
+            continue
         except Exception as exc:  # caller code
-            return Check("schema", False, f"cannot get schema {ref.get('id')}: {exc}")
+            return Check("schema", False, f"cannot get schema {url}: {exc}")
+        checked.append(url.rsplit("/", 1)[-1])
         for err in Draft201909Validator(schema).iter_errors(document):
             errors.append(f"{'/'.join(map(str, err.absolute_path)) or '(root)'}: {err.message}")
     if errors:
         return Check("schema", False, "; ".join(errors[:5]))
-    return Check("schema", True, "valid against credentialSchema")
+    if not checked:
+        return Check("schema", None, "; ".join(notes))
+    return Check("schema", True, f"valid against {', '.join(checked)}")
