@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_issuing import PASSPHRASE_ENV, Campus
+from test_issuing import Campus
 
 from connector_core.cli import cli
-from connector_core.config import settings_from_dict
 from connector_core.store import credentials as cred_store
 
 
@@ -40,18 +39,10 @@ def web_root(tmp_path: Path):
 def served_campus(tmp_path: Path, store, monkeypatch, web_root) -> Campus:
     root, origin = web_root
     campus = Campus(tmp_path, store, monkeypatch)
-    campus.settings = settings_from_dict(
-        {
-            "issuer": {
-                "name": "Test University",
-                "key_file": str(tmp_path / "key.pem"),
-                "passphrase_env": PASSPHRASE_ENV,
-                "status_dir": str(root / "status"),
-                "status_base_url": f"{origin}/status",
-            },
-            "sources": campus.settings.model_dump(mode="json")["sources"],
-        }
+    issuer = campus.settings.issuer.model_copy(
+        update={"status_dir": root / "status", "status_base_url": f"{origin}/status"}
     )
+    campus.settings = campus.settings.model_copy(update={"issuer": issuer})
     return campus
 
 

@@ -73,19 +73,19 @@ class WorkBudget:
     def n_degree(self) -> None:
         self.calls += 1
         if self.calls > self.max_calls:
-            raise CanonicalizationLimitError(
-                f"canonicalization refused: its blank nodes need more than {self.max_calls:g} N-degree hashes "
-                "(RDFC-1.0 work limit, as rdf-canonize's maxWorkFactor). The document's blank nodes are "
-                "symmetric (e.g. a clique); give them ids, or raise CanonLimits.max_work_factor deliberately"
-            )
+            raise _refusal(f"its blank nodes need more than {self.max_calls:g} N-degree hashes (rdf-canonize's limit)")
 
     def permutation(self) -> None:
         self.permutations += 1
         if self.permutations > self.max_permutations:
-            raise CanonicalizationLimitError(
-                f"canonicalization refused: more than {self.max_permutations} blank-node permutations "
-                "(RDFC-1.0 work limit). The document's blank nodes are symmetric; give them ids"
-            )
+            raise _refusal(f"its blank nodes need more than {self.max_permutations} permutations")
+
+
+def _refusal(what: str) -> CanonicalizationLimitError:
+    return CanonicalizationLimitError(
+        f"canonicalization refused: {what} (RDFC-1.0 work limit). The document's blank nodes are symmetric "
+        "(e.g. a clique); give them ids, or raise CanonLimits.max_work_factor deliberately"
+    )
 
 
 DEFAULT_LIMITS = CanonLimits()
