@@ -128,7 +128,8 @@ async function verifyDb(doc) {
     checkStatus: options => checkStatus({...options, suite, documentLoader}),
   });
   if(!result.verified) {
-    const errors = [result.error, ...(result.results || []).map(r => r.error)].filter(Boolean);
+    const errors = [result.error, result.statusResult?.error, ...(result.results || []).map(r => r.error)]
+      .filter(Boolean);
     return errors.map(e => e.message || String(e)).join('; ') || 'not verified';
   }
   const statuses = result.statusResult?.results || [];
