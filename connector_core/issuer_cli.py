@@ -230,7 +230,7 @@ class LocalStatusLists:
                     continue
                 try:
                     document = json.loads(path.read_text(encoding="utf-8"))
-                except (OSError, ValueError):
+                except (OSError, ValueError, RecursionError):
                     continue
                 if isinstance(document, dict) and "BitstringStatusListCredential" in document.get("type", []):
                     self.by_url[document["id"]] = document
@@ -336,7 +336,7 @@ def verify(
     for path in files:
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested beyond any credential
             all_ok = False
             report.append({"file": str(path), "verified": False, "checks": [["json", False, str(exc)]]})
             continue

@@ -91,3 +91,15 @@ def test_deeply_nested_json_is_refused_not_a_recursion_error():
     with pytest.raises(CanonicalizationLimitError, match="nested"):
         sign_credential(doc, KEY)
     assert not verify_credential({**copy.copy(doc), "proof": {"type": "DataIntegrityProof"}}).verified
+
+
+def test_verify_command_refuses_absurdly_nested_json_without_a_traceback(tmp_path):
+    from click.testing import CliRunner
+
+    from connector_core.cli import cli
+
+    path = tmp_path / "nested.json"
+    path.write_text("[" * 200_000 + "]" * 200_000)
+    result = CliRunner().invoke(cli, ["verify", str(path)])
+    assert result.exit_code == 1 and "FAILED" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

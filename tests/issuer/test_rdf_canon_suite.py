@@ -1,7 +1,8 @@
 """The W3C RDF Dataset Canonicalization (RDFC-1.0) test suite, on the plain pyld path and the fast path.
 
 Every `RDFC10EvalTest` must give the expected canonical N-Quads; the `RDFC10NegativeEvalTest`
-(a poison clique) must be refused by the work limit. Map tests check the issued identifiers.
+(a poison clique) must be refused by the work limit; every `RDFC10MapTest` must issue the expected
+canonical identifiers.
 Inputs come from ../shared/standards/rdf-canon (w3c/rdf-canon tests/); skipped when absent.
 """
 
@@ -12,8 +13,8 @@ import pytest
 from issuer_standards import standards_path
 
 from connector_core.issuer import CanonicalizationLimitError, CanonLimits
-from connector_core.issuer.fastpath import rdfc10
-from connector_core.issuer.jsonld import canonicalize_dataset, escape_literal
+from connector_core.issuer.fastpath import _Rdfc, rdfc10
+from connector_core.issuer.jsonld import Rdfc10, canonicalize_dataset, escape_literal
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -99,6 +100,28 @@ def test_negative_is_refused_by_the_work_limit(entry, path):
         _paths(entry)[path]()
 
 
+def _issued_map(entry, path):
+    """The canonical issuer's map, input label -> canonical label, both without `_:`."""
+    algorithm = HASHES[entry.get("hashAlgorithm")]
+    if path == "plain":
+        canon = Rdfc10(SUITE_LIMITS, algorithm)
+        canon.main(_dataset(entry), {"format": "application/n-quads"})
+        issued = canon.canonical_issuer.existing
+    else:
+        canon = _Rdfc(_tuples(_dataset(entry)), SUITE_LIMITS, algorithm)
+        canon.run()
+        issued = canon.canonical.ids
+    return {old.removeprefix("_:"): new.removeprefix("_:") for old, new in issued.items()}
+
+
+@pytest.mark.parametrize("path", ["plain", "fast"])
+@pytest.mark.parametrize("entry", _entries("rdfc:RDFC10MapTest"))
+def test_map(entry, path):
+    expected = json.loads((SUITE / entry["result"]).read_text(encoding="utf-8"))
+    assert _issued_map(entry, path) == expected
+
+
 def test_suite_is_complete():
     kinds = [e["type"] for e in MANIFEST["entries"]]
     assert kinds.count("rdfc:RDFC10EvalTest") == 64 and kinds.count("rdfc:RDFC10NegativeEvalTest") == 1
+    assert kinds.count("rdfc:RDFC10MapTest") == 21
