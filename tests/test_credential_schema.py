@@ -70,3 +70,19 @@ def test_verify_command_validates_named_schema(issued: Campus, tmp_path: Path) -
     path.write_text(json.dumps(issued.live("clr")[0].document), encoding="utf-8")
     result = CliRunner().invoke(cli, ["verify", str(path), "--schema-dir", str(SCHEMAS)])
     assert "valid against clr_v2p0_clrcredential_schema.json" in result.output, result.output
+
+
+def test_every_result_has_a_stable_id_of_its_own(issued: Campus) -> None:
+    """Identical blank-node results in several embedded credentials made LearnCard (Rust ssi) reject
+    45 % of demo CLRs; a result id per credential removes the repeated structure (tests/interop)."""
+    for clr in issued.live("clr"):
+        results = [
+            r
+            for vc in clr.document["credentialSubject"]["verifiableCredential"]
+            for r in vc["credentialSubject"]["result"]
+        ]
+        ids = [r["id"] for r in results]
+        assert all(i.startswith("urn:uuid:") for i in ids) and len(set(ids)) == len(ids)
+    again = {r.document["id"]: r.document["credentialSubject"]["result"][0]["id"] for r in issued.live()}
+    issued.sync()  # nothing changed: same credentials, same result ids
+    assert {r.document["id"]: r.document["credentialSubject"]["result"][0]["id"] for r in issued.live()} == again
