@@ -15,13 +15,14 @@ from typing import Any
 
 import click
 
-from connector_core import __version__, issuer_cli, logs
+from connector_core import __version__, logs
+from connector_core.cli_app import App
 from connector_core.cli_options import db_option, echo_json, json_option
-from connector_core.config import ConfigError, Settings, load_settings
-from connector_core.engine import RunResult, SyncEngine, build_source
+from connector_core.config import ConfigError
+from connector_core.engine import RunResult, build_source
 from connector_core.issuer import IssuerError
 from connector_core.issuing import IssueReport, IssuerSetupError
-from connector_core.plugins import Registry, UnknownPlugin, default_registry
+from connector_core.plugins import UnknownPlugin, default_registry
 from connector_core.progress import RunProgress
 from connector_core.source import SourceError
 from connector_core.store import Store, StoreError, redact
@@ -33,44 +34,32 @@ from connector_core.store.identities import ReviewError
 EXIT_FAILED, EXIT_USAGE, EXIT_STORE = 1, 2, 3
 
 
-class App:
-    """What every command shares: the config file, the store URL, the plugins."""
-
-    def __init__(self, config: str | None) -> None:
-        self.config_path = config
-        self.db: str | None = None  # a group's --db, for its subcommands
-        self._settings: Settings | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings(self.config_path)
-            for table in self._settings.sources.values():
-                for key, value in table.items():
-                    if any(word in key for word in ("token", "password", "secret", "passphrase")):
-                        logs.register_secret(str(value))
-            if self._settings.issuer is not None and self._settings.issuer.passphrase is not None:
-                logs.register_secret(self._settings.issuer.passphrase.get_secret_value())
-        return self._settings
-
-    @property
-    def registry(self) -> Registry:
-        return default_registry()
-
-    def store(self, db: str | None) -> Store:
-        return Store(db or self.settings.store.url)
-
-    def engine(self, db: str | None, **options: Any) -> SyncEngine:
-        return SyncEngine(self.store(db), self.registry, self.settings, **options)
-
-
 def fail(message: str, code: int = EXIT_FAILED) -> None:
     click.secho(f"Error: {message}", fg="red", err=True)
     sys.exit(code)
 
 
 class Group(click.Group):
-    """Turns known errors into one clear line and a documented exit code, never a traceback."""
+    """Turns known errors into one clear line and a documented exit code, never a traceback.
+
+    Plugins' commands (the issuer's built-in ones included) join on first lookup, through
+    `lerconnect_register_commands`, however the group is invoked.
+    """
+
+    plugin_commands_loaded = False
+
+    def _load_plugin_commands(self) -> None:
+        if not self.plugin_commands_loaded:
+            self.plugin_commands_loaded = True
+            default_registry().hook.lerconnect_register_commands(cli=self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load_plugin_commands()
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -227,32 +216,18 @@ def sync(
     app: App, source: str | None, stream: str | None, full: bool, dry_run: bool, db: str | None, as_json: bool
 ) -> None:
     """Sync now, once: every configured source, or SOURCE; then issue and revoke credentials."""
-    names = [source] if source else list(app.settings.sources)
-    if not names:
-        fail("no sources configured: add a [sources.<name>] table (see `lerconnect init`)", EXIT_USAGE)
-    results: list[RunResult] = []
     with RunProgress(enabled=not as_json) as progress:
-        engine = app.engine(db, on_page=progress.page, dry_run=dry_run)
-        for name in names:
-            results.extend(engine.sync(name, stream=stream, full=full))
-    report = issue_after(app, db, results, dry_run=dry_run)
-    if as_json:
-        echo_json({"runs": _summary_rows(results), "issuing": report.as_dict() if report else None})
-    else:
-        print_runs_table(results)
-        print_issue_report(report, results)
-    sys.exit(0 if all(r.status == "succeeded" for r in results) else EXIT_FAILED)
-
-
-def issue_after(app: App, db: str | None, results: list[RunResult], *, dry_run: bool) -> IssueReport | None:
-    """Reconcile credentials after runs, when the config has an [issuer]."""
+        night = app.pipeline(db).run(
+            [source] if source else None, stream=stream, full=full, dry_run=dry_run, on_page=progress.page
+        )
     if app.settings.issuer is None:
         click.echo("No [issuer] in the config: records stored, no credentials issued.", err=True)
-        return None
-    from connector_core.issuer_cli import service
-
-    run_id = results[0].run_id if results else None
-    return service(app, db).reconcile(run_id=run_id, dry_run=dry_run)
+    if as_json:
+        echo_json({"runs": _summary_rows(night.runs), "issuing": night.issuing.as_dict() if night.issuing else None})
+    else:
+        print_runs_table(night.runs)
+        print_issue_report(night.issuing, night.runs)
+    sys.exit(0 if night.succeeded else EXIT_FAILED)
 
 
 def print_issue_report(report: IssueReport | None, results: list[RunResult]) -> None:
@@ -577,10 +552,6 @@ def demo(
     sys.exit(0 if ok else EXIT_FAILED)
 
 
-issuer_cli.register(cli)
-
-
 def main() -> None:
-    """Console entry point; plugins may add commands first."""
-    default_registry().hook.lerconnect_register_commands(cli=cli)
+    """Console entry point."""
     cli(prog_name="lerconnect")

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from connector_core.config import load_settings
-from connector_core.engine import RunResult, SyncEngine
+from connector_core.engine import RunResult
 from connector_core.issuer import SigningKey, verify_credential
-from connector_core.issuing import IssueReport, IssuingService, service_for
+from connector_core.issuing import IssueReport, IssuingService
+from connector_core.pipeline import Pipeline
 from connector_core.plugins import Registry
 from connector_core.sandbox import build_campus
 from connector_core.sandbox.serve import start
@@ -136,13 +137,10 @@ def run_demo(
     with sandboxes(registry, learners, seed, workdir) as tables:
         write_config(config_path, {**extra, **{f"sources.{name}": table for name, table in tables.items()}})
         settings = load_settings(config_path)  # read back as a user's config is: secrets from files
-        engine = SyncEngine(store, registry, settings, on_page=on_page)
-        for name in tables:
-            log.info("demo: syncing %s", name)
-            result.runs.extend(engine.sync(name, full=True))
-    service = service_for(store, settings, registry.hook)
-    if service is not None:
-        run_id = result.runs[0].run_id if result.runs else None
-        result.issued = service.reconcile(run_id=run_id)
-        result.verified, result.verify_failures = verify_issued(service, store, run_id, verify_limit)
+        pipeline = Pipeline(store, registry, settings)
+        log.info("demo: syncing %s", ", ".join(tables))
+        night = pipeline.run(list(tables), full=True, on_page=on_page)
+    result.runs, result.issued = night.runs, night.issuing
+    if pipeline.issuer is not None and night.issuing is not None:
+        result.verified, result.verify_failures = verify_issued(pipeline.issuer, store, night.run_id, verify_limit)
     return result

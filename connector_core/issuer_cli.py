@@ -1,4 +1,8 @@
-"""The issuer's commands: `keys`, `credentials` and `verify`, added to the `lerconnect` group."""
+"""The issuer's commands: `keys`, `credentials` and `verify`.
+
+A built-in plugin: it joins the `lerconnect` group through `lerconnect_register_commands`, as a
+vendor's plugin would (entry point `issuer` in the `lerconnect` group).
+"""
 
 from __future__ import annotations
 
@@ -8,26 +12,17 @@ import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
+from connector_core.cli_app import App
 from connector_core.cli_options import db_option, echo_json, json_option
 from connector_core.config import IssuerSettings
-from connector_core.issuer import IssuerError, KeyFileError, KeyResolutionError, SigningKey, verify_credential
+from connector_core.hookspecs import hookimpl
+from connector_core.issuer import IssuerError, KeyResolutionError, SigningKey, verify_credential
 from connector_core.issuer.schemas import PinnedSchemas
-from connector_core.issuing import (
-    IssuerSetupError,
-    IssuingService,
-    contexts_canonicalizer,
-    load_key_ring,
-    retired_file,
-    service_for,
-)
+from connector_core.issuing import contexts_canonicalizer, load_key_ring, retired_file
 from connector_core.store import credentials as cred_store
-
-if TYPE_CHECKING:
-    from connector_core.cli import App
 
 SCHEMA_FILES = {  # credential type → 1EdTech schema file name, looked up in --schema-dir
     "ClrCredential": "clr_v2p0_clrcredential_schema.json",
@@ -46,15 +41,6 @@ def _issuer_settings(app: App) -> IssuerSettings:
 
 def _base_dir(app: App) -> Path:
     return app.settings.path.parent if app.settings.path else Path.cwd()
-
-
-def service(app: App, db: str | None) -> IssuingService:
-    """The issuing service for the configured issuer and store; errors say how to set it up."""
-    _issuer_settings(app)
-    try:
-        return service_for(app.store(db), app.settings, app.registry.hook)
-    except (IssuerSetupError, KeyFileError) as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @click.group()
@@ -188,7 +174,7 @@ def credentials_show(app: App, credential_id: str, db: str | None) -> None:
 @click.pass_obj
 def credentials_export(app: App, out: Path, include_revoked: bool, db: str | None) -> None:
     """Write each credential as a JSON file and the status lists beside them, for offline checks."""
-    issuing = service(app, db)
+    issuing = app.issuer(db)
     out.mkdir(parents=True, exist_ok=True)
     rows = cred_store.list_credentials(issuing.store, status=None if include_revoked else "active")
     for row in rows:
@@ -207,7 +193,7 @@ def credentials_export(app: App, out: Path, include_revoked: bool, db: str | Non
 @click.pass_obj
 def credentials_revoke(app: App, credential_id: str, reason: str, db: str | None) -> None:
     """Revoke one credential by hand and republish the status lists."""
-    issuing = service(app, db)
+    issuing = app.issuer(db)
     row = cred_store.get_credential(issuing.store, credential_id)
     if row is None:
         raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
@@ -388,7 +374,8 @@ def _schema_by_type(document: Mapping, schema: Mapping) -> list:
     return ["schema", not errors, "; ".join(errors[:5]) or f"valid against {schema.get('$id', 'the schema')}"]
 
 
-def register(cli: click.Group) -> None:
+@hookimpl
+def lerconnect_register_commands(cli: click.Group) -> None:
     cli.add_command(keys)
     cli.add_command(credentials)
     cli.add_command(verify)

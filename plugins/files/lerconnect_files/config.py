@@ -6,32 +6,35 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connector_core import AchievementKind, SourceConfig
+from connector_core import AchievementKind, IdText, SourceConfig
 
 
 class Columns(BaseModel):
-    """Column (CSV) or key (JSON Lines) names in the export, for each field lerconnect needs."""
+    """Column (CSV) or key (JSON Lines) names in the export, for each field lerconnect needs.
+
+    Names are text; a header that is a number (`term = 2024`) is accepted as such.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    record_id: str
-    learner_id: str
-    achievement_id: str
-    title: str
-    institution_id: str | None = None
-    email: str | None = None
-    given_name: str | None = None
-    family_name: str | None = None
-    confidential: str | None = None
-    description: str | None = None
-    grade: str | None = None
-    score: str | None = None
-    status: str | None = None
-    term: str | None = None
-    credits: str | None = None
-    started_on: str | None = None
-    completed_on: str | None = None
-    updated_at: str | None = None
+    record_id: IdText
+    learner_id: IdText
+    achievement_id: IdText
+    title: IdText
+    institution_id: IdText | None = None
+    email: IdText | None = None
+    given_name: IdText | None = None
+    family_name: IdText | None = None
+    confidential: IdText | None = None
+    description: IdText | None = None
+    grade: IdText | None = None
+    score: IdText | None = None
+    status: IdText | None = None
+    term: IdText | None = None
+    credits: IdText | None = None
+    started_on: IdText | None = None
+    completed_on: IdText | None = None
+    updated_at: IdText | None = None
 
 
 class FileSet(BaseModel):
