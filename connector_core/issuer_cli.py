@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from connector_core.cli_options import db_option, echo_json, json_option
 from connector_core.config import ConfigError, IssuerSettings
 from connector_core.hookspecs import hookimpl
 from connector_core.issuer import IssuerError, KeyFileError, KeyResolutionError, SigningKey, verify_credential
+from connector_core.issuer.schemas import PinnedSchemas
 from connector_core.issuing import contexts_canonicalizer, key_passphrase, key_path, load_key_ring, retired_file
 from connector_core.store import Store
 from connector_core.store import credentials as cred_store
@@ -250,10 +251,14 @@ def credentials_reinstate(app: App, credential_id: str, reason: str, db: str | N
 class LocalStatusLists:
     """Resolves status list URLs to list credentials found as JSON files in folders (offline)."""
 
-    def __init__(self, folders: list[Path]) -> None:
+    def __init__(self, folders: list[Path], fetch: Callable[[str], Mapping] | None = None) -> None:
         self.by_url: dict[str, Mapping] = {}
+        self.fetch = fetch
         for folder in folders:
-            for path in folder.glob("*.json"):
+            # lists are written at their URL's path (`<status_dir>/1`, no extension), so read every file
+            for path in sorted(folder.rglob("*")):
+                if not path.is_file() or path.stat().st_size > 8 * 1024 * 1024:
+                    continue
                 try:
                     document = json.loads(path.read_text(encoding="utf-8"))
                 except (OSError, ValueError, RecursionError):  # unreadable, not JSON, nested too deep
@@ -262,13 +267,14 @@ class LocalStatusLists:
                     self.by_url[document["id"]] = document
 
     def __call__(self, url: str) -> Mapping:
-        try:
+        if url in self.by_url:
             return self.by_url[url]
-        except KeyError:
-            raise LookupError(
-                f"no status list {url} among the local files: pass --status-dir with the folder "
-                f"that `lerconnect credentials export` wrote"
-            ) from None
+        if self.fetch is not None:
+            return self.fetch(url)
+        raise LookupError(
+            f"no status list {url} among the local files: pass --status-dir with the folder "
+            f"that `lerconnect credentials export` wrote, or --fetch-status-lists to GET it"
+        )
 
 
 class TrustedKeys:
@@ -329,10 +335,17 @@ class SchemaFolder:
     help="DID document(s) or issuer profile(s) whose verificationMethod keys to trust (did:web, https issuers); "
     "did:key needs none.",
 )
+@click.option(
+    "--fetch-status-lists",
+    is_flag=True,
+    help="GET status lists missing from --status-dir from their URLs (https; http only from loopback). "
+    "Nothing else is ever fetched.",
+)
 @json_option
 def verify(
     files: tuple[Path, ...],
     status_dir: tuple[Path, ...],
+    fetch_status_lists: bool,
     schema_dir: tuple[Path, ...],
     contexts_dir: Path | None,
     did_document: tuple[Path, ...],
@@ -342,15 +355,19 @@ def verify(
 
     Exit code 0 only if every file passes every check that could be run.
     """
-    statuses = LocalStatusLists(list(status_dir) or sorted({f.parent for f in files}))
+    from connector_core.issuer.status_fetch import HttpStatusLists  # requests only when asked
+
+    fetch = HttpStatusLists() if fetch_status_lists else None
+    statuses = LocalStatusLists(list(status_dir) or sorted({f.parent for f in files}), fetch)
     schemas = SchemaFolder(list(schema_dir))
+    pinned_schemas = PinnedSchemas(schema_dir)
     canonicalizer = contexts_canonicalizer(contexts_dir, Path.cwd())
     keys = TrustedKeys(list(did_document)) if did_document else None
     all_ok, report = True, []
     for path in files:
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested beyond any credential
             all_ok = False
             report.append({"file": str(path), "verified": False, "checks": [["json", False, str(exc)]]})
             continue
@@ -359,7 +376,7 @@ def verify(
             result = verify_credential(
                 document,
                 status_resolver=statuses,
-                schema_resolver=(lambda _id, s=schema: s) if schema else None,
+                schema_resolver=pinned_schemas,
                 canonicalizer=canonicalizer,
                 key_resolver=keys,
             )

@@ -37,7 +37,7 @@ from connector_core.issuer.credentials import (
     open_badge_credential,
 )
 from connector_core.issuer.keys import did_web
-from connector_core.issuer.status import allocate_index, encode_list, status_entry, status_list_credential
+from connector_core.issuer.status import allocate_index, encode_list, list_path, status_entry, status_list_credential
 from connector_core.model import Association, Learner, LearningRecord, achievement_key, association_target_key
 from connector_core.store import Store, identities
 from connector_core.store import credentials as cred_store
@@ -418,7 +418,8 @@ class IssuingService:
         return sign_many(drafts, self.signer, created=now, canonicalizer=self.canonicalizer) if drafts else []
 
     def publish_status_lists(self, folder: Path | None = None) -> list[Path]:
-        """Write each list credential as `<folder>/<last URL segment>.json`, for a web server to serve.
+        """Write each list credential at the path its URL names below status_base_url (`<base>/1` ->
+        `<folder>/1`), so a static web server serving the folder at that URL answers every credential.
 
         Into `[issuer].status_dir` only lists whose bits changed (or whose file is missing) are
         signed and written again; a `folder` (an export) gets every list.
@@ -432,19 +433,16 @@ class IssuingService:
         rows = cred_store.status_lists(self.store)
         if folder is None:
             current = {row.id: row for row in cred_store.unpublished(self.store)}
-            rows = [row for row in rows if row.id in current or not _list_path(target, row.url).exists()]
+            rows = [row for row in rows if row.id in current or not list_path(target, self.settings.status_base_url, row.url).exists()]
         written = []
         for document in self.status_list_documents(rows):
-            path = _list_path(target, document["id"])
+            path = list_path(target, self.settings.status_base_url, document["id"])
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
             written.append(path)
         if folder is None:
             cred_store.mark_published(self.store, {row.id: cred_store.bits_digest(row.bits) for row in rows})
         return written
-
-
-def _list_path(folder: Path, url: str) -> Path:
-    return folder / f"status-list-{url.rstrip('/').rsplit('/', 1)[-1]}.json"
 
 
 def _record_context(row: RecordRow, run_id: str | None) -> IssueContext:

@@ -4,6 +4,7 @@ It knows nothing of sources or storage: records in, signed credentials out.
 """
 
 from .errors import (
+    CanonicalizationLimitError,
     ContextIntegrityError,
     ContextNotAllowed,
     IssuerError,
@@ -16,11 +17,14 @@ from .errors import (
 from .fastpath import Canonicalizer
 from .jsonld import DocumentLoader, canonicalize_reference
 from .keys import BoundKey, KeyRing, Signer, SigningKey, did_web
+from .limits import CanonLimits
 from .proofs import sign_credential, sign_many, verify_proofs
 from .verify import Check, VerificationResult, verify_credential
 
 __all__ = [
     "BoundKey",
+    "CanonLimits",
+    "CanonicalizationLimitError",
     "Canonicalizer",
     "Check",
     "ContextIntegrityError",

@@ -25,7 +25,8 @@ from connector_core.model import (
 )
 
 from .errors import IssuerError
-from .jsonld import CLR_V2, OB_V3, VC_V2
+from .jsonld import CLR_V2, OB_EXTENSIONS, OB_V3, VC_V2
+from .schemas import CLR_SCHEMA, OB_ACHIEVEMENT_SCHEMA, schema_entry
 
 _NS = uuid.UUID("6c1d9a52-3f0e-5b7a-9f3c-6c65726e6e63")
 
@@ -269,7 +270,9 @@ def open_badge_credential(
         "type": ["AchievementSubject"],
         **recipient(learner or record.learner, learner_did=learner_did, salt_source=cred_id, policy=policy),
         "achievement": ach,
-        "result": [_result(ach["id"], record)],
+        # a stable id per result: identical blank-node results in several embedded credentials make
+        # LearnCard's (Rust ssi) canonicalization disagree with RDFC-1.0 and reject the CLR
+        "result": [{"id": _urn(cred_id, "result", "0"), **_result(ach["id"], record)}],
     }
     if record.credits_earned is not None:
         subject["creditsEarned"] = _number(record.credits_earned)
@@ -282,13 +285,14 @@ def open_badge_credential(
     if record.completed_on:
         subject["activityEndDate"] = _datetime(record.completed_on)
     credential: dict[str, Any] = {
-        "@context": [VC_V2, OB_V3],
+        "@context": [VC_V2, OB_V3, OB_EXTENSIONS],
         "id": cred_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": issuer.as_json(),
         "validFrom": _datetime(issued_at),
         "name": record.achievement.title,
         "credentialSubject": subject,
+        "credentialSchema": [schema_entry(OB_ACHIEVEMENT_SCHEMA)],
     }
     if record.completed_on:
         credential["awardedDate"] = _datetime(record.completed_on)
@@ -361,13 +365,14 @@ def clr_credential(
         subject["association"] = associations
     name = full_name(learner) if (policy or RecipientPolicy()).show_name else None
     credential: dict[str, Any] = {
-        "@context": [VC_V2, CLR_V2, OB_V3],
+        "@context": [VC_V2, CLR_V2, OB_V3, OB_EXTENSIONS],
         "id": clr_id,
         "type": ["VerifiableCredential", "ClrCredential"],
         "issuer": issuer.as_json(),
         "validFrom": _datetime(issued_at),
         "name": f"Comprehensive Learner Record: {name}" if name else "Comprehensive Learner Record",
         "credentialSubject": subject,
+        "credentialSchema": [schema_entry(CLR_SCHEMA)],
     }
     if partial is not None:
         credential["partial"] = partial

@@ -31,3 +31,7 @@ class KeyResolutionError(IssuerError):
 
 class StatusListError(IssuerError):
     """A status list is malformed, too short, or the index is out of range."""
+
+
+class CanonicalizationLimitError(IssuerError):
+    """A document is too large, too deep, or its blank nodes too symmetric to canonicalize within the work limit."""

@@ -38,6 +38,8 @@ from .jsonld import (
     rdf_options,
     unwrap_errors,
 )
+from .jsonnumbers import check_numbers
+from .limits import DEFAULT_LIMITS, CanonLimits, WorkBudget
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -73,8 +75,9 @@ class _Unsupported(Exception):
 class Canonicalizer:
     """Canonical N-Quads for JSON-LD documents with per-context caching. Not thread-safe: one per thread."""
 
-    def __init__(self, loader: DocumentLoader | None = None) -> None:
+    def __init__(self, loader: DocumentLoader | None = None, limits: CanonLimits = DEFAULT_LIMITS) -> None:
         self.loader = loader or default_loader()
+        self.limits = limits
         self.fallbacks = 0
         self._proc = jsonld.JsonLdProcessor(on_property_dropped=_raise_dropped)
         self._options = rdf_options(self.loader)
@@ -86,14 +89,16 @@ class Canonicalizer:
 
     def canonicalize(self, document: Mapping) -> str:
         """Canonical N-Quads (RDFC-1.0) of `document`; raises like the reference on unsafe input."""
+        self.limits.check_document(document)
+        check_numbers(document)
         check_issuance_terms(document)
         try:
             with unwrap_errors():
                 quads = _Walker(self).document(document)
         except _Unsupported:
             self.fallbacks += 1
-            return canonicalize_reference(document, self.loader)
-        return rdfc10(quads)
+            return canonicalize_reference(document, self.loader, self.limits)
+        return rdfc10(quads, self.limits)
 
     # -- cached pyld context processing ------------------------------------------------------------
 
@@ -333,10 +338,6 @@ def _line(quad: tuple, relabel: Any) -> str:
     return f"{s} {p} {o} {g} .\n"
 
 
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 class _Issuer:
     __slots__ = ("ids", "order", "prefix")
 
@@ -360,15 +361,21 @@ class _Issuer:
 
 
 class _Rdfc:
-    def __init__(self, quads: Any) -> None:
+    def __init__(self, quads: Any, limits: CanonLimits, hash_algorithm: str) -> None:
         self.quads = list(quads)
         self.mentions: dict[str, list[tuple]] = {}
         for q in self.quads:
-            for term in (q[0], q[2], q[3]):
-                if term is not None and term[0] == "_":
-                    self.mentions.setdefault(term, []).append(q)
+            # a quad naming one node twice (`_:x <p> _:x`) is in that node's list once, as in RDFC-1.0
+            for term in {t for t in (q[0], q[2], q[3]) if t is not None and t[0] == "_"}:
+                self.mentions.setdefault(term, []).append(q)
         self.first: dict[str, str] = {}
         self.canonical = _Issuer("_:c14n")
+        self.limits = limits
+        self.budget: WorkBudget | None = None
+        self.hash_algorithm = hash_algorithm
+
+    def _sha(self, text: str) -> str:
+        return hashlib.new(self.hash_algorithm, text.encode("utf-8")).hexdigest()
 
     def first_degree(self, node: str) -> str:
         found = self.first.get(node)
@@ -378,7 +385,7 @@ class _Rdfc:
                 return "_:a" if term == node else "_:z"
 
             lines = sorted(_line(q, relabel) for q in self.mentions[node])
-            found = self.first[node] = _sha("".join(lines))
+            found = self.first[node] = self._sha("".join(lines))
         return found
 
     def related_hash(self, related: str, quad: tuple, issuer: _Issuer, position: str) -> str:
@@ -388,9 +395,11 @@ class _Rdfc:
             ident = issuer.ids[related]
         else:
             ident = self.first_degree(related)
-        return _sha(position + (quad[1] if position != "g" else "") + ident)
+        return self._sha(position + (quad[1] if position != "g" else "") + ident)
 
     def n_degree(self, node: str, issuer: _Issuer) -> tuple[str, _Issuer]:
+        assert self.budget is not None
+        self.budget.n_degree()
         related_by_hash: dict[str, list[str]] = {}
         for q in self.mentions[node]:
             for term, position in ((q[0], "s"), (q[2], "o"), (q[3], "g")):
@@ -401,7 +410,8 @@ class _Rdfc:
             data.append(digest)
             chosen_path = ""
             chosen_issuer = None
-            for permutation in itertools.permutations(related_nodes):
+            for permutation in itertools.permutations(sorted(related_nodes)):
+                self.budget.permutation()
                 trial = issuer.copy()
                 path = ""
                 recursion = []
@@ -430,7 +440,7 @@ class _Rdfc:
                     chosen_path, chosen_issuer = path, trial
             data.append(chosen_path)
             issuer = chosen_issuer
-        return _sha("".join(data)), issuer
+        return self._sha("".join(data)), issuer
 
     def run(self) -> str:
         by_hash: dict[str, list[str]] = {}
@@ -442,6 +452,7 @@ class _Rdfc:
                 self.canonical.issue(nodes[0])
             else:
                 shared.append(nodes)
+        self.budget = self.limits.budget(sum(len(nodes) for nodes in shared))
         for nodes in shared:
             results = []
             for node in nodes:
@@ -457,9 +468,9 @@ class _Rdfc:
         return "".join(sorted(_line(q, ids.__getitem__) for q in self.quads))
 
 
-def rdfc10(quads: Any) -> str:
+def rdfc10(quads: Any, limits: CanonLimits = DEFAULT_LIMITS, hash_algorithm: str = "sha256") -> str:
     """RDFC-1.0 canonical N-Quads of a set of (s, p, o, g) tuples in N-Quads term syntax."""
-    return _Rdfc(quads).run()
+    return _Rdfc(quads, limits, hash_algorithm).run()
 
 
 def canonical_json_key(value: Any) -> str:

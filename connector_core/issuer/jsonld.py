@@ -8,17 +8,20 @@ byte.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import types
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pyld import canon, jsonld, nquads
 
-from .errors import ContextIntegrityError, ContextNotAllowed, UnsafeDocumentError
+from .errors import CanonicalizationLimitError, ContextIntegrityError, ContextNotAllowed, UnsafeDocumentError
+from .jsonnumbers import check_numbers
+from .limits import DEFAULT_LIMITS, CanonLimits, WorkBudget
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -135,6 +138,21 @@ class DocumentLoader:
     def __call__(self, url: str, options: dict | None = None) -> dict:
         return {"contextUrl": None, "documentUrl": url, "document": self.get(url)}
 
+    def export(self, folder: str | Path) -> Path:
+        """Write every served context, byte for byte, plus an index.json of URL -> file + SHA-256: the
+        `contexts_dir` format, so another verifier (e.g. a JavaScript one) uses exactly these contexts."""
+        target = Path(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        index = {}
+        for n, url in enumerate(sorted(self._sources)):
+            source, sha256 = self._sources[url]
+            self.get(url)  # hash-checks the file
+            name = f"context-{n}.jsonld"
+            (target / name).write_bytes(source.read_bytes())
+            index[url] = {"file": name, "sha256": sha256}
+        (target / "index.json").write_text(json.dumps({"contexts": index}, indent=2), encoding="utf-8")
+        return target
+
 
 def _read_pinned(url: str, source: Any, sha256: str) -> dict:
     try:
@@ -193,18 +211,68 @@ def serialize_quad(quad: dict) -> str:
     return line + " .\n"
 
 
+_budget: contextvars.ContextVar[WorkBudget | None] = contextvars.ContextVar("rdfc10_budget", default=None)
+
+
+def _counted_permutations(elements: list) -> Iterator[list]:
+    budget = _budget.get()
+    for permutation in canon.permutations(elements):
+        if budget is not None:
+            budget.permutation()
+        yield permutation
+
+
 def _relink(cls: type) -> type:
-    """pyld's URDNA2015 with its serializer swapped for ours, without patching pyld globally."""
-    env = dict(vars(canon), serialize_nquad=serialize_quad)
+    """pyld's URDNA2015 with our serializer and a counted permutation generator, without patching pyld."""
+    env = dict(vars(canon), serialize_nquad=serialize_quad, permutations=_counted_permutations)
     methods = {
         name: types.FunctionType(fn.__code__, env, fn.__name__, fn.__defaults__, fn.__closure__)
         for name, fn in vars(cls).items()
         if isinstance(fn, types.FunctionType)
     }
-    return type("Rdfc10", (cls,), methods)
+    return type("_PyldRdfc10", (cls,), methods)
 
 
-Rdfc10 = _relink(canon.URDNA2015)
+class _QuadList(list):
+    """A node's quads, each once: `_:x <p> _:x` mentions _:x twice, but RDFC-1.0 (rdf-canonize,
+    oxigraph) lists the quad once; pyld appends it per position. A quad's positions are appended
+    one after the other, so comparing with the last entry is enough."""
+
+    def append(self, quad: dict) -> None:
+        if not self or self[-1] is not quad:
+            super().append(quad)
+
+
+class _BlankNodeInfo(dict):
+    def setdefault(self, key: str, default: Any = None) -> dict:
+        info = self.get(key)
+        if info is None:
+            info = self[key] = {"quads": _QuadList()}
+        return info
+
+
+class Rdfc10(_relink(canon.URDNA2015)):  # type: ignore[misc]
+    """RDFC-1.0 by pyld, with RDFC-1.0's escaping, one entry per quad and node, and a work limit."""
+
+    def __init__(self, limits: CanonLimits = DEFAULT_LIMITS, hash_algorithm: str = "sha256") -> None:
+        super().__init__()
+        self.blank_node_info = _BlankNodeInfo()
+        self.limits = limits
+        self.hash_algorithm = hash_algorithm
+        self.budget: WorkBudget | None = None
+
+    def create_hash(self) -> Any:
+        return hashlib.new(self.hash_algorithm)
+
+    def hash_n_degree_quads(self, id_: str, issuer: Any) -> dict:
+        if self.budget is None:  # first call: step 6, where only non-unique nodes are left
+            self.budget = self.limits.budget(sum(len(ids) for ids in self.hash_to_blank_nodes.values()))
+        self.budget.n_degree()
+        token = _budget.set(self.budget)
+        try:
+            return super().hash_n_degree_quads(id_, issuer)
+        finally:
+            _budget.reset(token)
 
 
 # --- safe mode ------------------------------------------------------------------------------------
@@ -288,19 +356,27 @@ def expand_safe(document: Mapping, loader: DocumentLoader | None = None) -> list
     return expanded
 
 
-def canonicalize_dataset(dataset: dict) -> str:
-    return Rdfc10().main(dataset, {"format": "application/n-quads"})
+def canonicalize_dataset(dataset: dict, limits: CanonLimits = DEFAULT_LIMITS, hash_algorithm: str = "sha256") -> str:
+    """RDFC-1.0 canonical N-Quads of a pyld dataset; `CanonicalizationLimitError` past `limits`."""
+    return Rdfc10(limits, hash_algorithm).main(dataset, {"format": "application/n-quads"})
 
 
-def canonicalize_reference(document: Mapping, loader: DocumentLoader | None = None) -> str:
+def canonicalize_reference(
+    document: Mapping, loader: DocumentLoader | None = None, limits: CanonLimits = DEFAULT_LIMITS
+) -> str:
     """Canonical N-Quads by the plain pyld path (no caches): the yardstick for the fast path."""
+    limits.check_document(document)
+    check_numbers(document)
     loader = loader or default_loader()
     expanded = expand_safe(document, loader)
     opts = rdf_options(loader)
     opts["contextResolver"] = jsonld.ContextResolver({}, loader)
     with unwrap_errors():
         dataset = jsonld.JsonLdProcessor().to_rdf(expanded, opts)
-    return canonicalize_dataset(dataset)
+    return canonicalize_dataset(dataset, limits)
+
+
+_OWN_ERRORS = (ContextNotAllowed, ContextIntegrityError, UnsafeDocumentError, CanonicalizationLimitError)
 
 
 class unwrap_errors:  # noqa: N801 - used as a `with` statement, reads like a function
@@ -312,7 +388,7 @@ class unwrap_errors:  # noqa: N801 - used as a `with` statement, reads like a fu
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
         cause = exc
         while cause is not None:
-            if isinstance(cause, (ContextNotAllowed, ContextIntegrityError, UnsafeDocumentError)):
+            if isinstance(cause, _OWN_ERRORS):
                 raise cause.with_traceback(None) from None
             cause = cause.__cause__ or cause.__context__
         if isinstance(exc, jsonld.JsonLdError):

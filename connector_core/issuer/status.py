@@ -13,6 +13,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .errors import StatusListError
@@ -104,6 +105,19 @@ def allocate_index(seed: bytes, counter: int, size: int = MIN_BITS) -> int:
         value = (left << half) | right
         if value < size:
             return value
+
+
+def list_path(status_dir: Path, base_url: str, list_url: str) -> Path:
+    """Where the list at `list_url` lives under `status_dir`: exactly the URL's path below `base_url`,
+    so a static web server serving `status_dir` at `base_url` answers every credential's URL."""
+    base = base_url.rstrip("/") + "/"
+    if not list_url.startswith(base):
+        raise StatusListError(f"status list {list_url} is not under status_base_url {base_url}")
+    relative = list_url[len(base) :]
+    parts = relative.split("/")
+    if not relative or any(p in ("", ".", "..") for p in parts) or "?" in relative or "#" in relative:
+        raise StatusListError(f"status list URL {list_url} does not name a file below {base_url}")
+    return status_dir.joinpath(*parts)
 
 
 def status_entry(list_url: str, index: int, purpose: str = "revocation") -> dict:

@@ -19,8 +19,9 @@ from jsonschema import Draft201909Validator
 
 from .errors import IssuerError
 from .fastpath import Canonicalizer
-from .proofs import KeyResolver, verify_proofs
-from .status import ENTRY_TYPE, entry_status
+from .proofs import KeyResolver, issuer_id, verify_proofs
+from .schemas import VALIDATOR_TYPE, SchemaNotInstalled
+from .status import ENTRY_TYPE, LIST_CREDENTIAL_TYPE, entry_status
 
 StatusResolver = Callable[[str], Mapping]
 SchemaResolver = Callable[[str], Mapping]
@@ -153,6 +154,22 @@ def _list_failures(listed: Any, kwargs: dict, now: datetime) -> list[str]:
     return failures
 
 
+def _foreign_list(document: Mapping, listed: Any) -> str | None:
+    """Why `listed` cannot speak for `document`'s status, or None. Anyone can sign a list with all bits
+    clear; only a list credential from the credential's own issuer counts (BSL validation, as the JS verifier)."""
+    if not isinstance(listed, Mapping):
+        return "is not a JSON object"
+    types = listed.get("type")
+    if LIST_CREDENTIAL_TYPE not in (types if isinstance(types, list) else [types]):
+        return f"is not a {LIST_CREDENTIAL_TYPE} (type {types})"
+    if issuer_id(listed) != issuer_id(document):
+        return (
+            f"is issued by {issuer_id(listed)}, but the credential by {issuer_id(document)}; "
+            "a status list only counts from the credential's own issuer"
+        )
+    return None
+
+
 def _status_check(document: Mapping, resolver: StatusResolver | None, kwargs: dict, now: datetime) -> Check:
     status = document.get("credentialStatus")
     if status is None:
@@ -171,6 +188,9 @@ def _status_check(document: Mapping, resolver: StatusResolver | None, kwargs: di
             listed = resolver(url)
         except Exception as exc:  # the resolver is caller code: report, don't crash verification
             return Check("status", False, f"STATUS_RETRIEVAL_ERROR: cannot get {url}: {exc}")
+        refusal = _foreign_list(document, listed)
+        if refusal:
+            return Check("status", False, f"STATUS_VERIFICATION_ERROR: list {url}: {refusal}")
         failures = _list_failures(listed, kwargs, now)
         if failures:
             return Check("status", False, f"STATUS_VERIFICATION_ERROR: list {url}: {'; '.join(failures)}")
@@ -192,14 +212,24 @@ def _schema_check(document: Mapping, resolver: SchemaResolver | None) -> Check:
         return Check("schema", None, "no credentialSchema")
     if resolver is None:
         return Check("schema", None, "credentialSchema present but no schema_resolver was given")
-    errors = []
+    errors, notes, checked = [], [], []
     for ref in schemas if isinstance(schemas, list) else [schemas]:
+        url = ref.get("id") if isinstance(ref, Mapping) else None
+        if not isinstance(ref, Mapping) or ref.get("type") != VALIDATOR_TYPE:
+            notes.append(f"schema {url} of type {ref.get('type') if isinstance(ref, Mapping) else ref} not checked")
+            continue
         try:
-            schema = resolver(ref["id"])
+            schema = resolver(url)
+        except SchemaNotInstalled as exc:
+            notes.append(str(exc))
+            continue
         except Exception as exc:  # caller code
-            return Check("schema", False, f"cannot get schema {ref.get('id')}: {exc}")
+            return Check("schema", False, f"cannot get schema {url}: {exc}")
+        checked.append(url.rsplit("/", 1)[-1])
         for err in Draft201909Validator(schema).iter_errors(document):
             errors.append(f"{'/'.join(map(str, err.absolute_path)) or '(root)'}: {err.message}")
     if errors:
         return Check("schema", False, "; ".join(errors[:5]))
-    return Check("schema", True, "valid against credentialSchema")
+    if not checked:
+        return Check("schema", None, "; ".join(notes))
+    return Check("schema", True, f"valid against {', '.join(checked)}")

@@ -6,13 +6,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from issuer_standards import standards_path
 
-from connector_core.issuer import canonicalize_reference
+from connector_core.issuer import CanonicalizationLimitError, CanonLimits, canonicalize_reference
 from connector_core.issuer.fastpath import Canonicalizer, rdfc10
 from connector_core.issuer.jsonld import canonicalize_dataset
+from connector_core.issuer.jsonnumbers import MAX_SAFE_INTEGER, interop_safe
 
 VC2 = "https://www.w3.org/ns/credentials/v2"
 OB = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 CLR = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
+UNLIMITED = CanonLimits(max_work_factor=float("inf"), max_permutations=10**9)
 
 
 def all_standard_documents():
@@ -46,7 +48,11 @@ def test_unsupported_json_ld_falls_back_to_reference(loader):
 
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
-numbers = st.one_of(st.integers(-(10**22), 10**22), st.floats(allow_nan=False, allow_infinity=False, width=64))
+# numbers the issuer signs at all (others are refused on both paths alike: test_numbers.py)
+numbers = st.one_of(
+    st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER),
+    st.floats(allow_nan=False, allow_infinity=False, width=64).filter(interop_safe),
+)
 shared_texts = st.sampled_from(["Same", "Criteria", "A"])
 
 
@@ -164,17 +170,28 @@ def _bnode_quads(draw_edges):
 @given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=12))
 def test_rdfc10_matches_pyld_on_symmetric_blank_node_graphs(edges):
     quads = set(_bnode_quads(edges))
-    dataset = {
-        "@default": [
-            {
-                "subject": {"type": "blank node", "value": s},
-                "predicate": {"type": "IRI", "value": "urn:p"},
-                "object": {"type": "blank node", "value": o},
-            }
-            for s, _, o, _ in quads
-        ]
-    }
-    assert rdfc10(quads) == canonicalize_dataset(dataset)
+
+    def dataset():  # pyld relabels the dataset in place: a fresh one per run
+        return {
+            "@default": [
+                {
+                    "subject": {"type": "blank node", "value": s},
+                    "predicate": {"type": "IRI", "value": "urn:p"},
+                    "object": {"type": "blank node", "value": o},
+                }
+                for s, _, o, _ in quads
+            ]
+        }
+
+    assert rdfc10(quads, UNLIMITED) == canonicalize_dataset(dataset(), UNLIMITED)
+    # under the default work limit both paths count the same work: both refuse or both agree
+    outcomes = []
+    for run in (lambda: rdfc10(quads), lambda: canonicalize_dataset(dataset())):
+        try:
+            outcomes.append(run())
+        except CanonicalizationLimitError:
+            outcomes.append("refused")
+    assert outcomes[0] == outcomes[1]
 
 
 def test_control_characters_are_escaped(loader):

@@ -88,3 +88,31 @@ def test_tampered_status_list_is_rejected():
     result = verify_credential(cred, status_resolver={URL: forged}.__getitem__)
     status = next(c for c in result.checks if c.name == "status")
     assert status.passed is False and "STATUS_VERIFICATION_ERROR" in status.message
+
+
+def test_list_signed_by_another_issuer_is_refused():
+    """Anyone can sign an all-clear list for the same URL; only the credential's issuer may speak for it."""
+    cred, _ = _issue(5, revoked=True)
+    mallory = SigningKey.from_seed(bytes(range(1, 33)))
+    forged = sign_credential(
+        status_list_credential(URL, mallory.did_key, StatusList().encode(), "2024-01-01T00:00:00Z"),
+        mallory,
+        created=WHEN,
+    )
+    assert verify_credential(forged).verified  # the forged list itself carries a valid proof
+    result = verify_credential(cred, status_resolver={URL: forged}.__getitem__)
+    status = next(c for c in result.checks if c.name == "status")
+    assert status.passed is False and "only counts from the credential's own issuer" in status.message
+    assert not result.verified
+
+
+def test_list_for_another_purpose_is_refused():
+    cred, _ = _issue(5, revoked=True)
+    suspension = sign_credential(
+        status_list_credential(URL, KEY.did_key, StatusList().encode(), "2024-01-01T00:00:00Z", purpose="suspension"),
+        KEY,
+        created=WHEN,
+    )
+    result = verify_credential(cred, status_resolver={URL: suspension}.__getitem__)
+    status = next(c for c in result.checks if c.name == "status")
+    assert status.passed is False and "is for suspension, entry asks about revocation" in status.message
