@@ -433,7 +433,8 @@ class IssuingService:
         rows = cred_store.status_lists(self.store)
         if folder is None:
             current = {row.id: row for row in cred_store.unpublished(self.store)}
-            rows = [row for row in rows if row.id in current or not list_path(target, self.settings.status_base_url, row.url).exists()]
+            base = self.settings.status_base_url
+            rows = [row for row in rows if row.id in current or not list_path(target, base, row.url).exists()]
         written = []
         for document in self.status_list_documents(rows):
             path = list_path(target, self.settings.status_base_url, document["id"])

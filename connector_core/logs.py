@@ -26,6 +26,12 @@ def register_secret(value: str | None) -> None:
         _SECRETS.update({value, quote(value, safe="")})
 
 
+def forget_secrets() -> None:
+    """Unregister every secret: a process that serves several configurations in turn (a test
+    session) would otherwise mask one configuration's secrets in another's messages."""
+    _SECRETS.clear()
+
+
 def mask(text: str) -> str:
     """`text` with every registered secret replaced by `***` (longest first, so none shows in part)."""
     for secret in sorted(_SECRETS, key=len, reverse=True):

@@ -259,8 +259,7 @@ def credentials_to_revoke(store: Store, learners: set[str] | None = None) -> lis
             ended_query = ended_query.where(CredentialRow.learner_key.in_(learners))
             merged_query = merged_query.where(CredentialRow.learner_key.in_(learners))
         ended = [
-            (credential, record.ended_reason or record.status)
-            for credential, record in session.execute(ended_query)
+            (credential, record.ended_reason or record.status) for credential, record in session.execute(ended_query)
         ]
         merged = [
             (

@@ -15,6 +15,16 @@ from connector_core.source import Source
 from connector_core.testing.sandbox import SandboxConfig, run_sandbox, temporary_database
 
 
+@pytest.fixture(autouse=True)
+def _lerconnect_fresh_secrets() -> Iterator[None]:
+    """Each test starts with no registered secrets, as each `lerconnect` process does."""
+    from connector_core import logs
+
+    logs.forget_secrets()
+    yield
+    logs.forget_secrets()
+
+
 @pytest.fixture
 def lerconnect_sandbox(tmp_path: Path) -> Iterator[Callable[..., SandboxConfig]]:
     """Start a Source's sandbox for one test: `cfg = lerconnect_sandbox(MySource, campus)`.
