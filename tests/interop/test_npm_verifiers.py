@@ -47,7 +47,7 @@ def node_verify(contexts: Path, folder: Path, *extra: str) -> dict:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = tmp_path_factory.mktemp("interop")
     db = work / "demo.db"
-    lerconnect("demo", "--learners", "40", "--db", str(db))
+    lerconnect("demo", "--learners", "20", "--db", str(db))
     config = str(db.parent / "demo.db.sandbox" / "lerconnect-demo.toml")
     lerconnect("--config", config, "credentials", "export", "--db", str(db), "--out", str(work / "export"))
     return {"work": work, "db": db, "config": config, "contexts": DocumentLoader().export(work / "contexts")}
