@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from issuer_standards import standards_path
@@ -126,7 +127,14 @@ def credential(draw, i=0):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(credential())
 def test_fast_equals_reference_on_generated_credentials(loader, doc):
-    assert Canonicalizer(loader).canonicalize(doc) == canonicalize_reference(doc, loader)
+    """Equal output, or the same refusal (e.g. identical list cells exceed the RDFC work limit on both)."""
+    try:
+        expected = canonicalize_reference(doc, loader)
+    except CanonicalizationLimitError:
+        with pytest.raises(CanonicalizationLimitError):
+            Canonicalizer(loader).canonicalize(doc)
+        return
+    assert Canonicalizer(loader).canonicalize(doc) == expected
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
