@@ -57,16 +57,58 @@ class App:
     def registry(self) -> Registry:
         return default_registry()
 
-    def store(self, db: str | None) -> Store:
-        return Store(db or self.settings.store.url)
+    def store(self, db: str | None, *, create: bool = False) -> Store:
+        """The store; a missing SQLite file is an error unless this command makes one (`create`)."""
+        if not db:
+            self.settings.require("store")
+        url = db or self.settings.store.url
+        path = sqlite_path(url)
+        if not create and path is not None and not path.exists():
+            raise StoreError(
+                f"no store at {path}: check --db (or [store].url), or create it with "
+                f"`lerconnect db upgrade --db {path}` or a first `lerconnect sync`"
+            )
+        return Store(url)
 
     def engine(self, db: str | None, **options: Any) -> SyncEngine:
-        return SyncEngine(self.store(db), self.registry, self.settings, **options)
+        return SyncEngine(self.store(db, create=True), self.registry, self.settings, **options)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite store (a plain path or a sqlite:/// URL), or None for a server."""
+    if "://" not in url:
+        return Path(url).expanduser()
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        return Path(url.removeprefix("sqlite:///"))
+    return None
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> None:
     click.secho(f"Error: {message}", fg="red", err=True)
     sys.exit(code)
+
+
+GLOBAL_OPTIONS = ("--config", "--log-format", "--log-level")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move `--config FILE` (and the log options) found after the subcommand to the front,
+    so `lerconnect credentials list --config x.toml` works as pasted."""
+    front, rest, i = [], [], 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS and rest:
+            takes_next = "=" not in arg and i + 1 < len(args)
+            front.extend(args[i : i + 1 + takes_next])
+            i += 1 + takes_next
+            continue
+        rest.append(arg)
+        i += 1
+    return front + rest
 
 
 class Group(click.Group):
@@ -83,7 +125,14 @@ class Group(click.Group):
             fail(str(exc).strip("'\""), EXIT_FAILED)
 
 
-@click.group(cls=Group)
+class RootGroup(Group):
+    """The `lerconnect` group: global options are accepted after the subcommand too."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
+
+
+@click.group(cls=RootGroup)
 @click.version_option(__version__, prog_name="lerconnect")
 @click.option(
     "--config",
@@ -282,7 +331,7 @@ def run(app: App, db: str | None) -> None:
     from connector_core import scheduler
     from connector_core.store import database_url
 
-    store = app.store(db)
+    store = app.store(db, create=True)
     url = store.url
     store.dispose()
     config_path = str(app.settings.path) if app.settings.path else None
@@ -398,7 +447,7 @@ def db() -> None:
 @pass_app
 def db_upgrade(app: App, db: str | None) -> None:
     """Create or migrate the store's schema to the newest revision."""
-    store = Store(db or app.settings.store.url, auto_upgrade=True)
+    store = Store(db or app.settings.store.url, auto_upgrade=True)  # creates the store when it is missing
     click.echo(f"{redact(store.url)} is at schema revision {store.revision()}")
 
 

@@ -133,7 +133,9 @@ class SyncEngine:
         source = self.make_source(name)
         try:
             if stream is not None and stream not in source.streams:
-                raise ValueError(f"source {name!r} has no stream {stream!r} (streams: {', '.join(source.streams)})")
+                raise ConfigError(
+                    f"source {name!r} has no stream {stream!r}: use one of {', '.join(source.active_streams())}"
+                )
             streams = (stream,) if stream else source.active_streams()
             return [self.run(source, s, full=full) for s in streams if not self.stop.is_set()]
         finally:

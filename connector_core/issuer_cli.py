@@ -40,6 +40,7 @@ def _issuer_settings(app: App) -> IssuerSettings:
     settings = app.settings.issuer
     if settings is None:
         raise click.UsageError("the config has no [issuer] table: add one (see `lerconnect init`)")
+    app.settings.require("issuer")
     return settings
 
 

@@ -328,5 +328,6 @@ def service_for(store: Store, settings: Settings, hook: Any = None) -> IssuingSe
     """The issuing service of a config, or None when it has no `[issuer]` (records only)."""
     if settings.issuer is None:
         return None
+    settings.require("issuer")
     base = settings.path.parent if settings.path else Path.cwd()
     return IssuingService(store, settings.issuer, load_key_ring(settings.issuer, base), hook=hook, base_dir=base)
