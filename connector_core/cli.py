@@ -15,8 +15,9 @@ from typing import Any
 
 import click
 
-from connector_core import __version__, issuer_cli, logs
-from connector_core.cli_options import db_option, echo_json, json_option
+from connector_core import __version__, cli_learners, cli_state, issuer_cli, logs
+from connector_core.cli_learners import find_learner, learner_option
+from connector_core.cli_options import db_option, echo_json, json_option, plural
 from connector_core.config import ConfigError, Settings, load_settings
 from connector_core.engine import RunResult, SyncEngine, build_source
 from connector_core.issuer import IssuerError
@@ -451,28 +452,6 @@ def db_upgrade(app: App, db: str | None) -> None:
     click.echo(f"{redact(store.url)} is at schema revision {store.revision()}")
 
 
-@cli.command("dead-letters")
-@click.option("--source")
-@click.option("--run", "run_id")
-@click.option("--limit", default=100, show_default=True)
-@db_option
-@json_option
-@pass_app
-def dead_letters(app: App, source: str | None, run_id: str | None, limit: int, db: str | None, as_json: bool) -> None:
-    """Records that could not be normalized, with the field and the reason."""
-    letters = run_store.list_dead_letters(app.store(db), source=source, run_id=run_id, limit=limit)
-    if as_json:
-        echo_json([d.model_dump() for d in letters])
-        return
-    if not letters:
-        click.echo("No dead letters.")
-    for d in letters:
-        click.echo(
-            f"{d.created_at:%Y-%m-%d %H:%M} {d.source}/{d.stream} {d.source_record_id} "
-            f"[{d.field or '-'}] {d.reason} (run {d.run_id[:12]})"
-        )
-
-
 @cli.group()
 def records() -> None:
     """Stored learning records."""
@@ -481,17 +460,19 @@ def records() -> None:
 @records.command("export")
 @click.option("--source")
 @click.option("--stream")
-@click.option("--learner", help="Internal learner key or a source id (e.g. the institution id).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@learner_option
+@click.option("--out", required=True, type=click.Path(dir_okay=False, allow_dash=True), help="File, or - for stdout.")
 @db_option
 @pass_app
 def records_export(
-    app: App, source: str | None, stream: str | None, learner: str | None, out: Path, db: str | None
+    app: App, source: str | None, stream: str | None, learner: str | None, out: str, db: str | None
 ) -> None:
     """Write normalized records as JSON Lines: learner, achievement, result, provenance."""
     count = 0
-    with out.open("w", encoding="utf-8") as handle:
-        for row, ids in record_store.iter_records(app.store(db), source=source, stream=stream, learner=learner):
+    store = app.store(db)
+    learner_key = find_learner(store, learner) if learner else None
+    with click.open_file(out, "w", encoding="utf-8") as handle:
+        for row, ids in record_store.iter_records(store, source=source, stream=stream, learner=learner_key):
             data = row.data
             line = {
                 "learner": {"key": row.learner_key, "ids": dict(ids), **data["learner"]},
@@ -511,7 +492,7 @@ def records_export(
             }
             handle.write(json.dumps(line, default=str, ensure_ascii=False) + "\n")
             count += 1
-    click.echo(f"Wrote {count} records to {out}")
+    click.echo(f"Wrote {plural(count, 'record')} to {'standard output' if out == '-' else out}", err=out == "-")
 
 
 @cli.group()
@@ -627,6 +608,9 @@ def demo(
 
 
 issuer_cli.register(cli)
+cli.add_command(cli_state.state)
+cli.add_command(cli_learners.learners)
+cli.add_command(cli_state.dead_letters)
 
 
 def main() -> None:

@@ -219,6 +219,45 @@ class SyncEngine:
         logger.info("run %s in %.1fs: %s", result.status, result.seconds, counts)
         return result
 
+    def retry(self, source: Source, stream: str, letters: list[DeadLetterRow]) -> RunResult:
+        """Normalize dead letters' stored raw records again (after a fix to the plugin or the config).
+
+        One run: records that now pass are stored and leave the list; the others are listed again
+        under this run. The stream's cursor and pass are left as they are.
+        """
+        name = source.context.name
+        run_id = uuid.uuid4().hex
+        logger = run_logger(run_id, name, stream)
+        started = time.monotonic()
+        runs.start_run(self.store, SyncRunRow(id=run_id, source=name, stream=stream, status="running"))
+        result = RunResult(run_id, name, stream, "running")
+        try:
+            runs.acquire_lease(self.store, name, stream, run_id, self.holder, self.lease_ttl)
+        except runs.RunRefused as exc:
+            runs.finish_run(self.store, run_id, status="refused", error=str(exc))
+            return RunResult(run_id, name, stream, "refused", error=str(exc))
+        try:
+            state = runs.load_state(self.store, name, stream)
+            page = Page(records=[letter.raw for letter in letters], cursor=state.cursor)
+            origin = records.Origin(name, stream, source.context.plugin, source.context.plugin_version, run_id)
+            normalized = self._normalize(source, stream, page, run_id)
+            result.counts = self._commit_page(origin, state, page, normalized, {}, {})
+            with self.store.session(rollback=self.dry_run) as session:
+                runs.drop_dead_letters(session, [letter.id for letter in letters])
+            result.status = "succeeded"
+            logger.info(
+                "dead letters retried: %d stored, %d still failing", len(normalized.items), len(normalized.dead)
+            )
+        except Exception as exc:
+            result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+            logger.error("retry failed: %s", result.error)
+        finally:
+            runs.release_lease(self.store, name, stream, run_id)
+            result.seconds = time.monotonic() - started
+            columns = {k: v for k, v in result.counts.items() if k in SyncRunRow.model_fields}
+            runs.finish_run(self.store, run_id, status=result.status, error=result.error, **columns)
+        return result
+
     def _normalize(self, source: Source, stream: str, page: Page, run_id: str) -> _Normalized:
         out = _Normalized()
         context = {"source": source.context.name, "stream": stream, "run_id": run_id}
@@ -241,6 +280,7 @@ class SyncEngine:
                         source_record_id=source.record_id(stream, raw),
                         field=where,
                         reason=reason,
+                        location=source.record_location(stream, raw),
                         raw=_jsonable(raw),
                     )
                 )
@@ -275,6 +315,9 @@ class SyncEngine:
             counts = records.upsert(session, origin, items, normalized.tombstones, achievements).as_dict()
             if state.pass_full:
                 runs.mark_seen(session, origin.source, origin.stream, {r.source_record_id for r in normalized.items})
+            runs.resolve_dead_letters(
+                session, origin.source, origin.stream, {r.source_record_id for r in normalized.items}
+            )
             for letter in normalized.dead:
                 runs.add_dead_letter(session, letter)
             counts.update(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -12,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from connector_core.cli_options import db_option, echo_json, json_option
+from connector_core.cli_learners import find_learner, learner_option
+from connector_core.cli_options import db_option, echo_json, json_option, plural
 from connector_core.config import IssuerSettings
 from connector_core.issuer import IssuerError, KeyFileError, KeyResolutionError, SigningKey, verify_credential
 from connector_core.issuing import (
@@ -20,6 +22,7 @@ from connector_core.issuing import (
     IssuingService,
     contexts_canonicalizer,
     load_key_ring,
+    published_status_dir,
     retired_file,
     service_for,
 )
@@ -149,7 +152,7 @@ def credentials() -> None:
 @credentials.command("list")
 @click.option("--status", type=click.Choice(["active", "revoked"]))
 @click.option("--kind", type=click.Choice(["achievement", "clr"]))
-@click.option("--learner", help="Internal learner key.")
+@learner_option
 @click.option("--limit", default=50, show_default=True)
 @json_option
 @db_option
@@ -157,47 +160,108 @@ def credentials() -> None:
 def credentials_list(
     app: App, status: str | None, kind: str | None, learner: str | None, limit: int, as_json: bool, db: str | None
 ) -> None:
-    """Credentials, oldest first."""
-    rows = cred_store.list_credentials(app.store(db), status=status, kind=kind, learner=learner, limit=limit)
+    """Credentials, oldest first, with the learner each was issued to."""
+    from connector_core.store.learners import learner_names
+
+    store = app.store(db)
+    key = find_learner(store, learner) if learner else None
+    rows = cred_store.list_credentials(store, status=status, kind=kind, learner=key, limit=limit)
+    names = learner_names(store, {r.learner_key for r in rows})
     if as_json:
-        echo_json([r.model_dump(exclude={"document"}) for r in rows])
+        echo_json([{**r.model_dump(exclude={"document"}), "learner": names.get(r.learner_key)} for r in rows])
         return
+    if not rows:
+        click.echo("No credentials.")
     for r in rows:
-        click.echo(f"{r.id}  {r.kind:<11} {r.status:<7} {r.issued_at:%Y-%m-%d %H:%M} {r.document.get('name', '')}")
+        click.echo(
+            f"{r.id}  {r.kind:<11} {r.status:<7} {r.issued_at:%Y-%m-%d %H:%M} "
+            f"{names.get(r.learner_key, r.learner_key[:12])}: {r.document.get('name', '')}"
+        )
+
+
+def _credential(store, credential_id: str):
+    """The credential an id (or an unambiguous prefix of its uuid) names, or a clear error."""
+    matches = cred_store.find_credentials(store, credential_id)
+    if not matches:
+        raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
+    if len(matches) > 1:
+        raise click.ClickException(f"{credential_id!r} is the start of several credential ids: give more of it")
+    return matches[0]
 
 
 @credentials.command("show")
 @click.argument("credential_id")
 @db_option
+@json_option
 @click.pass_obj
-def credentials_show(app: App, credential_id: str, db: str | None) -> None:
-    """One credential as JSON, then its audit trail."""
+def credentials_show(app: App, credential_id: str, db: str | None, as_json: bool) -> None:
+    """One credential as JSON, then its audit trail (an id prefix is enough)."""
     store = app.store(db)
-    row = cred_store.get_credential(store, credential_id)
-    if row is None:
-        raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
+    row = _credential(store, credential_id)
+    trail = cred_store.audit_entries(store, row.id)
+    if as_json:
+        echo_json({"credential": row.document, "status": row.status, "audit": [e.model_dump() for e in trail]})
+        return
     echo_json(row.document)
-    for entry in cred_store.audit_entries(store, row.id):
+    for entry in trail:
         click.echo(f"# {entry.at:%Y-%m-%d %H:%M:%S} {entry.action}: {entry.reason}", err=True)
 
 
 @credentials.command("export")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--all", "include_revoked", is_flag=True, help="Also revoked credentials.")
+@click.option("--by-learner", is_flag=True, help="One folder per learner (named by institution id, else key).")
+@learner_option
 @db_option
 @click.pass_obj
-def credentials_export(app: App, out: Path, include_revoked: bool, db: str | None) -> None:
-    """Write each credential as a JSON file and the status lists beside them, for offline checks."""
-    issuing = service(app, db)
+def credentials_export(
+    app: App, out: Path, include_revoked: bool, by_learner: bool, learner: str | None, db: str | None
+) -> None:
+    """Write each credential as a JSON file and the status lists beside them, for offline checks.
+
+    The status lists are the ones the last run published to [issuer].status_dir, so no passphrase
+    is needed; only when none were published yet are they signed now.
+    """
+    from connector_core.store.learners import describe
+
+    settings = _issuer_settings(app)
+    store = app.store(db)
+    key = find_learner(store, learner) if learner else None
+    rows = cred_store.list_credentials(store, status=None if include_revoked else "active", learner=key)
+    folders = {}
+    if by_learner:
+        people = describe(store, sorted({r.learner_key for r in rows}))
+        folders = {k: _safe_name(d["institution_id"] or k) for k, d in people.items()}
     out.mkdir(parents=True, exist_ok=True)
-    rows = cred_store.list_credentials(issuing.store, status=None if include_revoked else "active")
     for row in rows:
+        folder = out / folders[row.learner_key] if by_learner else out
+        folder.mkdir(exist_ok=True)
         name = row.id.removeprefix("urn:uuid:")
-        (out / f"{row.kind}-{name}.json").write_text(
+        (folder / f"{row.kind}-{name}.json").write_text(
             json.dumps(row.document, indent=2, ensure_ascii=False), encoding="utf-8"
         )
-    lists = issuing.publish_status_lists(out)
-    click.echo(f"Wrote {len(rows)} credentials and {len(lists)} status list(s) to {out}")
+    lists = _copy_status_lists(published_status_dir(settings, _base_dir(app)), out) or service(
+        app, db
+    ).publish_status_lists(out)
+    hint = f"; verify with `lerconnect verify --status-dir {out} {out}/*/*.json`" if by_learner else ""
+    where = f" in {plural(len(set(folders.values())), 'learner folder')}" if by_learner else ""
+    click.echo(f"Wrote {plural(len(rows), 'credential')}{where} and {plural(len(lists), 'status list')} to {out}{hint}")
+
+
+def _safe_name(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+
+
+def _copy_status_lists(published: Path, out: Path) -> list[Path]:
+    """Copy the signed status lists the runs published (any layout under status_dir) into `out`."""
+    copied = []
+    for path in sorted(published.rglob("*")) if published.is_dir() else []:
+        if path.is_file():
+            target = out / path.relative_to(published)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            copied.append(target)
+    return copied
 
 
 @credentials.command("revoke")
@@ -208,9 +272,7 @@ def credentials_export(app: App, out: Path, include_revoked: bool, db: str | Non
 def credentials_revoke(app: App, credential_id: str, reason: str, db: str | None) -> None:
     """Revoke one credential by hand and republish the status lists."""
     issuing = service(app, db)
-    row = cred_store.get_credential(issuing.store, credential_id)
-    if row is None:
-        raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
+    row = _credential(issuing.store, credential_id)
     if cred_store.revoke_by_hand(issuing.store, row.id, reason) is None:
         raise click.ClickException(f"{row.id} is already revoked")
     issuing.publish_status_lists()

@@ -305,11 +305,7 @@ class IssuingService:
 
     def publish_status_lists(self, folder: Path | None = None) -> list[Path]:
         """Write each list credential as `<folder>/<last URL segment>.json`, for a web server to serve."""
-        target = folder or (
-            self.settings.status_dir
-            if self.settings.status_dir.is_absolute()
-            else self.base_dir / self.settings.status_dir
-        )
+        target = folder or published_status_dir(self.settings, self.base_dir)
         target.mkdir(parents=True, exist_ok=True)
         written = []
         for document in self.status_list_documents():
@@ -317,6 +313,11 @@ class IssuingService:
             path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
             written.append(path)
         return written
+
+
+def published_status_dir(settings: IssuerSettings, base_dir: Path) -> Path:
+    """Where every run writes the signed status lists (`[issuer].status_dir`, relative to the config)."""
+    return settings.status_dir if settings.status_dir.is_absolute() else base_dir / settings.status_dir
 
 
 def _ended_reason(session: Any, row: RecordRow) -> str:

@@ -121,6 +121,14 @@ class Source:
         """The source's id for a raw record, used to name it in dead letters."""
         return str(raw.get("id", "?"))
 
+    def record_location(self, stream: str, raw: Mapping[str, Any]) -> str | None:
+        """Where a raw record sits in the source (e.g. "export.csv:14"), shown with its dead letter."""
+        return None
+
+    def stream_total(self, stream: str) -> int | None:
+        """How many raw records `pull(stream, …)` will yield, when the source knows it cheaply (progress bars)."""
+        return None
+
     def close(self) -> None:
         """Release connections; called once the run is over."""
 

@@ -283,12 +283,14 @@ def list_credentials(
         return list(session.scalars(query))
 
 
-def get_credential(store: Store, credential_id: str) -> CredentialRow | None:
+def find_credentials(store: Store, text: str, limit: int = 2) -> list[CredentialRow]:
+    """The credential with this id, else those whose id (or its uuid part) starts with `text`."""
     with store.session() as session:
-        row = session.get(CredentialRow, credential_id)
-        if row is None:
-            row = session.scalars(select(CredentialRow).where(CredentialRow.id.endswith(credential_id))).first()
-        return row
+        row = session.get(CredentialRow, text)
+        if row is not None:
+            return [row]
+        prefix = CredentialRow.id.startswith(text) | CredentialRow.id.startswith(f"urn:uuid:{text}")
+        return list(session.scalars(select(CredentialRow).where(prefix).limit(limit)))
 
 
 def revoke_by_hand(store: Store, credential_id: str, reason: str) -> CredentialRow | None:

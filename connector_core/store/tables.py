@@ -169,6 +169,7 @@ class DeadLetterRow(SQLModel, table=True):
     source_record_id: str
     field: str | None = None
     reason: str
+    location: str | None = None  # where the bad record is, e.g. "export.csv:14" for file sources
     raw: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
 

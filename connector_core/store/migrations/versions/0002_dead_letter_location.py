@@ -1,0 +1,24 @@
+"""dead letters say where the bad row is (file and line for file sources)
+
+Revision ID: dead_letter_location
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision = "dead_letter_location"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("dead_letter", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("location", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("dead_letter", schema=None) as batch_op:
+        batch_op.drop_column("location")
