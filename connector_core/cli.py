@@ -26,7 +26,6 @@ from connector_core.plugins import Registry, UnknownPlugin, default_registry
 from connector_core.progress import RunProgress
 from connector_core.source import SourceError
 from connector_core.store import Store, StoreError, redact
-from connector_core.store import identities as identity_store
 from connector_core.store import records as record_store
 from connector_core.store import runs as run_store
 from connector_core.store.identities import ReviewError
@@ -495,52 +494,6 @@ def records_export(
     click.echo(f"Wrote {plural(count, 'record')} to {'standard output' if out == '-' else out}", err=out == "-")
 
 
-@cli.group()
-def identities() -> None:
-    """Learners the matching rule could not place: review and resolve."""
-
-
-@identities.command("review")
-@db_option
-@json_option
-@pass_app
-def identities_review(app: App, db: str | None, as_json: bool) -> None:
-    """List open identity reviews."""
-    reviews = identity_store.open_reviews(app.store(db))
-    if as_json:
-        echo_json([r.model_dump() for r in reviews])
-        return
-    if not reviews:
-        click.echo("No identities awaiting review.")
-    for r in reviews:
-        click.echo(
-            f"#{r.id} {r.source} id {r.source_id} → learner {r.learner_key}: {r.reason}\n"
-            f"    candidates: {', '.join(r.candidates)}\n"
-            f"    resolve: lerconnect identities merge {r.id} --into KEY | identities separate {r.id}"
-        )
-
-
-@identities.command("merge")
-@click.argument("review_id", type=int)
-@click.option("--into", required=True, help="The candidate learner key to merge into.")
-@db_option
-@pass_app
-def identities_merge(app: App, review_id: int, into: str, db: str | None) -> None:
-    """Resolve a review: the learner is the candidate INTO."""
-    identity_store.merge(app.store(db), review_id, into)
-    click.echo(f"Review #{review_id} merged into {into}.")
-
-
-@identities.command("separate")
-@click.argument("review_id", type=int)
-@db_option
-@pass_app
-def identities_separate(app: App, review_id: int, db: str | None) -> None:
-    """Resolve a review: the learner is a different person from every candidate."""
-    identity_store.keep_separate(app.store(db), review_id)
-    click.echo(f"Review #{review_id} kept as a separate learner.")
-
-
 @cli.command()
 @click.option("--learners", default=200, show_default=True, help="Size of the sandbox campus.")
 @click.option("--seed", default=42, show_default=True, help="Same seed, same campus.")
@@ -610,6 +563,7 @@ def demo(
 issuer_cli.register(cli)
 cli.add_command(cli_state.state)
 cli.add_command(cli_learners.learners)
+cli.add_command(cli_learners.identities)
 cli.add_command(cli_state.dead_letters)
 
 

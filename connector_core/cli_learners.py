@@ -104,3 +104,94 @@ def learners_show(app: App, ident: str, db: str | None, as_json: bool) -> None:
     click.echo(f"\n{plural(len(credentials), 'credential')}:")
     for c in credentials:
         click.echo(f"  {c['id']} {c['kind']:<11} {c['status']:<7} {c['issued_at']:%Y-%m-%d} {c['name'] or ''}")
+
+
+@click.group()
+def identities() -> None:
+    """Learners the matching rule could not place: review and resolve."""
+
+
+def _review_data(store: Store, review) -> dict:
+    from connector_core.store.learners import describe
+
+    people = describe(store, [review.learner_key, *review.candidates])
+    matched_by = review.matched_by or {}
+    return {
+        "id": review.id,
+        "source": review.source,
+        "source_id": review.source_id,
+        "reason": review.reason,
+        "created_at": review.created_at,
+        "learner": people.get(review.learner_key, {"key": review.learner_key}),
+        "candidates": [{**people.get(c, {"key": c}), "matched_by": matched_by.get(c, [])} for c in review.candidates],
+    }
+
+
+def _person(d: dict) -> str:
+    ids = ", ".join(f"{source} {source_id}" for source, source_id in sorted(d.get("ids", {}).items()))
+    parts = [d.get("name") or "(no name)", d.get("email") or "(no email)"]
+    if d.get("institution_id"):
+        parts.append(f"institution id {d['institution_id']}")
+    return f"{d['key'][:12]}  {' · '.join(parts)}  [ids: {ids or 'none'}]"
+
+
+@identities.command("review")
+@db_option
+@json_option
+@click.pass_obj
+def identities_review(app: App, db: str | None, as_json: bool) -> None:
+    """Open identity reviews: the new learner, each candidate, and the rule that pointed at it."""
+    from connector_core.store import identities as identity_store
+
+    store = app.store(db)
+    reviews = [_review_data(store, r) for r in identity_store.open_reviews(store)]
+    if as_json:
+        echo_json(reviews)
+        return
+    if not reviews:
+        click.echo("No identities awaiting review.")
+    for r in reviews:
+        click.echo(f"#{r['id']} {r['source']} id {r['source_id']}: {r['reason']}")
+        click.echo(f"    new learner  {_person(r['learner'])}")
+        for c in r["candidates"]:
+            rules = ", ".join(c["matched_by"]) or "see reason"
+            click.echo(f"    candidate    {_person(c)}  ← matched by {rules}")
+        click.echo(
+            f"    resolve: lerconnect identities merge {r['id']} --into {r['candidates'][0]['key'][:12]} "
+            f"| lerconnect identities separate {r['id']}"
+        )
+
+
+@identities.command("merge")
+@click.argument("review_id", type=int)
+@click.option("--into", required=True, help="The candidate learner (any of their ids) to merge into.")
+@db_option
+@json_option
+@click.pass_obj
+def identities_merge(app: App, review_id: int, into: str, db: str | None, as_json: bool) -> None:
+    """Resolve a review: the learner is the candidate INTO."""
+    from connector_core.store import identities as identity_store
+
+    store = app.store(db)
+    key = find_learner(store, into)
+    identity_store.merge(store, review_id, key)
+    if as_json:
+        echo_json({"review": review_id, "resolution": "merged", "into": key})
+    else:
+        click.echo(f"Review #{review_id} merged into {key}.")
+
+
+@identities.command("separate")
+@click.argument("review_id", type=int)
+@db_option
+@json_option
+@click.pass_obj
+def identities_separate(app: App, review_id: int, db: str | None, as_json: bool) -> None:
+    """Resolve a review: the learner is a different person from every candidate."""
+    from connector_core.store import identities as identity_store
+
+    identity_store.keep_separate(app.store(db), review_id)
+    if as_json:
+        echo_json({"review": review_id, "resolution": "kept_separate"})
+    else:
+        click.echo(f"Review #{review_id} kept as a separate learner.")

@@ -241,9 +241,8 @@ class SyncEngine:
             page = Page(records=[letter.raw for letter in letters], cursor=state.cursor)
             origin = records.Origin(name, stream, source.context.plugin, source.context.plugin_version, run_id)
             normalized = self._normalize(source, stream, page, run_id)
-            result.counts = self._commit_page(origin, state, page, normalized, {}, {})
-            with self.store.session(rollback=self.dry_run) as session:
-                runs.drop_dead_letters(session, [letter.id for letter in letters])
+            retried = [letter.id for letter in letters]
+            result.counts = self._commit_page(origin, state, page, normalized, {}, {}, retried=retried)
             result.status = "succeeded"
             logger.info(
                 "dead letters retried: %d stored, %d still failing", len(normalized.items), len(normalized.dead)
@@ -294,6 +293,7 @@ class SyncEngine:
         normalized: _Normalized,
         resolved: dict[str, identities.Resolution],
         achievements: dict[str, str],
+        retried: list[int] | None = None,
     ) -> dict[str, int]:
         rules = self.settings.identity.match
         if self.dry_run:  # learners and achievements made in a rolled-back page do not exist for the next
@@ -315,8 +315,12 @@ class SyncEngine:
             counts = records.upsert(session, origin, items, normalized.tombstones, achievements).as_dict()
             if state.pass_full:
                 runs.mark_seen(session, origin.source, origin.stream, {r.source_record_id for r in normalized.items})
+            # a record that now normalizes leaves the list; one failing again keeps only its newest entry
+            if retried:
+                runs.drop_dead_letters(session, retried)
+            again = {letter.source_record_id for letter in normalized.dead}
             runs.resolve_dead_letters(
-                session, origin.source, origin.stream, {r.source_record_id for r in normalized.items}
+                session, origin.source, origin.stream, {r.source_record_id for r in normalized.items} | again
             )
             for letter in normalized.dead:
                 runs.add_dead_letter(session, letter)

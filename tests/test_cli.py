@@ -117,7 +117,7 @@ def test_identity_conflict_goes_to_review_and_can_be_merged(project: Path) -> No
     (review,) = json.loads(out)
     assert review["source"] == "events" and len(review["candidates"]) == 2
     assert "rules point to different learners" in review["reason"]
-    into = review["candidates"][0]
+    into = review["candidates"][0]["key"]
     code, out, _ = run("identities", "merge", str(review["id"]), "--into", into)
     assert code == 0 and "merged" in out
     assert json.loads(run("identities", "review", "--json")[1]) == []
