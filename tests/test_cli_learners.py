@@ -66,4 +66,5 @@ def test_identity_review_shows_names_emails_ids_and_the_rule_per_candidate(proje
     assert "alan@example.edu" in alan and "sis S2" in alan and "matched by verified_email" in alan
     (review,) = json.loads(run("identities", "review", "--json")[1])
     code, out, _ = run("identities", "merge", str(review["id"]), "--into", "ada@example.edu", "--json")
-    assert code == 0 and json.loads(out)["into"] == [c["key"] for c in review["candidates"] if "ada" in c["email"]][0]
+    ada_key = next(c["key"] for c in review["candidates"] if "ada" in c["email"])
+    assert code == 0 and json.loads(out)["into"] == ada_key
