@@ -17,7 +17,7 @@ import click
 
 from connector_core import __version__, cli_learners, cli_state, issuer_cli, logs
 from connector_core.cli_learners import find_learner, learner_option
-from connector_core.cli_options import db_option, echo_json, json_option, plural
+from connector_core.cli_options import db_option, echo_fields, echo_json, json_option, plural
 from connector_core.config import ConfigError, Settings, load_settings
 from connector_core.engine import RunResult, SyncEngine, build_source
 from connector_core.issuer import IssuerError
@@ -177,23 +177,33 @@ def init(path: Path, force: bool) -> None:
 
 @cli.command()
 @click.argument("source", required=False)
+@db_option
+@json_option
 @pass_app
-def check(app: App, source: str | None) -> None:
-    """Check each source's connection and credentials with one cheap call."""
+def check(app: App, source: str | None, db: str | None, as_json: bool) -> None:
+    """Check everything a night needs: schedules, time zone, store, key, status folder, each source."""
     names = [source] if source else list(app.settings.sources)
     if not names:
         fail("no sources configured: add a [sources.<name>] table (see `lerconnect init`)", EXIT_USAGE)
-    failed = False
-    for name in names:
-        instance = build_source(app.settings, app.registry, name)
-        try:
-            click.echo(f"{name}: ok — {instance.check()}")
-        except SourceError as exc:
-            failed = True
-            click.secho(f"{name}: FAILED — {exc}", fg="red")
-        finally:
-            instance.close()
-    sys.exit(EXIT_FAILED if failed else 0)
+    checks = preflight(app, db, names, as_json=as_json)
+    sys.exit(0 if all(c.ok for c in checks) else EXIT_FAILED)
+
+
+def preflight(app: App, db: str | None, names: list[str], *, as_json: bool = False) -> list:
+    """Run the night's checks and print them: one line each, or JSON."""
+    from connector_core.preflight import night_checks
+
+    if source_name := next((n for n in names if n not in app.settings.sources), None):
+        build_source(app.settings, app.registry, source_name)  # raises the "no source named" error
+    checks = night_checks(app.settings, app.registry, db or app.settings.store.url, names)
+    if as_json:
+        echo_json([{"check": c.name, "ok": c.ok, "message": c.message} for c in checks])
+    else:
+        for c in checks:
+            click.secho(f"{c.name}: {'ok' if c.ok else 'FAILED'} — {c.message}", fg=None if c.ok else "red")
+        failed = sum(not c.ok for c in checks)
+        click.echo(f"{plural(len(checks) - failed, 'check')} passed, {failed} failed")
+    return checks
 
 
 def _summary_rows(results: list[RunResult]) -> list[dict[str, Any]]:
@@ -318,8 +328,8 @@ def print_issue_report(report: IssueReport | None, results: list[RunResult]) -> 
         return
     click.echo(
         f"Credentials: {report.issued} issued ({report.replaced} replacing older ones), {report.revoked} "
-        f"revoked, {report.clrs} CLRs; {report.held} records held (FERPA hold or identity review); "
-        f"{len(report.refused)} refused by policy."
+        f"revoked, {plural(report.clrs, 'CLR')}; {plural(report.held, 'record')} held (FERPA hold or identity "
+        f"review); {len(report.refused)} refused by policy."
     )
 
 
@@ -331,12 +341,14 @@ def run(app: App, db: str | None) -> None:
     from connector_core import scheduler
     from connector_core.store import database_url
 
-    store = app.store(db, create=True)
-    url = store.url
-    store.dispose()
     config_path = str(app.settings.path) if app.settings.path else None
     if not any(t.get("schedule") for t in app.settings.sources.values()):
         fail('no source has a schedule: add e.g. schedule = "0 2 * * *" to a [sources.<name>] table', EXIT_USAGE)
+    if not all(c.ok for c in preflight(app, db, list(app.settings.sources))):
+        fail("not starting: fix what failed above, then run `lerconnect check` again")
+    store = app.store(db, create=True)
+    url = store.url
+    store.dispose()
     click.echo(f"Scheduler started on {redact(database_url(url))}; SIGTERM stops it after the current page.")
     scheduler.serve(app.settings, url, config_path=config_path)
 
@@ -407,10 +419,38 @@ def runs_show(app: App, run_id: str, db: str | None, as_json: bool) -> None:
     if as_json:
         echo_json({**run_row.model_dump(), "dead_letters": [d.model_dump(exclude={"raw"}) for d in letters]})
         return
-    for key, value in run_row.model_dump().items():
-        click.echo(f"{key:>16}: {value}")
+    echo_fields(run_view(run_row))
+    if letters:
+        click.echo(f"\n{plural(len(letters), 'dead letter')}:")
     for letter in letters:
-        click.echo(f"  dead letter {letter.source_record_id}: {letter.field or '-'}: {letter.reason}")
+        where = f" at {letter.location}" if letter.location else ""
+        click.echo(f"  {letter.source_record_id}{where}: {letter.field or '-'}: {letter.reason}")
+
+
+def run_view(row: Any) -> list[tuple[str, Any]]:
+    """A run as the ordered, labelled lines `runs show` prints."""
+    seconds = (row.finished_at - row.started_at).total_seconds() if row.finished_at else None
+    kind = "dry run (nothing written)" if row.dry_run else "full pass" if row.full else "incremental"
+    return [
+        ("run", row.id),
+        ("source", row.source),
+        ("stream", row.stream),
+        ("status", row.status),
+        ("kind", kind),
+        ("started (UTC)", f"{row.started_at:%Y-%m-%d %H:%M:%S}"),
+        ("finished (UTC)", f"{row.finished_at:%Y-%m-%d %H:%M:%S}" if row.finished_at else "still running"),
+        ("duration", f"{seconds:.1f} s" if seconds is not None else None),
+        ("pages", row.pages),
+        ("fetched", row.fetched),
+        ("new", row.new),
+        ("changed", row.changed),
+        ("unchanged", row.unchanged),
+        ("withdrawn", row.withdrawn),
+        ("dead-lettered", row.dead_lettered),
+        ("learners merged", row.learners_merged),
+        ("time spent", ", ".join(f"{k} {v:.1f} s" for k, v in row.timings.items())),
+        ("error", row.error),
+    ]
 
 
 @cli.command("plugins")

@@ -79,7 +79,7 @@ def test_sync_json_counts_dead_letters_and_run_history(project: Path) -> None:
     assert code == 0 and runs[0]["status"] == "succeeded" and runs[0]["new"] == 2
 
     code, out, _ = run("runs", "show", runs[0]["id"][:8])
-    assert code == 0 and "dead letter a3: completed:" in out
+    assert code == 0 and "1 dead letter:\n  a3 at a.csv:4: completed:" in out and "status:          succeeded" in out
 
 
 def test_records_export_is_portable_jsonl_with_provenance(project: Path) -> None:
