@@ -74,9 +74,10 @@ def keys() -> None:
 )
 @click.option("--insecure-plaintext", is_flag=True, help="Write the key unencrypted (throwaway test keys only).")
 @click.option("--force", is_flag=True, help="Overwrite an existing key file.")
+@json_option
 @click.pass_obj
 def keys_generate(
-    app: App, path: Path | None, passphrase_env: str | None, insecure_plaintext: bool, force: bool
+    app: App, path: Path | None, passphrase_env: str | None, insecure_plaintext: bool, force: bool, as_json: bool
 ) -> None:
     """Create an Ed25519 signing key, encrypted with a passphrase from the environment."""
     settings = app.settings.issuer
@@ -92,14 +93,31 @@ def keys_generate(
         )
     key = SigningKey.generate()
     key.save(path, passphrase or None, insecure_plaintext=insecure_plaintext)
-    click.echo(f"Wrote {path} (mode 0600{', UNENCRYPTED' if not passphrase else ''}).\nDID: {key.did_key}")
+    did = _config_did(settings, key)
+    if as_json:
+        echo_json({"key_file": str(path), "encrypted": bool(passphrase), "did": did})
+        return
+    click.echo(f"Wrote {path} (mode 0600{', UNENCRYPTED' if not passphrase else ''}).\nDID the config will use: {did}")
+
+
+def _config_did(settings: IssuerSettings | None, key: SigningKey) -> str:
+    """The issuer DID credentials will carry: did:web of [issuer].domain, else the key's did:key."""
+    from connector_core.issuer.keys import did_web
+
+    if settings is not None and settings.did_method == "web" and settings.domain:
+        return did_web(settings.domain)
+    return key.did_key
 
 
 @keys.command("show")
+@json_option
 @click.pass_obj
-def keys_show(app: App) -> None:
+def keys_show(app: App, as_json: bool) -> None:
     """The issuer DID and verification method (public information only)."""
     ring = load_key_ring(_issuer_settings(app), _base_dir(app))
+    if as_json:
+        echo_json({"did": ring.did, "signing_key": ring.current.public_key_multibase, "retired": list(ring.retired)})
+        return
     click.echo(
         f"DID: {ring.did}\nsigning key: {ring.current.public_key_multibase}\n"
         f"retired keys: {', '.join(ring.retired) or 'none'}"
@@ -107,8 +125,9 @@ def keys_show(app: App) -> None:
 
 
 @keys.command("rotate")
+@json_option
 @click.pass_obj
-def keys_rotate(app: App) -> None:
+def keys_rotate(app: App, as_json: bool) -> None:
     """Make a new signing key current; the old public key stays in the DID document for verification."""
     settings = _issuer_settings(app)
     ring = load_key_ring(settings, _base_dir(app))
@@ -120,6 +139,9 @@ def keys_rotate(app: App) -> None:
     new.save(path, os.environ[settings.passphrase_env])
     with retired_file(path).open("a", encoding="utf-8") as handle:
         handle.write(ring.current.public_key_multibase + "\n")
+    if as_json:
+        echo_json({"key_file": str(path), "archived": str(archived), "did": _config_did(settings, new)})
+        return
     click.echo(f"New signing key in {path}; the old one is archived as {archived}.")
     if settings.did_method == "key":
         click.echo(f"With did:key the issuer DID changes to {new.did_key}; old credentials still verify.")
@@ -421,6 +443,8 @@ def verify(
             for name, passed, message in item["checks"]:
                 mark = {True: "pass", False: "FAIL", None: "skip"}[passed]
                 click.echo(f"  {mark:<4} {name}: {message}")
+        passed = sum(item["verified"] for item in report)
+        click.echo(f"{passed} verified, {len(report) - passed} failed")
     sys.exit(0 if all_ok else 1)
 
 
