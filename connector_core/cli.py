@@ -454,11 +454,15 @@ def run_view(row: Any) -> list[tuple[str, Any]]:
 
 
 @cli.command("plugins")
+@click.option("--settings", "settings_of", metavar="NAME", help="Every config key of plugin NAME's sources.")
 @json_option
 @pass_app
-def plugins_command(app: App, as_json: bool) -> None:
+def plugins_command(app: App, settings_of: str | None, as_json: bool) -> None:
     """Installed plugins, their versions, sources and streams, and any set aside."""
     registry = app.registry
+    if settings_of:
+        print_settings(registry.source_class(settings_of), as_json=as_json)
+        return
     data = {
         "plugins": [
             {"name": p.name, "version": p.version, "sources": {s: list(registry.sources[s].streams) for s in p.sources}}
@@ -475,6 +479,23 @@ def plugins_command(app: App, as_json: bool) -> None:
             click.echo(f"  source {source}: streams {', '.join(streams)}")
     for aside in data["set_aside"]:
         click.secho(f"set aside: {aside['name']}: {aside['reason']}", fg="yellow")
+
+
+def print_settings(source_class: type, *, as_json: bool) -> None:
+    """The keys of a source's `[sources.<name>]` table, like `meltano config <plugin> list`."""
+    from connector_core.settings_doc import settings_of
+
+    docs = settings_of(source_class.Config)
+    if as_json:
+        echo_json([asdict(d) for d in docs])
+        return
+    click.echo(f"[sources.<name>] with plugin = {source_class.name!r}:")
+    for d in docs:
+        default = "required" if d.required else f"default {json.dumps(d.default, default=str)}"
+        flags = ", secret: write ${VAR} or file:PATH" if d.secret else ""
+        click.echo(f"  {d.key} ({d.type}; {default}{flags})")
+        if d.description:
+            click.echo(f"      {d.description}")
 
 
 @cli.group()

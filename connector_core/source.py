@@ -67,11 +67,14 @@ class RecordError(ValueError):
 class SourceConfig(BaseModel):
     """Base of every source's `Config`: unknown keys are errors so typos are caught."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     plugin: str
+    """The installed plugin that serves this source (see `lerconnect plugins`)."""
     schedule: str | None = None
+    """When `lerconnect run` syncs it: a crontab in [scheduler].timezone, e.g. "0 2 * * *"."""
     streams: list[str] | None = None
+    """Only these streams (default: every stream the plugin offers)."""
 
 
 @dataclass

@@ -13,7 +13,7 @@ from connector_core.source import SourceConfig
 class Cocurricular(BaseModel):
     """Which Canvas courses are co-curricular: Canvas has no such object, each campus has a convention."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     sub_account_ids: list[str] = Field(default_factory=list)
     """Canvas account ids (or `sis_account_id:X`); their sub-accounts are included."""
@@ -54,14 +54,21 @@ class Config(SourceConfig):
     closed_term_window_days: int = Field(default=120, ge=0)
     """Nightly runs re-read terms that ended within this many days: grades change after term end."""
     per_page: int = Field(default=100, ge=1)
+    """Page size asked of every list endpoint (Canvas caps it at 100)."""
     max_concurrency: int = Field(default=4, ge=1, le=16)
+    """Requests in flight at once against the instance."""
     learner_id: Literal["sis_user_id", "login_id", "integration_id", "email"] = "sis_user_id"
+    """Which Canvas user field is the learner id (needs SIS permission unless `email`)."""
     cocurricular: Cocurricular = Field(default_factory=Cocurricular)
+    """Which courses are co-curricular (see below)."""
     grade_source: Literal["final_grade", "current_grade", "override_grade"] = "final_grade"
+    """Which enrollment grade becomes the result."""
     credits_pattern: str | None = None
     """Canvas has no credits field; a regex with one group finding them in the course name, e.g. `\\((\\d+) cr\\)`."""
     verify_tls: bool = True
+    """Check the server certificate (leave on outside a lab)."""
     timeout_seconds: float = Field(default=60.0, gt=0)
+    """How long one request may take before it is retried."""
     rate_limit_low_water: float | None = Field(default=None, ge=0)
     """Pause when `X-Rate-Limit-Remaining` drops below this; default 50 x (max_concurrency + 1)."""
     rate_limit_refill_per_second: float = Field(default=10.0, gt=0)

@@ -12,40 +12,64 @@ from connector_core import AchievementKind, SourceConfig
 class Columns(BaseModel):
     """Column (CSV) or key (JSON Lines) names in the export, for each field lerconnect needs."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     record_id: str
+    """Column with the row's own id at the source (unique per stream)."""
     learner_id: str
+    """Column with the learner's id in this source."""
     achievement_id: str
+    """Column with the activity, course or competency id."""
     title: str
+    """Column with the achievement's title."""
     institution_id: str | None = None
+    """Column with the campus-wide student id (matches learners across sources)."""
     email: str | None = None
+    """Column with the learner's email."""
     given_name: str | None = None
+    """Column with the learner's given name."""
     family_name: str | None = None
+    """Column with the learner's family name."""
     confidential: str | None = None
+    """Column with FERPA hold flag (1/true/yes/y/t means held)."""
     description: str | None = None
+    """Column with the achievement's description."""
     grade: str | None = None
+    """Column with the grade or level achieved."""
     score: str | None = None
+    """Column with a numeric score."""
     status: str | None = None
+    """Column with result status (completed, in_progress, ...); default: completed when a completion date is set."""
     term: str | None = None
+    """Column with the term, as the source names it."""
     credits: str | None = None
+    """Column with credits of the achievement."""
     started_on: str | None = None
+    """Column with start date."""
     completed_on: str | None = None
+    """Column with completion date."""
     updated_at: str | None = None
+    """Column with when the source last changed the row (ISO 8601)."""
 
 
 class FileSet(BaseModel):
     """One stream's files: a glob, the format, the achievement kind and the column mapping."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     path: str = Field(description="glob of export files, relative to the config file's folder")
     format: Literal["auto", "csv", "jsonl"] = "auto"
+    """File format; `auto` goes by the extension (.jsonl/.ndjson, else CSV)."""
     kind: AchievementKind = AchievementKind.cocurricular
+    """What kind of achievement the rows are."""
     columns: Columns
+    """Which column holds each field (see `columns.*`)."""
     date_format: str = "%Y-%m-%d"
+    """strptime format of the date columns."""
     encoding: str = "utf-8-sig"
+    """Text encoding of the files."""
     page_size: int = Field(default=500, ge=1)
+    """Rows per committed page: a crash resumes after the last page."""
 
 
 class FilesConfig(SourceConfig):
