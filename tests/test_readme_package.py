@@ -14,6 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
+PIP_INSTALL = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check"]
 
 
 def test_readme_quotes_the_package_metadata_verbatim() -> None:
@@ -30,8 +31,7 @@ def test_the_example_package_installs_and_loads_through_its_entry_point(tmp_path
     shutil.copytree(EXAMPLES, package, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
     target = tmp_path / "site"
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
-        + ["--disable-pip-version-check", "--target", str(target), str(package)],
+        [*PIP_INSTALL, "--target", str(target), str(package)],
         capture_output=True,
         text=True,
         check=False,
