@@ -7,6 +7,7 @@ configuration; 3 the store cannot be used (e.g. schema needs `lerconnect db upgr
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import time
 from dataclasses import asdict
@@ -601,6 +602,7 @@ def demo(
                 "issuing": result.issued.as_dict() if result.issued else None,
                 "verified": result.verified,
                 "verify_failures": result.verify_failures[:20],
+                "next_steps": demo_next_steps(db_path, result.config_path, issued=result.issued is not None),
             }
         )
     else:
@@ -614,11 +616,23 @@ def demo(
             for failure in result.verify_failures[:10]:
                 click.secho(f"  {failure}", fg="red")
         click.echo(f"Done in {seconds}s. Store: {db_path}  (sandbox config: {result.config_path})")
-        click.echo(
-            f"Next: lerconnect runs --db {db_path}; lerconnect credentials list --db {db_path} "
-            f"--config {result.config_path}"
-        )
+        click.echo("Next, paste any of these:")
+        for step in demo_next_steps(db_path, result.config_path, issued=result.issued is not None):
+            click.echo(f"  {step}")
     sys.exit(0 if ok else EXIT_FAILED)
+
+
+def demo_next_steps(db_path: Path, config_path: Path, *, issued: bool) -> list[str]:
+    """Commands that work as printed, from the folder the demo ran in."""
+    db = shlex.quote(str(db_path))
+    steps = [f"lerconnect runs --db {db}", f"lerconnect records export --db {db} --out records.jsonl"]
+    if issued:
+        steps += [
+            f"lerconnect credentials list --db {db} --limit 5",
+            f"lerconnect credentials export --db {db} --out credentials --config {shlex.quote(str(config_path))}",
+            "lerconnect verify credentials/clr-*.json",
+        ]
+    return steps
 
 
 issuer_cli.register(cli)

@@ -31,3 +31,19 @@ def test_demo_syncs_issues_and_verifies_then_reruns_without_rewriting(tmp_path: 
     assert all(run["new"] == run["changed"] == run["withdrawn"] == 0 for run in second["runs"])
     assert [run["unchanged"] for run in second["runs"]] == [run["new"] for run in first["runs"]]
     assert (second["issuing"]["issued"], second["issuing"]["revoked"], second["issuing"]["clrs"]) == (0, 0, 0)
+
+
+def test_the_demos_next_steps_work_when_pasted(tmp_path: Path, monkeypatch) -> None:
+    import glob
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    steps = demo(Path("campus.db"))["next_steps"]
+    assert len(steps) == 5
+    for step in steps:
+        words = shlex.split(step)
+        assert words[0] == "lerconnect"
+        args = [match for word in words[1:] for match in (sorted(glob.glob(word)) if "*" in word else [word])]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, (step, result.output)
+    assert "verified, 0 failed" in result.output
