@@ -292,10 +292,10 @@ def sync(
         fail("no sources configured: add a [sources.<name>] table (see `lerconnect init`)", EXIT_USAGE)
     results: list[RunResult] = []
     with RunProgress(enabled=not as_json) as progress:
-        engine = app.engine(db, on_page=progress.page, dry_run=dry_run)
+        engine = app.engine(db, on_page=progress.page, on_run_done=progress.run_done, dry_run=dry_run)
         for name in names:
             results.extend(engine.sync(name, stream=stream, full=full))
-    report = issue_after(app, db, results, dry_run=dry_run)
+        report = issue_after(app, db, results, dry_run=dry_run, progress=progress)
     if as_json:
         echo_json({"runs": _summary_rows(results), "issuing": report.as_dict() if report else None})
     else:
@@ -304,7 +304,9 @@ def sync(
     sys.exit(0 if all(r.status == "succeeded" for r in results) else EXIT_FAILED)
 
 
-def issue_after(app: App, db: str | None, results: list[RunResult], *, dry_run: bool) -> IssueReport | None:
+def issue_after(
+    app: App, db: str | None, results: list[RunResult], *, dry_run: bool, progress: RunProgress
+) -> IssueReport | None:
     """Reconcile credentials after runs, when the config has an [issuer]."""
     if app.settings.issuer is None:
         click.echo("No [issuer] in the config: records stored, no credentials issued.", err=True)
@@ -312,7 +314,11 @@ def issue_after(app: App, db: str | None, results: list[RunResult], *, dry_run: 
     from connector_core.issuer_cli import service
 
     run_id = results[0].run_id if results else None
-    return service(app, db).reconcile(run_id=run_id, dry_run=dry_run)
+    issuing = service(app, db)
+    issuing.progress = progress.phase
+    report = issuing.reconcile(run_id=run_id, dry_run=dry_run)
+    progress.phase_done("issuing", f"{report.issued} issued, {report.revoked} revoked, {plural(report.clrs, 'CLR')}")
+    return report
 
 
 def print_issue_report(report: IssueReport | None, results: list[RunResult]) -> None:
@@ -589,7 +595,7 @@ def demo(
             workdir=workdir,
             issue=not no_issue,
             verify_limit=verify_limit,
-            on_page=progress.page,
+            progress=progress,
         )
     seconds = round(time.monotonic() - started, 1)
     ok = all(r.status == "succeeded" for r in result.runs) and not result.verify_failures

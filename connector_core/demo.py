@@ -62,7 +62,12 @@ def demo_issuer(workdir: Path) -> dict[str, Any]:
 
 
 def verify_issued(
-    service: IssuingService, store: Store, run_id: str | None, limit: int | None = None
+    service: IssuingService,
+    store: Store,
+    run_id: str | None,
+    limit: int | None = None,
+    on_phase: Callable[[str, int, int | None], None] | None = None,
+    total: int | None = None,
 ) -> tuple[int, list[str]]:
     """Verify what this run signed: proof, dates, and status against the freshly signed lists."""
     lists = {d["id"]: d for d in service.status_list_documents()}
@@ -70,6 +75,8 @@ def verify_issued(
     for document in cred_store.iter_documents(store, run_id=run_id, limit=limit):
         result = verify_credential(document, status_resolver=lists.__getitem__)
         count += 1
+        if on_phase:
+            on_phase("verifying", 1, total)
         if not result.verified:
             failures.extend(result.failures())
     return count, failures
@@ -125,7 +132,7 @@ def run_demo(
     workdir: Path,
     issue: bool = True,
     verify_limit: int | None = None,
-    on_page: Callable[[RunResult, int], None] | None = None,
+    progress: Any = None,
 ) -> DemoResult:
     """Full sync of every stream of every sandbox, in order (files first), then issue and verify."""
     workdir = workdir.resolve()
@@ -136,13 +143,22 @@ def run_demo(
     with sandboxes(registry, learners, seed, workdir) as tables:
         write_config(config_path, {**extra, **{f"sources.{name}": table for name, table in tables.items()}})
         settings = load_settings(config_path)  # read back as a user's config is: secrets from files
-        engine = SyncEngine(store, registry, settings, on_page=on_page)
+        callbacks = {"on_page": progress.page, "on_run_done": progress.run_done} if progress else {}
+        engine = SyncEngine(store, registry, settings, **callbacks)
         for name in tables:
             log.info("demo: syncing %s", name)
             result.runs.extend(engine.sync(name, full=True))
     service = service_for(store, settings, registry.hook)
     if service is not None:
         run_id = result.runs[0].run_id if result.runs else None
+        service.progress = progress.phase if progress else None
         result.issued = service.reconcile(run_id=run_id)
-        result.verified, result.verify_failures = verify_issued(service, store, run_id, verify_limit)
+        if progress:
+            progress.phase_done("issuing", f"{result.issued.issued} issued, {result.issued.clrs} CLRs")
+        on_phase = progress.phase if progress else None
+        signed = result.issued.issued + result.issued.clrs
+        total = min(signed, verify_limit) if verify_limit is not None else signed
+        result.verified, result.verify_failures = verify_issued(service, store, run_id, verify_limit, on_phase, total)
+        if progress:
+            progress.phase_done("verifying", f"{result.verified} verified, {len(result.verify_failures)} failed")
     return result

@@ -113,7 +113,8 @@ class SyncEngine:
         *,
         lease_ttl: timedelta = timedelta(minutes=5),
         stop: threading.Event | None = None,
-        on_page: Callable[[RunResult, int], None] | None = None,
+        on_page: Callable[[RunResult, Page], None] | None = None,
+        on_run_done: Callable[[RunResult], None] | None = None,
         dry_run: bool = False,
     ) -> None:
         self.store = store
@@ -121,7 +122,8 @@ class SyncEngine:
         self.settings = settings
         self.lease_ttl = lease_ttl
         self.stop = stop or threading.Event()
-        self.on_page = on_page
+        self.on_page = on_page  # after each committed page (progress display)
+        self.on_run_done = on_run_done  # after each run, with its final counts
         self.dry_run = dry_run  # every page is stored and counted, then rolled back
         self.holder = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -193,7 +195,7 @@ class SyncEngine:
                 for key, value in counts.items():
                     result.counts[key] = result.count(key) + value
                 if self.on_page:
-                    self.on_page(result, len(page.records))
+                    self.on_page(result, page)
             if self.stop.is_set():
                 result.status = "interrupted"
                 logger.warning("stopped on request after page %d; the next run resumes from there", number)
@@ -217,6 +219,8 @@ class SyncEngine:
         )
         counts = ", ".join(f"{k}={v}" for k, v in sorted(result.counts.items())) or "nothing stored"
         logger.info("run %s in %.1fs: %s", result.status, result.seconds, counts)
+        if self.on_run_done:
+            self.on_run_done(result)
         return result
 
     def retry(self, source: Source, stream: str, letters: list[DeadLetterRow]) -> RunResult:

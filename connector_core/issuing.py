@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -149,6 +149,11 @@ class IssuingService:
         self.base_dir = base_dir or Path.cwd()
         self.canonicalizer = contexts_canonicalizer(settings.contexts_dir, self.base_dir)
         self.batch = batch
+        self.progress: Callable[[str, int, int | None], None] | None = None  # (phase, advance, total)
+
+    def _advance(self, phase: str, count: int, total: int | None = None) -> None:
+        if self.progress is not None:
+            self.progress(phase, count, total)
 
     def reconcile(self, *, run_id: str | None = None, dry_run: bool = False) -> IssueReport:
         """Bring credentials in line with the stored records. `dry_run` counts, signs and writes nothing."""
@@ -161,6 +166,10 @@ class IssuingService:
             if not dry_run:
                 with self.store.session() as session:
                     cred_store.revoke(session, credential.id, record.ended_reason or record.status, run_id)
+        if self.progress is not None and not dry_run:
+            self._advance(
+                "issuing", 0, cred_store.count_records_to_issue(self.store, held, self.settings.issue_statuses)
+            )
         for rows in cred_store.records_to_issue(self.store, held, self.settings.issue_statuses, self.batch):
             if dry_run:
                 report.issued += len(rows)
@@ -240,9 +249,11 @@ class IssuingService:
                 report.replaced += bool(credential.replaces)
                 report.issued += 1
         self._deliver(stored, "achievement")
+        self._advance("issuing", len(rows))
 
     def _refresh_clrs(self, held: set[str], now: datetime, run_id: str | None, report: IssueReport) -> None:
         for learner in cred_store.learners_with_credentials(self.store, held):
+            self._advance("CLRs", 1)
             if not learner.achievement_ids:
                 if learner.clr_id is not None:
                     with self.store.session() as session:

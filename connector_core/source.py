@@ -37,6 +37,8 @@ class Page:
     records: list[Mapping[str, Any]]
     cursor: Cursor = None
     covers: tuple[str, ...] = ()
+    total: int | None = None
+    """How many pages this pull yields in all, when the source knows (Canvas: one per course); progress bars use it."""
 
 
 class SourceError(Exception):
@@ -126,10 +128,6 @@ class Source:
 
     def record_location(self, stream: str, raw: Mapping[str, Any]) -> str | None:
         """Where a raw record sits in the source (e.g. "export.csv:14"), shown with its dead letter."""
-        return None
-
-    def stream_total(self, stream: str) -> int | None:
-        """How many raw records `pull(stream, …)` will yield, when the source knows it cheaply (progress bars)."""
         return None
 
     def close(self) -> None:

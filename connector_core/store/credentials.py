@@ -97,6 +97,20 @@ def count_held_records(session: Session, held: set[str]) -> int:
     )
 
 
+def count_records_to_issue(store: Store, held: set[str], statuses: tuple[str, ...]) -> int:
+    """How many records `records_to_issue` will yield (for a progress bar's total)."""
+    live = select(CredentialRow.record_id).where(CredentialRow.status == "active", CredentialRow.record_id.is_not(None))
+    query = (
+        select(func.count())
+        .select_from(RecordRow)
+        .where(RecordRow.status == "active", RecordRow.result_status.in_(statuses), RecordRow.id.not_in(live))
+    )
+    if held:
+        query = query.where(RecordRow.learner_key.not_in(held))
+    with store.session() as session:
+        return session.scalar(query) or 0
+
+
 def records_to_issue(
     store: Store, held: set[str], statuses: tuple[str, ...], batch: int = 500
 ) -> Iterator[list[RecordRow]]:
