@@ -12,24 +12,21 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from connector_core import __version__, cli_learners, cli_state, issuer_cli, logs
+from connector_core import __version__, cli_learners, cli_state, issuer_cli
 from connector_core.cli_learners import find_learner, learner_option
 from connector_core.cli_options import db_option, echo_fields, echo_json, json_option, plural
-from connector_core.config import ConfigError, Settings, load_settings
-from connector_core.engine import RunResult, SyncEngine, build_source
-from connector_core.issuer import IssuerError
-from connector_core.issuing import IssueReport, IssuerSetupError
-from connector_core.plugins import Registry, UnknownPlugin, default_registry
-from connector_core.progress import RunProgress
-from connector_core.source import SourceError
-from connector_core.store import Store, StoreError, redact
-from connector_core.store import records as record_store
-from connector_core.store import runs as run_store
-from connector_core.store.identities import ReviewError
+
+if TYPE_CHECKING:  # the heavy modules are imported where used: `lerconnect --help` stays quick
+    from connector_core.config import Settings
+    from connector_core.engine import RunResult, SyncEngine
+    from connector_core.issuing import IssueReport
+    from connector_core.plugins import Registry
+    from connector_core.progress import RunProgress
+    from connector_core.store import Store
 
 EXIT_FAILED, EXIT_USAGE, EXIT_STORE = 1, 2, 3
 
@@ -45,6 +42,9 @@ class App:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from connector_core import logs
+            from connector_core.config import load_settings
+
             self._settings = load_settings(self.config_path)
             for table in self._settings.sources.values():
                 for key, value in table.items():
@@ -56,10 +56,14 @@ class App:
 
     @property
     def registry(self) -> Registry:
+        from connector_core.plugins import default_registry
+
         return default_registry()
 
     def store(self, db: str | None, *, create: bool = False) -> Store:
         """The store; a missing SQLite file is an error unless this command makes one (`create`)."""
+        from connector_core.store import Store, StoreError
+
         if not db:
             self.settings.require("store")
         url = db or self.settings.store.url
@@ -72,6 +76,8 @@ class App:
         return Store(url)
 
     def engine(self, db: str | None, **options: Any) -> SyncEngine:
+        from connector_core.engine import SyncEngine
+
         return SyncEngine(self.store(db, create=True), self.registry, self.settings, **options)
 
 
@@ -118,12 +124,30 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ConfigError as exc:
-            fail(str(exc), EXIT_USAGE)
-        except StoreError as exc:
-            fail(str(exc), EXIT_STORE)
-        except (SourceError, UnknownPlugin, ReviewError, IssuerError, IssuerSetupError) as exc:
-            fail(str(exc).strip("'\""), EXIT_FAILED)
+        except Exception as exc:
+            code = _exit_code(exc)
+            if code is None:
+                raise
+            fail(str(exc).strip("'\"") if code == EXIT_FAILED else str(exc), code)
+
+
+def _exit_code(exc: Exception) -> int | None:
+    """The documented exit code of a known error (printed as one line), or None for a real bug."""
+    from connector_core.config import ConfigError
+    from connector_core.issuer import IssuerError
+    from connector_core.issuing import IssuerSetupError
+    from connector_core.plugins import UnknownPlugin
+    from connector_core.source import SourceError
+    from connector_core.store import StoreError
+    from connector_core.store.identities import ReviewError
+
+    if isinstance(exc, ConfigError):
+        return EXIT_USAGE
+    if isinstance(exc, StoreError):
+        return EXIT_STORE
+    if isinstance(exc, SourceError | UnknownPlugin | ReviewError | IssuerError | IssuerSetupError):
+        return EXIT_FAILED
+    return None
 
 
 class RootGroup(Group):
@@ -149,6 +173,9 @@ class RootGroup(Group):
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, log_format: str | None, log_level: str | None) -> None:
     """Campus records in, signed Open Badges 3.0 and CLR 2.0 credentials out."""
+    from connector_core import logs
+    from connector_core.config import ConfigError
+
     app = ctx.obj = App(config)
     try:
         settings_logging = app.settings.logging
@@ -192,6 +219,7 @@ def check(app: App, source: str | None, db: str | None, as_json: bool) -> None:
 
 def preflight(app: App, db: str | None, names: list[str], *, as_json: bool = False) -> list:
     """Run the night's checks and print them: one line each, or JSON."""
+    from connector_core.engine import build_source
     from connector_core.preflight import night_checks
 
     if source_name := next((n for n in names if n not in app.settings.sources), None):
@@ -287,6 +315,8 @@ def sync(
     app: App, source: str | None, stream: str | None, full: bool, dry_run: bool, db: str | None, as_json: bool
 ) -> None:
     """Sync now, once: every configured source, or SOURCE; then issue and revoke credentials."""
+    from connector_core.progress import RunProgress
+
     names = [source] if source else list(app.settings.sources)
     if not names:
         fail("no sources configured: add a [sources.<name>] table (see `lerconnect init`)", EXIT_USAGE)
@@ -346,7 +376,7 @@ def print_issue_report(report: IssueReport | None, results: list[RunResult]) -> 
 def run(app: App, db: str | None) -> None:
     """Run the scheduler: each source syncs on its `schedule` until SIGTERM."""
     from connector_core import scheduler
-    from connector_core.store import database_url
+    from connector_core.store import database_url, redact
 
     config_path = str(app.settings.path) if app.settings.path else None
     if not any(t.get("schedule") for t in app.settings.sources.values()):
@@ -372,6 +402,8 @@ def runs(ctx: click.Context, source: str | None, limit: int, db: str | None, as_
     ctx.obj.db = db
     if ctx.invoked_subcommand is not None:
         return
+    from connector_core.store import runs as run_store
+
     rows = run_store.list_runs(ctx.obj.store(db), source=source, limit=limit)
     data = [r.model_dump() for r in rows]
     if as_json:
@@ -418,6 +450,8 @@ def runs(ctx: click.Context, source: str | None, limit: int, db: str | None, as_
 @click.pass_obj
 def runs_show(app: App, run_id: str, db: str | None, as_json: bool) -> None:
     """One run's counts, timings, errors and dead letters (RUN may be a prefix)."""
+    from connector_core.store import runs as run_store
+
     store = app.store(db or app.db)
     run_row = run_store.get_run(store, run_id)
     if run_row is None:
@@ -515,6 +549,8 @@ def db() -> None:
 @pass_app
 def db_upgrade(app: App, db: str | None) -> None:
     """Create or migrate the store's schema to the newest revision."""
+    from connector_core.store import Store, redact
+
     store = Store(db or app.settings.store.url, auto_upgrade=True)  # creates the store when it is missing
     click.echo(f"{redact(store.url)} is at schema revision {store.revision()}")
 
@@ -535,6 +571,8 @@ def records_export(
     app: App, source: str | None, stream: str | None, learner: str | None, out: str, db: str | None
 ) -> None:
     """Write normalized records as JSON Lines: learner, achievement, result, provenance."""
+    from connector_core.store import records as record_store
+
     count = 0
     store = app.store(db)
     learner_key = find_learner(store, learner) if learner else None
@@ -582,6 +620,8 @@ def demo(
 ) -> None:
     """Sync the sandbox campus through every installed plugin into an SQLite file, and issue."""
     from connector_core.demo import run_demo
+    from connector_core.progress import RunProgress
+    from connector_core.store import Store
 
     started = time.monotonic()
     store = Store(str(db_path))
@@ -650,5 +690,7 @@ cli.add_command(cli_state.dead_letters)
 
 def main() -> None:
     """Console entry point; plugins may add commands first."""
+    from connector_core.plugins import default_registry
+
     default_registry().hook.lerconnect_register_commands(cli=cli)
     cli(prog_name="lerconnect")

@@ -15,21 +15,12 @@ import click
 
 from connector_core.cli_learners import find_learner, learner_option
 from connector_core.cli_options import db_option, echo_json, json_option, plural
-from connector_core.config import IssuerSettings
-from connector_core.issuer import IssuerError, KeyFileError, KeyResolutionError, SigningKey, verify_credential
-from connector_core.issuing import (
-    IssuerSetupError,
-    IssuingService,
-    contexts_canonicalizer,
-    load_key_ring,
-    published_status_dir,
-    retired_file,
-    service_for,
-)
-from connector_core.store import credentials as cred_store
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the issuer's modules are imported where used: `lerconnect --help` stays quick
     from connector_core.cli import App
+    from connector_core.config import IssuerSettings
+    from connector_core.issuer import SigningKey
+    from connector_core.issuing import IssuingService
 
 SCHEMA_FILES = {  # credential type → 1EdTech schema file name, looked up in --schema-dir
     "ClrCredential": "clr_v2p0_clrcredential_schema.json",
@@ -53,6 +44,9 @@ def _base_dir(app: App) -> Path:
 
 def service(app: App, db: str | None) -> IssuingService:
     """The issuing service for the configured issuer and store; errors say how to set it up."""
+    from connector_core.issuer import KeyFileError
+    from connector_core.issuing import IssuerSetupError, service_for
+
     _issuer_settings(app)
     try:
         return service_for(app.store(db), app.settings, app.registry.hook)
@@ -80,6 +74,8 @@ def keys_generate(
     app: App, path: Path | None, passphrase_env: str | None, insecure_plaintext: bool, force: bool, as_json: bool
 ) -> None:
     """Create an Ed25519 signing key, encrypted with a passphrase from the environment."""
+    from connector_core.issuer import SigningKey
+
     settings = app.settings.issuer
     path = path or (_base_dir(app) / settings.key_file if settings else Path("issuer-key.pem"))
     variable = passphrase_env or (settings.passphrase_env if settings else "LERCONNECT_KEY_PASSPHRASE")
@@ -102,6 +98,7 @@ def keys_generate(
 
 def _config_did(settings: IssuerSettings | None, key: SigningKey) -> str:
     """The issuer DID credentials will carry: did:web of [issuer].domain, else the key's did:key."""
+
     from connector_core.issuer.keys import did_web
 
     if settings is not None and settings.did_method == "web" and settings.domain:
@@ -114,6 +111,8 @@ def _config_did(settings: IssuerSettings | None, key: SigningKey) -> str:
 @click.pass_obj
 def keys_show(app: App, as_json: bool) -> None:
     """The issuer DID and verification method (public information only)."""
+    from connector_core.issuing import load_key_ring
+
     ring = load_key_ring(_issuer_settings(app), _base_dir(app))
     if as_json:
         echo_json({"did": ring.did, "signing_key": ring.current.public_key_multibase, "retired": list(ring.retired)})
@@ -129,6 +128,9 @@ def keys_show(app: App, as_json: bool) -> None:
 @click.pass_obj
 def keys_rotate(app: App, as_json: bool) -> None:
     """Make a new signing key current; the old public key stays in the DID document for verification."""
+    from connector_core.issuer import SigningKey
+    from connector_core.issuing import load_key_ring, retired_file
+
     settings = _issuer_settings(app)
     ring = load_key_ring(settings, _base_dir(app))
     path = settings.key_file if settings.key_file.is_absolute() else _base_dir(app) / settings.key_file
@@ -153,6 +155,7 @@ def keys_rotate(app: App, as_json: bool) -> None:
 def keys_did_document(app: App, out: Path | None) -> None:
     """The did:web document to publish at https://<domain>/.well-known/did.json."""
     from connector_core.issuer.keys import did_web_url
+    from connector_core.issuing import load_key_ring
 
     settings = _issuer_settings(app)
     if settings.did_method != "web":
@@ -183,6 +186,7 @@ def credentials_list(
     app: App, status: str | None, kind: str | None, learner: str | None, limit: int, as_json: bool, db: str | None
 ) -> None:
     """Credentials, oldest first, with the learner each was issued to."""
+    from connector_core.store import credentials as cred_store
     from connector_core.store.learners import learner_names
 
     store = app.store(db)
@@ -203,6 +207,8 @@ def credentials_list(
 
 def _credential(store, credential_id: str):
     """The credential an id (or an unambiguous prefix of its uuid) names, or a clear error."""
+    from connector_core.store import credentials as cred_store
+
     matches = cred_store.find_credentials(store, credential_id)
     if not matches:
         raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
@@ -218,6 +224,8 @@ def _credential(store, credential_id: str):
 @click.pass_obj
 def credentials_show(app: App, credential_id: str, db: str | None, as_json: bool) -> None:
     """One credential as JSON, then its audit trail (an id prefix is enough)."""
+    from connector_core.store import credentials as cred_store
+
     store = app.store(db)
     row = _credential(store, credential_id)
     trail = cred_store.audit_entries(store, row.id)
@@ -244,6 +252,8 @@ def credentials_export(
     The status lists are the ones the last run published to [issuer].status_dir, so no passphrase
     is needed; only when none were published yet are they signed now.
     """
+    from connector_core.issuing import published_status_dir
+    from connector_core.store import credentials as cred_store
     from connector_core.store.learners import describe
 
     settings = _issuer_settings(app)
@@ -293,6 +303,8 @@ def _copy_status_lists(published: Path, out: Path) -> list[Path]:
 @click.pass_obj
 def credentials_revoke(app: App, credential_id: str, reason: str, db: str | None) -> None:
     """Revoke one credential by hand and republish the status lists."""
+    from connector_core.store import credentials as cred_store
+
     issuing = service(app, db)
     row = _credential(issuing.store, credential_id)
     if cred_store.revoke_by_hand(issuing.store, row.id, reason) is None:
@@ -337,6 +349,8 @@ class TrustedKeys:
                     self.keys[method["id"]] = method["publicKeyMultibase"]
 
     def __call__(self, verification_method: str) -> str:
+        from connector_core.issuer import KeyResolutionError
+
         try:
             return self.keys[verification_method]
         except KeyError:
@@ -396,6 +410,9 @@ def verify(
 
     Exit code 0 only if every file passes every check that could be run.
     """
+    from connector_core.issuer import IssuerError, verify_credential
+    from connector_core.issuing import contexts_canonicalizer
+
     statuses = LocalStatusLists(list(status_dir) or sorted({f.parent for f in files}))
     schemas = SchemaFolder(list(schema_dir))
     canonicalizer = contexts_canonicalizer(contexts_dir, Path.cwd())
