@@ -2,34 +2,28 @@
 
 from pydantic import SecretStr
 
-from connector_core import Learner, LearningRecord, Page, Source, SourceConfig, hookimpl
-from connector_core.http import LinkHeaderPaginator, RestClient
+from connector_core import Learner, LearningRecord, Page, hookimpl
+from connector_core.transport import LinkHeaderPaginator, RestConfig, RestSource
 
 
-class EngageConfig(SourceConfig):
-    base_url: str
+class EngageConfig(RestConfig):  # base_url, verify_tls, timeout_seconds, max_pages, ... come with RestConfig
     token: SecretStr
 
 
-class Engage(Source):
+class Engage(RestSource):  # self.rest: the REST client, built from the config, closed after the run
     """Attendance at co-curricular events: one record per student per event."""
 
     name = "engage"
     Config = EngageConfig
     streams = ("cocurricular",)
 
-    def __init__(self, config, context):
-        super().__init__(config, context)
-        self.client = RestClient(config.base_url, token=config.token)
-
     def check(self):
-        return f"signed in as {self.client.get('/me').json()['name']}"
+        return f"signed in as {self.rest.get('/me', expect=dict).body['name']}"
 
     def pull(self, stream, cursor):
         params = {"since": cursor} if cursor else None
-        for response in self.client.paginate("/attendance", LinkHeaderPaginator(), params=params):
-            rows = response.json()
-            yield Page(rows, cursor=max((r["updated"] for r in rows), default=cursor))
+        for page in self.rest.paginate("/attendance", LinkHeaderPaginator(), params=params):
+            yield Page(page.items, cursor=max((r["updated"] for r in page.items), default=cursor))
 
     def normalize(self, stream, raw):
         yield LearningRecord.cocurricular(
@@ -39,9 +33,6 @@ class Engage(Source):
             activity=raw["event_name"],
             completed_on=raw["date"],
         )
-
-    def close(self):
-        self.client.close()
 
 
 @hookimpl

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,3 +25,12 @@ def store(db_url: str) -> Iterator[Store]:
     store = Store(db_url, auto_upgrade=True)
     yield store
     store.dispose()
+
+
+@pytest.fixture
+def debug_log(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> pytest.LogCaptureFixture:
+    """Every log record at DEBUG, lerconnect's too (a CLI test may have turned its propagation off)."""
+    monkeypatch.setattr(logging.getLogger("lerconnect"), "propagate", True)
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="lerconnect")
+    return caplog

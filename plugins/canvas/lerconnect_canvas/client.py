@@ -1,6 +1,6 @@
 """Canvas's REST API as this plugin uses it: what a throttled or refused answer looks like, and the calls.
 
-Everything generic (retries, backoff, Link paging, timeouts) is `connector_core.http`; this module
+Everything generic (retries, backoff, Link paging, timeouts) is `connector_core.transport`; this module
 only knows Canvas: the 403 `Rate Limit Exceeded` body, `X-Rate-Limit-Remaining`, the two kinds of
 401, wrapped bodies, and which permission each endpoint needs.
 """
@@ -13,8 +13,8 @@ from typing import Any
 
 import requests
 
-from connector_core.http import Backoff, LinkHeaderPaginator, RemainingBudgetWatcher, RestClient, error_summary
 from connector_core.source import SourceAuthError, SourceError, SourcePermissionError
+from connector_core.transport import LinkHeaderPaginator, RestClient, error_summary
 from lerconnect_canvas.config import Config
 
 API = "/api/v1"
@@ -68,53 +68,26 @@ def classify_error(response: requests.Response, endpoint: str) -> SourceError | 
     return None
 
 
-def rollups_next(response: requests.Response) -> str | None:
-    """Outcome rollups also carry JSON:API paging in the body (`meta.pagination.next`)."""
-    try:
-        return response.json().get("meta", {}).get("pagination", {}).get("next")
-    except (ValueError, AttributeError):
-        return None
+PAGING = LinkHeaderPaginator(body_next="meta.pagination.next")
+"""Link headers; outcome rollups also carry JSON:API paging in the body."""
 
 
 class CanvasClient:
     """The Canvas calls this plugin makes; each list call follows every page and unwraps bodies."""
 
-    def __init__(self, config: Config, *, backoff: Backoff | None = None) -> None:
+    def __init__(self, rest: RestClient, config: Config) -> None:
+        self.rest = rest
         self.config = config
-        low_water = config.rate_limit_low_water
-        self.watcher = RemainingBudgetWatcher(
-            "X-Rate-Limit-Remaining",
-            low_water=UP_FRONT_COST * (config.max_concurrency + 1) if low_water is None else low_water,
-            refill_per_second=config.rate_limit_refill_per_second,
-        )
-        self.http = RestClient(
-            config.base_url,
-            token=config.token,
-            timeout=(10.0, config.timeout_seconds),
-            verify=config.verify_tls,
-            user_agent=USER_AGENT,
-            max_retries=8,
-            backoff=backoff or Backoff(initial=0.5, maximum=30.0),
-            is_throttled=is_throttled,
-            classify_error=classify_error,
-            rate_limit=self.watcher,
-            pool_size=config.max_concurrency + 2,
-        )
         self.account = config.account_id
 
-    def close(self) -> None:
-        self.http.close()
-
-    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        return self.http.get(f"{API}{path}", params).json()
+    def get(self, path: str, params: dict[str, Any] | None = None, *, expect: type = dict) -> Any:
+        return self.rest.get(f"{API}{path}", params, expect=expect).body
 
     def list(self, path: str, params: dict[str, Any] | None = None, *, key: str | None = None) -> Iterator[Any]:
         """Every item of a list endpoint; `key` unwraps `{"<key>": [...]}` bodies."""
         query = {"per_page": self.config.per_page, **(params or {})}
-        paginator = LinkHeaderPaginator(body_next=rollups_next)
-        for response in self.http.paginate(f"{API}{path}", paginator, params=query):
-            body = response.json()
-            yield from body[key] if key else body
+        for page in self.rest.paginate(f"{API}{path}", PAGING, params=query, items=key):
+            yield from page.items
 
     def me(self) -> dict[str, Any]:
         return self.get("/users/self")
@@ -134,7 +107,7 @@ class CanvasClient:
 
     def first_user(self) -> dict[str, Any] | None:
         """One user of the account, to see whether this token is shown SIS ids."""
-        users = self.get(f"/accounts/{self.account}/users", {"per_page": 1})
+        users = self.get(f"/accounts/{self.account}/users", {"per_page": 1}, expect=list)
         return users[0] if users else None
 
     def student_enrollments(self, course_id: int) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from connector_core.source import SourceConfig
+from connector_core.transport import RestConfig
 
 
 class Cocurricular(BaseModel):
@@ -40,11 +40,13 @@ class Cocurricular(BaseModel):
         return bool(self.sub_account_ids or self.course_code_pattern)
 
 
-class Config(SourceConfig):
-    """Canvas connection and selection settings; see the plugin README for each key."""
+class Config(RestConfig):
+    """Canvas connection and selection settings; see the plugin README for each key.
 
-    base_url: str
-    """The instance root, e.g. `https://school.instructure.com` (not the `/api/v1` path)."""
+    `base_url` is the instance root, e.g. `https://school.instructure.com` (not the `/api/v1` path);
+    `verify_tls`, `timeout_seconds`, `max_concurrency` are the REST source's common keys.
+    """
+
     token: SecretStr
     """A REST access token of an admin integration user (LTI tokens cannot read grades)."""
     account_id: str = "self"
@@ -55,8 +57,6 @@ class Config(SourceConfig):
     """Nightly runs re-read terms that ended within this many days: grades change after term end."""
     per_page: int = Field(default=100, ge=1)
     """Page size asked of every list endpoint (Canvas caps it at 100)."""
-    max_concurrency: int = Field(default=4, ge=1, le=16)
-    """Requests in flight at once against the instance."""
     learner_id: Literal["sis_user_id", "login_id", "integration_id", "email"] = "sis_user_id"
     """Which Canvas user field is the learner id (needs SIS permission unless `email`)."""
     cocurricular: Cocurricular = Field(default_factory=Cocurricular)
@@ -65,10 +65,6 @@ class Config(SourceConfig):
     """Which enrollment grade becomes the result."""
     credits_pattern: str | None = None
     """Canvas has no credits field; a regex with one group finding them in the course name, e.g. `\\((\\d+) cr\\)`."""
-    verify_tls: bool = True
-    """Check the server certificate (leave on outside a lab)."""
-    timeout_seconds: float = Field(default=60.0, gt=0)
-    """How long one request may take before it is retried."""
     rate_limit_low_water: float | None = Field(default=None, ge=0)
     """Pause when `X-Rate-Limit-Remaining` drops below this; default 50 x (max_concurrency + 1)."""
     rate_limit_refill_per_second: float = Field(default=10.0, gt=0)
@@ -77,10 +73,7 @@ class Config(SourceConfig):
     @field_validator("base_url")
     @classmethod
     def _root_url(cls, value: str) -> str:
-        value = value.rstrip("/")
-        if not re.match(r"^https?://[^/]+", value):
-            raise ValueError(f"base_url {value!r} must start with https://, e.g. https://school.instructure.com")
-        if value.endswith("/api/v1"):
+        if value.rstrip("/").endswith("/api/v1"):
             raise ValueError(f"base_url {value!r} must be the instance root: drop the trailing /api/v1")
         return value
 

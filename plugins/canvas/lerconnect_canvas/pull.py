@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 from connector_core.source import Page, SourceError, SourcePermissionError
+from connector_core.transport import ordered_map
 from lerconnect_canvas import terms as term_rules
 from lerconnect_canvas.client import CanvasClient
 from lerconnect_canvas.config import Config
@@ -27,8 +26,6 @@ from lerconnect_canvas.normalize import term_label
 
 log = logging.getLogger("lerconnect.canvas")
 
-T = TypeVar("T")
-R = TypeVar("R")
 COURSE_FIELDS = (
     "id",
     "name",
@@ -54,22 +51,6 @@ USER_FIELDS = (
     "email",
 )
 SIS_KEYED = {"sis_user_id", "login_id", "integration_id"}
-
-
-def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
-    """`map` on a thread pool, results in input order, at most `2 * workers` fetched ahead."""
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="canvas") as pool:
-        pending: deque[Future[R]] = deque()
-        try:
-            for item in items:
-                pending.append(pool.submit(fn, item))
-                if len(pending) >= 2 * workers:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
 
 
 def slim(obj: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
@@ -120,7 +101,7 @@ class Sweep:
             "competencies": self.competency_records,
         }[self.stream]
         work = [(course, account_terms[course["enrollment_term_id"]]) for course in courses]
-        for index, records in enumerate(ordered_map(fetch, work, self.config.max_concurrency)):
+        for index, records in enumerate(ordered_map(fetch, work, self.config.max_concurrency, name="canvas")):
             course_id = courses[index]["id"]
             done = index == len(courses) - 1
             cursor = {**state, "after_course": course_id, "done": done}

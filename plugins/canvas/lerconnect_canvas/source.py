@@ -8,21 +8,27 @@ from datetime import date
 from typing import Any
 
 from connector_core.model import LearningRecord, Tombstone
-from connector_core.source import Cursor, Page, SandboxServer, Source, SourceContext, SourceError
+from connector_core.source import Cursor, Page, SandboxServer, SourceContext, SourceError
+from connector_core.transport import Backoff, RemainingBudgetWatcher, RestSource
 from lerconnect_canvas import normalize
-from lerconnect_canvas.client import CanvasClient
+from lerconnect_canvas.client import UP_FRONT_COST, USER_AGENT, CanvasClient, classify_error, is_throttled
 from lerconnect_canvas.config import Config
 from lerconnect_canvas.pull import SIS_KEYED, Sweep
 
 log = logging.getLogger("lerconnect.canvas")
 
 
-class CanvasSource(Source):
+class CanvasSource(RestSource):
     """Instructure Canvas LMS: course grades, outcome mastery and co-curricular course enrollments."""
 
     name = "canvas"
     Config = Config
     streams = ("grades", "competencies", "cocurricular")
+    user_agent = USER_AGENT
+    max_retries = 8
+    backoff = Backoff(initial=0.5, maximum=30.0)
+    is_throttled = staticmethod(is_throttled)
+    classify_error = staticmethod(classify_error)
 
     clock: Callable[[], date] = staticmethod(date.today)
     """Today's date for term selection; tests pin it."""
@@ -30,7 +36,7 @@ class CanvasSource(Source):
     def __init__(self, config: Config, context: SourceContext) -> None:  # type: ignore[override]
         super().__init__(config, context)
         self.config: Config = config
-        self.client = CanvasClient(config)
+        self.client = CanvasClient(self.rest, config)
         self.normalizer = normalize.Normalizer(config)
         self._warned: set[str] = set()
 
@@ -40,9 +46,17 @@ class CanvasSource(Source):
             self._warned.add(key)
             log.warning("canvas source %s: %s", self.context.name, message)
 
+    def rate_limit(self) -> RemainingBudgetWatcher:
+        low_water = self.config.rate_limit_low_water
+        return RemainingBudgetWatcher(
+            "X-Rate-Limit-Remaining",
+            low_water=UP_FRONT_COST * (self.config.max_concurrency + 1) if low_water is None else low_water,
+            refill_per_second=self.config.rate_limit_refill_per_second,
+        )
+
     @property
     def requests_made(self) -> int:
-        return self.client.http.requests_made
+        return self.rest.requests_made
 
     def check(self) -> str:
         me = self.client.me()
@@ -73,9 +87,6 @@ class CanvasSource(Source):
 
     def record_id(self, stream: str, raw: Mapping[str, Any]) -> str:
         return normalize.record_id(stream, raw)
-
-    def close(self) -> None:
-        self.client.close()
 
     @classmethod
     def sandbox(cls, campus: Any, **options: Any) -> SandboxServer:

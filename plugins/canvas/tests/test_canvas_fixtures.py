@@ -70,7 +70,8 @@ def recorded() -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def client(base: str) -> CanvasClient:
-    return CanvasClient(Config(plugin="canvas", base_url=base, token="fixture-token", account_id="1"))
+    config = Config(plugin="canvas", base_url=base, token="fixture-token", account_id="1")
+    return CanvasSource(config, SourceContext(name="canvas", plugin="canvas", plugin_version="test")).client
 
 
 def test_wrapped_terms_and_link_paged_lists(recorded: tuple[str, dict[str, Any]]) -> None:
@@ -81,7 +82,7 @@ def test_wrapped_terms_and_link_paged_lists(recorded: tuple[str, dict[str, Any]]
     # the recorded next link even points at another path (…/list_enrollments): it is followed as given
     assert [e["id"] for e in canvas.student_enrollments(1)] == [1, 2, 3, 4]
     assert [u["name"] for u in canvas.users()] == ["User 1", "User 2", "User 3", "User 4"]
-    assert canvas.http.requests_made == 7
+    assert canvas.rest.requests_made == 7
 
 
 def test_outcome_links_and_rollups(recorded: tuple[str, dict[str, Any]]) -> None:

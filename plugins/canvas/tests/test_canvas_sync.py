@@ -99,7 +99,7 @@ def test_throttled_run_still_completes_with_every_record(status: int) -> None:
         grades = records(source, "grades", pull(source, "grades")[0])
         assert set(grades) == set(expected_grades(running.campus))
         assert running.app.stats["throttled"] > 0
-        assert source.client.http.retries >= running.app.stats["throttled"]
+        assert source.rest.retries >= running.app.stats["throttled"]
 
 
 def test_rate_limit_watcher_slows_down_before_canvas_throttles() -> None:
@@ -108,7 +108,7 @@ def test_rate_limit_watcher_slows_down_before_canvas_throttles() -> None:
         source = running.source()
         grades = records(source, "grades", pull(source, "grades")[0])
         assert set(grades) == set(expected_grades(running.campus))
-        assert source.client.watcher.pauses > 0
+        assert source.rest.rate_limit.pauses > 0
 
 
 def test_token_without_sis_permission_and_sis_learner_id_stops_with_the_fix() -> None:
