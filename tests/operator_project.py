@@ -65,6 +65,15 @@ def make_project(folder: Path, *, issuer: bool = True) -> Path:
     return config
 
 
+def open_project(folder: Path, db_url: str, monkeypatch, *, issuer: bool = True) -> Path:
+    """Make the project, work inside it with its store at `db_url` and the key's passphrase set."""
+    make_project(folder, issuer=issuer)
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("LERCONNECT_DB", db_url)
+    monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
+    return folder
+
+
 def run(*args: str, env: dict[str, str | None] | None = None, stdin: str | None = None) -> tuple[int, str, str]:
     """Invoke the CLI in-process; returns exit code, stdout, stderr."""
     result = CliRunner().invoke(cli, list(args), env=env, input=stdin)

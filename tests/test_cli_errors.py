@@ -6,19 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-from operator_project import PASSPHRASE, PASSPHRASE_ENV, make_project, run
+from operator_project import PASSPHRASE_ENV, open_project, run
 
 
 @pytest.fixture
 def project(tmp_path: Path, db_url: str, monkeypatch) -> Path:
-    config = make_project(tmp_path)
+    config = open_project(tmp_path, db_url, monkeypatch) / "lerconnect.toml"
     config.write_text(
         config.read_text() + '\n[sources.lms]\nplugin = "canvas"\nbase_url = "http://127.0.0.1:9"\n'
         'token = "${OPERATOR_TEST_CANVAS_TOKEN}"\n'
     )
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("LERCONNECT_DB", db_url)
-    monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
     monkeypatch.delenv("OPERATOR_TEST_CANVAS_TOKEN", raising=False)
     code, out, err = run("sync", "sis")
     assert code == 0, out + err

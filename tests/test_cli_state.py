@@ -6,14 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from operator_project import ROWS, make_project, run, write_csv
+from operator_project import ROWS, open_project, run, write_csv
 
 
 @pytest.fixture
 def project(tmp_path: Path, db_url: str, monkeypatch) -> Path:
-    make_project(tmp_path, issuer=False)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("LERCONNECT_DB", db_url)
+    open_project(tmp_path, db_url, monkeypatch, issuer=False)
     assert run("sync")[0] == 0
     return tmp_path
 

@@ -6,15 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from operator_project import PASSPHRASE, PASSPHRASE_ENV, make_project, run
+from operator_project import open_project, run
 
 
 @pytest.fixture
 def project(tmp_path: Path, db_url: str, monkeypatch) -> Path:
-    make_project(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("LERCONNECT_DB", db_url)
-    monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
+    open_project(tmp_path, db_url, monkeypatch)
     code, out, err = run("sync")
     assert code == 0, out + err
     assert "2 CLRs; 0 records held" in out

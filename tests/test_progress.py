@@ -6,7 +6,7 @@ import io
 import logging
 from pathlib import Path
 
-from operator_project import PASSPHRASE, PASSPHRASE_ENV, make_project, run
+from operator_project import open_project, run
 from rich.console import Console
 
 from connector_core import logs
@@ -16,10 +16,7 @@ from connector_core.source import Page
 
 
 def test_without_a_terminal_one_line_per_finished_stream_and_phase(tmp_path: Path, db_url: str, monkeypatch) -> None:
-    make_project(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("LERCONNECT_DB", db_url)
-    monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
+    open_project(tmp_path, db_url, monkeypatch)
     code, _, err = run("--log-level", "WARNING", "sync")
     assert code == 0
     lines = err.splitlines()
