@@ -66,11 +66,14 @@ def make_project(folder: Path, *, issuer: bool = True) -> Path:
 
 
 def open_project(folder: Path, db_url: str, monkeypatch, *, issuer: bool = True) -> Path:
-    """Make the project, work inside it with its store at `db_url` and the key's passphrase set."""
+    """Make the project, work inside it with its store at `db_url` (migrated: PostgreSQL never is
+    behind the operator's back) and the key's passphrase set."""
     make_project(folder, issuer=issuer)
     monkeypatch.chdir(folder)
     monkeypatch.setenv("LERCONNECT_DB", db_url)
     monkeypatch.setenv(PASSPHRASE_ENV, PASSPHRASE)
+    code, out, err = run("db", "upgrade")
+    assert code == 0, out + err
     return folder
 
 

@@ -12,7 +12,6 @@ from operator_project import PASSPHRASE_ENV, open_project, run
 @pytest.fixture
 def project(tmp_path: Path, db_url: str, monkeypatch) -> Path:
     open_project(tmp_path, db_url, monkeypatch)
-    assert run("db", "upgrade")[0] == 0
     return tmp_path
 
 
