@@ -19,6 +19,7 @@ from connector_core.model import (
 )
 from connector_core.source import (
     CONTRACT_VERSION,
+    IdText,
     Page,
     RecordError,
     SandboxServer,
@@ -39,6 +40,7 @@ __all__ = [
     "Alignment",
     "Association",
     "DropRecord",
+    "IdText",
     "IssuePolicyError",
     "Learner",
     "LearningRecord",

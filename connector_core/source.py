@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from connector_core.model import LearningRecord, Tombstone
 
@@ -64,6 +64,17 @@ class RecordError(ValueError):
         super().__init__(reason)
         self.field = field
         self.reason = reason
+
+
+def _id_as_text(value: object) -> object:
+    """Campus systems' ids are integers as often as text (Canvas `account_id = 1`): take both, keep text."""
+    if isinstance(value, bool | float):
+        raise ValueError(f'{value!r} is not an id: write it as a whole number or as text, e.g. 1 or "self"')
+    return str(value) if isinstance(value, int) else value
+
+
+IdText = Annotated[str, BeforeValidator(_id_as_text)]
+"""A config value naming something by id: `1`, `"1"`, `"self"` or `"sis_account_id:X"` all load as text."""
 
 
 class SourceConfig(BaseModel):

@@ -3,13 +3,24 @@
 Same seed and size, same campus, byte for byte: ids, names, grades and dates all come from one
 `random.Random(seed)`, and "today" is a fixed date, never the clock. Sizes are realistic for a
 small college: each student takes 4–5 sections a term over the last four terms.
+
+One population for every system. Each person carries the id every system would give them (Banner
+ID and person GUID, PeopleSoft EMPLID, Workday Employee_ID and Student_ID, Canvas user id) and
+`institution_id`, the campus-wide id the LMS and exports carry (the SIS's own id: Banner ID by
+default, EMPLID for a PeopleSoft campus). Who is where:
+
+- `learners` current students (SIS, Canvas; about one in six also works on campus: HR too),
+- alumni who studied in the first two terms and were hired after graduating (SIS, Canvas, HR),
+- staff who never studied here (HR only).
 """
 
 from __future__ import annotations
 
 import random
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Literal
 
 AS_OF = date(2026, 11, 15)
 """The campus's "today": fall 2026 is open, earlier terms are closed."""
@@ -114,35 +125,60 @@ ACTIVITIES = (
     ("Debate Society", "Club"),
     ("First-Year Mentor", "Leadership"),
 )
-JOBS = (
-    ("Library Assistant", "University Library"),
-    ("Lab Assistant", "Chemistry Department"),
-    ("Resident Advisor", "Residence Life"),
-    ("IT Help Desk Technician", "Information Technology"),
-    ("Campus Tour Guide", "Admissions"),
+STUDENT_JOBS = (
+    ("JP-1101", "Library Assistant", "University Library"),
+    ("JP-1102", "Lab Assistant", "Chemistry Department"),
+    ("JP-1103", "Resident Advisor", "Residence Life"),
+    ("JP-1104", "IT Help Desk Technician", "Information Technology"),
+    ("JP-1105", "Campus Tour Guide", "Admissions"),
+)
+STAFF_JOBS = (
+    ("JP-2201", "Academic Advisor", "Advising Center"),
+    ("JP-2202", "Systems Administrator", "Information Technology"),
+    ("JP-2203", "Admissions Counselor", "Admissions"),
+    ("JP-2204", "Laboratory Coordinator", "Chemistry Department"),
+    ("JP-2205", "Registrar Specialist", "Office of the Registrar"),
+    ("JP-2206", "Staff Nurse", "Student Health Services"),
 )
 TRAININGS = (
-    "FERPA Basics",
-    "Lab Safety",
-    "Title IX Awareness",
-    "Customer Service Essentials",
-    "Data Security Awareness",
+    ("LRN-101", "FERPA Basics"),
+    ("LRN-102", "Lab Safety"),
+    ("LRN-103", "Title IX Awareness"),
+    ("LRN-104", "Customer Service Essentials"),
+    ("LRN-105", "Data Security Awareness"),
 )
+SisKind = Literal["banner", "peoplesoft"]
 RATINGS = ((4.0, "Exemplary"), (3.0, "Proficient"), (2.0, "Developing"), (1.0, "Beginning"))
 
 
 @dataclass(frozen=True)
 class Person:
-    """A student. `institution_id` is the campus-wide id (Banner ID / EMPLID / sis_user_id)."""
+    """Someone the campus knows, with the id each system gives them (None where a system has no record)."""
 
     key: int
     institution_id: str
+    """The campus-wide id the LMS (`sis_user_id`) and exports carry: the SIS's own id."""
     given_name: str
     family_name: str
     email: str
     login_id: str
     confidential: bool
-    employee_id: str | None
+    roles: frozenset[str]
+    """`student` (studies now), `alumnus` (studied in the first two terms), `employee` (works here)."""
+    banner_id: str | None
+    banner_guid: str | None
+    emplid: str | None
+    workday_employee_id: str | None
+    workday_student_id: str | None
+    canvas_user_id: int | None
+
+    @property
+    def studied(self) -> bool:
+        return bool(self.roles & {"student", "alumnus"})
+
+    @property
+    def employed(self) -> bool:
+        return "employee" in self.roles
 
 
 @dataclass(frozen=True)
@@ -188,6 +224,8 @@ class Section:
     crn: str
     course_key: int
     term_key: int
+    number: str
+    """The section number within its course and term (`001`, `002`): the same course, several sections."""
 
 
 @dataclass(frozen=True)
@@ -233,10 +271,15 @@ class Participation:
 
 @dataclass(frozen=True)
 class Job:
+    """A position held: a student job, or a staff position (staff may hold an earlier, ended one)."""
+
     key: int
     person_key: int
+    position_id: str
+    job_profile_id: str
     title: str
     department: str
+    worker_type: str  # "Student Worker" or "Staff"
     start: date
     end: date | None
     hours_per_week: int
@@ -244,10 +287,14 @@ class Job:
 
 @dataclass(frozen=True)
 class Training:
+    """A completed learning (compliance training) of an employee."""
+
     key: int
     person_key: int
+    course_id: str
     title: str
     completed_on: date
+    score: int | None
 
 
 @dataclass
@@ -256,6 +303,7 @@ class Campus:
 
     seed: int
     learners: int
+    sis: SisKind = "banner"
     people: list[Person] = field(default_factory=list)
     terms: list[Term] = field(default_factory=list)
     courses: list[Course] = field(default_factory=list)
@@ -286,11 +334,25 @@ class Campus:
     def activity(self, key: int) -> Activity:
         return self.activities[key - 1]
 
+    def guid(self, kind: str, key: int) -> str:
+        """A stable GUID for a campus object (`person`, `section`, `course`, `term`...), as Ethos names them."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://sandbox.example.edu/{self.seed}/{kind}/{key}"))
 
-def build_campus(learners: int = 200, seed: int = 42) -> Campus:
-    """Generate the campus. Deterministic in (learners, seed)."""
+    def find(self, id_field: str, value: object) -> Person:
+        """The one person whose `id_field` (`banner_id`, `emplid`, `canvas_user_id`, `email`...) is `value`."""
+        found = [p for p in self.people if getattr(p, id_field) == value]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} people have {id_field} = {value!r}")
+        return found[0]
+
+    def in_role(self, role: str) -> list[Person]:
+        return [p for p in self.people if role in p.roles]
+
+
+def build_campus(learners: int = 200, seed: int = 42, *, sis: SisKind = "banner") -> Campus:
+    """Generate the campus. Deterministic in (learners, seed, sis); `sis` picks whose id is `institution_id`."""
     rng = random.Random(seed)
-    campus = Campus(seed=seed, learners=learners)
+    campus = Campus(seed=seed, learners=learners, sis=sis)
     _terms(campus)
     _catalog(campus, rng)
     _people(campus, rng)
@@ -334,22 +396,42 @@ def _catalog(campus: Campus, rng: random.Random) -> None:
 
 
 def _people(campus: Campus, rng: random.Random) -> None:
-    for key in range(1, campus.learners + 1):
+    others = max(1, campus.learners // 20)
+    cohorts = [("student",)] * campus.learners + [("alumnus", "employee")] * others + [("employee",)] * others
+    for key, cohort in enumerate(cohorts, start=1):
         given, family = rng.choice(GIVEN), rng.choice(FAMILY)
         login = f"{given[0]}{family}{key}".lower().replace("'", "").replace("ü", "u").replace("á", "a")
-        employee = f"E{700000 + key}" if rng.random() < 0.18 else None
+        roles = set(cohort)
+        if cohort == ("student",) and rng.random() < 0.18:
+            roles.add("employee")  # a student worker
+        studied = bool(roles & {"student", "alumnus"})
+        banner_id = f"@{12_000 + key * 37:08d}" if studied else None
+        emplid = f"{100_000_000 + key * 11}"  # PeopleSoft keeps one EMPLID across Campus Solutions and HCM
         campus.people.append(
             Person(
                 key=key,
-                institution_id=f"A{10_000_000 + key * 7:08d}",
+                institution_id=_institution_id(campus.sis, banner_id, emplid, f"{21_000 + key}"),
                 given_name=given,
                 family_name=family,
                 email=f"{login}@sandbox.example.edu",
                 login_id=login,
                 confidential=rng.random() < 0.02,
-                employee_id=employee,
+                roles=frozenset(roles),
+                banner_id=banner_id,
+                banner_guid=campus.guid("person", key) if studied else None,
+                emplid=emplid,
+                workday_employee_id=f"{21_000 + key}" if "employee" in roles else None,
+                workday_student_id=f"1{key:08d}" if studied else None,
+                canvas_user_id=1000 + key if studied else None,
             )
         )
+
+
+def _institution_id(sis: SisKind, banner_id: str | None, emplid: str, employee_id: str) -> str:
+    """The SIS's id; a Banner campus's staff, never in Banner, are known by their Workday Employee_ID."""
+    if sis == "peoplesoft":
+        return emplid
+    return banner_id or employee_id
 
 
 def _sections_and_enrollments(campus: Campus, rng: random.Random) -> None:
@@ -358,14 +440,16 @@ def _sections_and_enrollments(campus: Campus, rng: random.Random) -> None:
     for term in campus.terms:
         per_term_sections[term.key] = []
         for course in campus.courses:
-            for _ in range(seats):
-                section = Section(
-                    len(campus.sections) + 1, f"{term.code[2:]}{len(campus.sections) + 1:04d}", course.key, term.key
-                )
+            for n in range(seats):
+                key = len(campus.sections) + 1
+                section = Section(key, f"{term.code[2:]}{key:04d}", course.key, term.key, f"{n + 1:03d}")
                 campus.sections.append(section)
                 per_term_sections[term.key].append(section)
     for person in campus.people:
-        for term in campus.terms:
+        if not person.studied:
+            continue
+        terms = campus.terms if "student" in person.roles else campus.terms[:2]  # alumni finished in 2025
+        for term in terms:
             for section in rng.sample(per_term_sections[term.key], k=min(rng.randint(4, 5), seats * 3)):
                 _enroll(campus, rng, person, term, section)
 
@@ -403,9 +487,12 @@ def _grade(rng: random.Random, term: Term, course: Course) -> tuple[str | None, 
 def _cocurricular(campus: Campus, rng: random.Random) -> None:
     campus.activities.extend(Activity(i, name, cat) for i, (name, cat) in enumerate(ACTIVITIES, start=1))
     for person in campus.people:
+        if not person.studied:
+            continue
+        terms = campus.terms if "student" in person.roles else campus.terms[:2]
         for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
             activity = rng.choice(campus.activities)
-            term = rng.choice(campus.terms)
+            term = rng.choice(terms)
             done = term.end if term.closed else None
             campus.participations.append(
                 Participation(
@@ -422,15 +509,50 @@ def _cocurricular(campus: Campus, rng: random.Random) -> None:
 
 def _employment(campus: Campus, rng: random.Random) -> None:
     for person in campus.people:
-        if person.employee_id is None:
+        if not person.employed:
             continue
-        title, department = rng.choice(JOBS)
-        start = AS_OF - timedelta(days=rng.randint(90, 700))
-        end = None if rng.random() < 0.6 else start + timedelta(days=rng.randint(60, 300))
-        campus.jobs.append(
-            Job(len(campus.jobs) + 1, person.key, title, department, start, end, rng.choice((8, 10, 12, 15, 20)))
-        )
-        for title in rng.sample(TRAININGS, k=rng.randint(1, 3)):
+        if "student" in person.roles:
+            profile, title, department = rng.choice(STUDENT_JOBS)
+            start = AS_OF - timedelta(days=rng.randint(90, 700))
+            end = None if rng.random() < 0.6 else start + timedelta(days=rng.randint(60, 300))
+            _job(campus, rng, person, (profile, title, department), "Student Worker", start, end)
+        elif "alumnus" in person.roles:  # hired after graduating in December 2025
+            start = date(2026, 1, 5) + timedelta(days=rng.randint(0, 150))
+            _job(campus, rng, person, rng.choice(STAFF_JOBS), "Staff", start, None)
+        else:  # long-serving staff; some moved to a new position
+            start = AS_OF - timedelta(days=rng.randint(800, 4000))
+            first, second = rng.sample(STAFF_JOBS, k=2)
+            if rng.random() < 0.4:
+                moved = start + timedelta(days=rng.randint(300, 700))
+                _job(campus, rng, person, first, "Staff", start, moved - timedelta(days=1))
+                start, first = moved, second
+            _job(campus, rng, person, first, "Staff", start, None)
+        hired = min(j.start for j in campus.jobs if j.person_key == person.key)
+        for course_id, title in rng.sample(TRAININGS, k=rng.randint(1, 3)):
             campus.trainings.append(
-                Training(len(campus.trainings) + 1, person.key, title, start + timedelta(days=rng.randint(1, 30)))
+                Training(
+                    len(campus.trainings) + 1,
+                    person.key,
+                    course_id,
+                    title,
+                    min(AS_OF, hired + timedelta(days=rng.randint(1, 30))),
+                    rng.choice((None, 80, 90, 100)),
+                )
             )
+
+
+def _job(
+    campus: Campus,
+    rng: random.Random,
+    person: Person,
+    profile: tuple[str, str, str],
+    worker_type: str,
+    start: date,
+    end: date | None,
+) -> None:
+    key = len(campus.jobs) + 1
+    profile_id, title, department = profile
+    hours = rng.choice((8, 10, 12, 15, 20)) if worker_type == "Student Worker" else 40
+    campus.jobs.append(
+        Job(key, person.key, f"P-{key:06d}", profile_id, title, department, worker_type, start, end, hours)
+    )

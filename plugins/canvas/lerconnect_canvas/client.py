@@ -30,7 +30,12 @@ PERMISSIONS = (
     (r"/courses/[^/]+/enrollments", "'Users - view list' and 'Grades - view all grades' (view_all_grades)"),
     (r"/courses/[^/]+/outcome_group_links", "'Learning Outcomes - view' (read_outcomes)"),
     (r"/courses/[^/]+/outcome_rollups", "'Grades - view all grades' (view_all_grades)"),
+    (r"/outcome_proficiency", "'Learning Outcomes - view' (read_outcomes)"),
 )
+
+
+class NoScale(SourceError):
+    """The course or account has no mastery scale of its own (`outcome_proficiency` answered 404)."""
 
 
 def is_throttled(response: requests.Response) -> bool:
@@ -61,6 +66,8 @@ def classify_error(response: requests.Response, endpoint: str) -> SourceError | 
         )
     if response.status_code == 400 and "root_account" in summary:
         return SourceError(f"{endpoint}: {summary}: set account_id to the root account (or leave it `self`)")
+    if response.status_code == 404 and endpoint.endswith("/outcome_proficiency"):
+        return NoScale(endpoint)
     if response.status_code == 404:
         return SourceError(
             f"{endpoint}: HTTP 404 ({summary}): check base_url, account_id and the term / sub-account ids in config"
@@ -117,6 +124,14 @@ class CanvasClient:
 
     def outcome_links(self, course_id: int) -> list[dict[str, Any]]:
         return list(self.list(f"/courses/{course_id}/outcome_group_links", {"outcome_style": "full"}))
+
+    def outcome_proficiency(self, context: str, context_id: object) -> list[dict[str, Any]] | None:
+        """The mastery scale's ratings set on `accounts/:id` or `courses/:id`; None where it sets none."""
+        try:
+            ratings = self.get(f"/{context}/{context_id}/outcome_proficiency").get("ratings")
+        except NoScale:
+            return None
+        return ratings or None
 
     def rollups(self, course_id: int) -> list[dict[str, Any]]:
         """Per-student outcome scores, aggregated by each outcome's calculation method."""

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from connector_core.source import IdText
 from connector_core.transport import RestConfig
 
 
@@ -15,15 +16,10 @@ class Cocurricular(BaseModel):
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    sub_account_ids: list[str] = Field(default_factory=list)
+    sub_account_ids: list[IdText] = Field(default_factory=list)
     """Canvas account ids (or `sis_account_id:X`); their sub-accounts are included."""
     course_code_pattern: str | None = None
     """A regular expression searched in `course_code`, e.g. `^CC-`."""
-
-    @field_validator("sub_account_ids", mode="before")
-    @classmethod
-    def _ids_as_text(cls, value: object) -> object:
-        return [str(v) for v in value] if isinstance(value, list) else value
 
     @field_validator("course_code_pattern")
     @classmethod
@@ -49,9 +45,9 @@ class Config(RestConfig):
 
     token: SecretStr
     """A REST access token of an admin integration user (LTI tokens cannot read grades)."""
-    account_id: str = "self"
+    account_id: IdText = "self"
     """The root account (`self` = the instance's root account); terms live only there."""
-    terms: list[str] | None = None
+    terms: list[IdText] | None = None
     """SIS term ids or Canvas term ids (or `sis_term_id:X`); default: the current and previous term."""
     closed_term_window_days: int = Field(default=120, ge=0)
     """Nightly runs re-read terms that ended within this many days: grades change after term end."""
@@ -76,11 +72,6 @@ class Config(RestConfig):
         if value.rstrip("/").endswith("/api/v1"):
             raise ValueError(f"base_url {value!r} must be the instance root: drop the trailing /api/v1")
         return value
-
-    @field_validator("terms", mode="before")
-    @classmethod
-    def _terms_as_text(cls, value: object) -> object:
-        return [str(v) for v in value] if isinstance(value, list) else value
 
     @field_validator("credits_pattern")
     @classmethod

@@ -233,12 +233,7 @@ class Normalizer:
         value = check_score(score.get("score"), "score.score")
         if value is None:
             return
-        ratings = outcome.get("ratings") or []
-        mastery = outcome.get("mastery_points")
-        if not isinstance(mastery, int | float):
-            raise RecordError(
-                f"outcome {outcome.get('id')} has no numeric mastery_points", field="outcome.mastery_points"
-            )
+        ratings, mastery = mastery_scale(outcome, raw.get("scale"))
         levels = tuple(
             RubricLevel(name=r.get("description") or str(r.get("points")), points=r.get("points"))
             for r in sorted(ratings, key=lambda r: -(r.get("points") or 0))
@@ -277,6 +272,30 @@ class Normalizer:
             ),
             term=term_label(term_of(raw)),
         )
+
+
+def has_own_scale(outcome: Mapping[str, Any]) -> bool:
+    """Outcomes under account-level mastery scales carry no `mastery_points` of their own."""
+    mastery = outcome.get("mastery_points")
+    return isinstance(mastery, int | float) and not isinstance(mastery, bool)
+
+
+def mastery_scale(outcome: Mapping[str, Any], scale: Any) -> tuple[list[Mapping[str, Any]], float]:
+    """(ratings, mastery points): the outcome's own, else the course or account scale the record carries."""
+    if has_own_scale(outcome):
+        return list(outcome.get("ratings") or []), float(outcome["mastery_points"])
+    ratings = scale.get("ratings") if isinstance(scale, Mapping) else None
+    marked = [r for r in ratings or [] if isinstance(r, Mapping) and r.get("mastery")]
+    points = marked[0].get("points") if len(marked) == 1 else None
+    if isinstance(points, int | float) and not isinstance(points, bool):
+        return list(ratings or []), float(points)
+    where = f"the mastery scale of {scale.get('context')}" if isinstance(scale, Mapping) else "no mastery scale"
+    raise RecordError(
+        f"outcome {outcome.get('id')} has no mastery_points of its own and {where} marks no one rating as mastery "
+        "(GET /api/v1/{courses|accounts}/:id/outcome_proficiency): set the mastery scale in Canvas (Account > "
+        "Outcomes > Mastery) or give the outcome its own mastery points",
+        field="outcome.mastery_points",
+    )
 
 
 def grade_status(grade: str | None) -> ResultStatus:

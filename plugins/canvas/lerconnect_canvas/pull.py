@@ -22,7 +22,8 @@ from connector_core.transport import ordered_map
 from lerconnect_canvas import terms as term_rules
 from lerconnect_canvas.client import CanvasClient
 from lerconnect_canvas.config import Config
-from lerconnect_canvas.normalize import term_label
+from lerconnect_canvas.normalize import has_own_scale, term_label
+from lerconnect_canvas.scales import ScaleReader
 
 log = logging.getLogger("lerconnect.canvas")
 
@@ -70,6 +71,7 @@ class Sweep:
         self.today = today
         self.warn_once = warn_once
         self.users: dict[int, dict[str, Any]] = {}
+        self.scales = ScaleReader(client)
 
     def run(self, cursor: Any) -> Iterator[Page]:
         all_terms = self.client.terms()
@@ -195,6 +197,7 @@ class Sweep:
                 "term": term,
             }
             for e in self.client.student_enrollments(course["id"])
+            if e.get("course_id", course["id"]) == course["id"]  # cross-listed away: read in the course it joined
         ]
 
     def competency_records(self, work: tuple[dict[str, Any], dict[str, Any]]) -> list[dict[str, Any]]:
@@ -202,6 +205,7 @@ class Sweep:
         outcomes = {str(link["outcome"]["id"]): link["outcome"] for link in self.client.outcome_links(course["id"])}
         if not outcomes:
             return []
+        scale = None if all(map(has_own_scale, outcomes.values())) else self.scales.for_course(course)
         records = []
         for rollup in self.client.rollups(course["id"]):
             user_id = int(rollup.get("links", {}).get("user", 0))
@@ -217,6 +221,7 @@ class Sweep:
                         "term": term,
                         "outcome": outcome,
                         "score": score,
+                        **({"scale": scale} if scale and not has_own_scale(outcome) else {}),
                     }
                 )
         return records

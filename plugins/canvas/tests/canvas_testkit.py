@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from lerconnect_canvas import CanvasSource
-from lerconnect_canvas.sandbox import ADMIN_TOKEN, BucketTuning, CanvasSandbox
+from lerconnect_canvas.sandbox import ADMIN_TOKEN, BucketTuning, CanvasSandbox, MasteryScales
 
 from connector_core.model import LearningRecord, Tombstone
 from connector_core.sandbox import AS_OF, Campus, build_campus
@@ -41,10 +41,13 @@ def canvas(
     tuning: BucketTuning | None = None,
     max_per_page: int = 100,
     token: str = ADMIN_TOKEN,
+    mastery_scales: MasteryScales = "outcome",
     **overrides: Any,
 ) -> Iterator[Running]:
     campus = campus or build_campus(**SMALL_CAMPUS)
-    server = CanvasSource.sandbox(campus, tuning=tuning, max_per_page=max_per_page, token=token)
+    server = CanvasSource.sandbox(
+        campus, tuning=tuning, max_per_page=max_per_page, token=token, mastery_scales=mastery_scales
+    )
     with serve_sandbox(server.app) as url:
         table = {**server.config(url, Path.cwd()), **overrides}
         yield Running(server.app, url, table, campus)

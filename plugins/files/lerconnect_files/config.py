@@ -6,49 +6,52 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connector_core import AchievementKind, SourceConfig
+from connector_core import AchievementKind, IdText, SourceConfig
 
 
 class Columns(BaseModel):
-    """Column (CSV) or key (JSON Lines) names in the export, for each field lerconnect needs."""
+    """Column (CSV) or key (JSON Lines) names in the export, for each field lerconnect needs.
+
+    Names are text; a header that is a number (`term = 2024`) is accepted as such.
+    """
 
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
-    record_id: str
+    record_id: IdText
     """Column with the row's own id at the source (unique per stream)."""
-    learner_id: str
+    learner_id: IdText
     """Column with the learner's id in this source."""
-    achievement_id: str
+    achievement_id: IdText
     """Column with the activity, course or competency id."""
-    title: str
+    title: IdText
     """Column with the achievement's title."""
-    institution_id: str | None = None
+    institution_id: IdText | None = None
     """Column with the campus-wide student id (matches learners across sources)."""
-    email: str | None = None
+    email: IdText | None = None
     """Column with the learner's email."""
-    given_name: str | None = None
+    given_name: IdText | None = None
     """Column with the learner's given name."""
-    family_name: str | None = None
+    family_name: IdText | None = None
     """Column with the learner's family name."""
-    confidential: str | None = None
+    confidential: IdText | None = None
     """Column with FERPA hold flag (1/true/yes/y/t means held)."""
-    description: str | None = None
+    description: IdText | None = None
     """Column with the achievement's description."""
-    grade: str | None = None
+    grade: IdText | None = None
     """Column with the grade or level achieved."""
-    score: str | None = None
+    score: IdText | None = None
     """Column with a numeric score."""
-    status: str | None = None
+    status: IdText | None = None
     """Column with result status (completed, in_progress, ...); default: completed when a completion date is set."""
-    term: str | None = None
+    term: IdText | None = None
     """Column with the term, as the source names it."""
-    credits: str | None = None
+    credits: IdText | None = None
     """Column with credits of the achievement."""
-    started_on: str | None = None
+    started_on: IdText | None = None
     """Column with start date."""
-    completed_on: str | None = None
+    completed_on: IdText | None = None
     """Column with completion date."""
-    updated_at: str | None = None
+    updated_at: IdText | None = None
     """Column with when the source last changed the row (ISO 8601)."""
 
 

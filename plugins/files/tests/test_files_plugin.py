@@ -231,3 +231,13 @@ def test_a_stopped_run_resumes_in_the_middle_of_a_file(store: Store, tmp_path: P
     assert [resumed.count(k) for k in ("fetched", "new", "unchanged", "withdrawn")] == [5, 5, 0, 0]
     stored = {row.source_record_id for row, _ in records.iter_records(store, source="engage")}
     assert stored == {f"r{i:03d}" for i in range(13)}
+
+
+def test_a_column_named_by_a_number_is_accepted_as_written_in_toml(tmp_path: Path) -> None:
+    (tmp_path / "hours.csv").write_text("1,2,3,4\nr1,S001,ACT-1,Clinical hours\n", encoding="utf-8")
+    numbered = {"record_id": 1, "learner_id": 2, "achievement_id": 3, "title": 4}  # a headerless sheet's numbers
+    table = {"files": {"training": {"path": "hours.csv", "columns": numbered}}}
+    source = testing.make_source(FilesSource, table, base_dir=tmp_path)
+    (page,) = list(source.pull("training", None))
+    (record,) = source.normalize("training", page.records[0])
+    assert (record.learner.source_id, record.achievement.title) == ("S001", "Clinical hours")

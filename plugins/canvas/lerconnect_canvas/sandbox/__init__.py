@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from connector_core.sandbox.campus import Campus
+from connector_core.sandbox import BucketTuning, Campus
 from connector_core.source import SandboxServer
 from lerconnect_canvas.sandbox.app import TOKENS, CanvasSandbox, Grant
-from lerconnect_canvas.sandbox.bucket import BucketTuning
-from lerconnect_canvas.sandbox.data import COCURRICULAR, CanvasData
+from lerconnect_canvas.sandbox.data import COCURRICULAR, CanvasData, MasteryScales
 
 ADMIN_TOKEN = "sandbox-admin-token"  # noqa: S105 - a sandbox token, valid only against the sandbox
 
@@ -20,6 +19,7 @@ __all__ = [
     "CanvasData",
     "CanvasSandbox",
     "Grant",
+    "MasteryScales",
     "build_sandbox",
     "sandbox_config",
 ]
@@ -41,10 +41,15 @@ def sandbox_config(app: CanvasSandbox, base_url: str | None, token: str = ADMIN_
 
 
 def build_sandbox(
-    campus: Campus, *, tuning: BucketTuning | None = None, max_per_page: int = 100, token: str = ADMIN_TOKEN
+    campus: Campus,
+    *,
+    tuning: BucketTuning | None = None,
+    max_per_page: int = 100,
+    token: str = ADMIN_TOKEN,
+    mastery_scales: MasteryScales = "outcome",
 ) -> SandboxServer:
     """`SandboxServer` whose `app` is the `CanvasSandbox` (so tests can reach `app.data` and `app.stats`)."""
-    app = CanvasSandbox(campus, tuning=tuning, max_per_page=max_per_page)
+    app = CanvasSandbox(campus, tuning=tuning, max_per_page=max_per_page, mastery_scales=mastery_scales)
 
     def config(base_url: str | None, workdir: Path) -> dict[str, Any]:
         return sandbox_config(app, base_url, token)

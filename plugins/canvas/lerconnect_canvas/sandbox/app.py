@@ -5,29 +5,37 @@ Quirks served: `per_page` silently capped; opaque `Link` headers (bookmark pages
 `rollups` + `meta.pagination`); concluded / inactive enrollments hidden unless `state[]` asks; SIS
 fields omitted for a token without SIS permission; 401 with `WWW-Authenticate` for a bad token and
 without it for a missing permission; a per-token leaky bucket (`X-Request-Cost`,
-`X-Rate-Limit-Remaining`, 403 `Rate Limit Exceeded` or 429).
+`X-Rate-Limit-Remaining`, 403 `Rate Limit Exceeded` or 429); mastery scales on the outcome or from
+`outcome_proficiency` (404 where a context has none of its own); cross-listed sections (see `data`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from connector_core.sandbox.campus import Campus
-from lerconnect_canvas.sandbox.bucket import Bucket, BucketTuning
-from lerconnect_canvas.sandbox.data import ROOT, CanvasData, build, strip_sis
+from connector_core.sandbox import (
+    BadBookmark,
+    BucketTuning,
+    Campus,
+    LinkedPage,
+    Throttle,
+    bearer_token,
+    bookmarked_page,
+    grant_for,
+    link_header,
+    numbered_page,
+    unauthorized,
+)
+from lerconnect_canvas.sandbox.data import ROOT, CanvasData, MasteryScales, build, strip_sis
 
 
 @dataclass(frozen=True)
@@ -68,12 +76,12 @@ class CanvasSandbox:
         tuning: BucketTuning | None = None,
         max_per_page: int = 100,
         tokens: dict[str, Grant] | None = None,
+        mastery_scales: MasteryScales = "outcome",
     ) -> None:
-        self.data: CanvasData = build(campus)
-        self.tuning = tuning or BucketTuning()
+        self.data: CanvasData = build(campus, mastery_scales)
+        self.throttle = Throttle(tuning, refuse=self.refuse)
         self.max_per_page = max_per_page
         self.tokens = dict(TOKENS if tokens is None else tokens)
-        self.buckets: dict[str, Bucket] = {}
         self.stats: Counter[str] = Counter()
         self._lock = threading.Lock()
         self.routes = Map(
@@ -86,6 +94,8 @@ class CanvasSandbox:
                 Rule("/api/v1/courses/<int:course_id>/enrollments", endpoint="enrollments"),
                 Rule("/api/v1/courses/<int:course_id>/outcome_group_links", endpoint="outcome_links"),
                 Rule("/api/v1/courses/<int:course_id>/outcome_rollups", endpoint="rollups"),
+                Rule("/api/v1/accounts/<account>/outcome_proficiency", endpoint="account_proficiency"),
+                Rule("/api/v1/courses/<int:course_id>/outcome_proficiency", endpoint="course_proficiency"),
             ]
         )
 
@@ -98,37 +108,17 @@ class CanvasSandbox:
 
     def respond(self, request: Request) -> Response:
         self.count("requests")
-        header = request.headers.get("Authorization", "")
-        token = (
-            header.removeprefix("Bearer ").strip()
-            if header.startswith("Bearer ")
-            else request.args.get("access_token", "")
-        )
-        grant = self.tokens.get(token)
+        token = bearer_token(request, query_param="access_token")
+        grant = grant_for(token, self.tokens)
         if grant is None:
             self.count("401-bad-token")
-            return Response(
-                json.dumps({"errors": [{"message": "Invalid access token."}]}),
-                status=401,
-                content_type="application/json",
-                headers={"WWW-Authenticate": 'Bearer realm="canvas-lms"'},
-            )
-        with self._lock:
-            bucket = self.buckets.setdefault(token, Bucket(self.tuning))
-        if not bucket.admit():
-            self.count("throttled")
-            return Response(
-                "403 Forbidden (Rate Limit Exceeded)\n",
-                status=self.tuning.throttle_status,
-                content_type="text/plain",
-                headers={"X-Rate-Limit-Remaining": "0.0"},
-            )
-        started = time.monotonic()
-        response = self.dispatch(request, grant)
-        cost, remaining = bucket.settle(time.monotonic() - started)
-        response.headers["X-Request-Cost"] = f"{cost:.6f}"
-        response.headers["X-Rate-Limit-Remaining"] = f"{remaining:.1f}"
-        return response
+            return unauthorized({"errors": [{"message": "Invalid access token."}]}, realm="canvas-lms")
+        return self.throttle(token, lambda: self.dispatch(request, grant))
+
+    def refuse(self, status: int, wait: float) -> Response:
+        """Canvas names no wait: a plain-text 403 (self-hosted) or 429 (hosted), no `Retry-After`."""
+        self.count("throttled")
+        return Response("403 Forbidden (Rate Limit Exceeded)\n", status=status, content_type="text/plain")
 
     def dispatch(self, request: Request, grant: Grant) -> Response:
         try:
@@ -166,64 +156,24 @@ class CanvasSandbox:
         found = [a for a in self.data.accounts.values() if a["parent_account_id"] == account_id]
         return found + [d for a in found for d in self.descendants(a["id"])]
 
-    def per_page(self, request: Request) -> int:
-        try:
-            asked = int(request.args.get("per_page", 10))
-        except ValueError:
-            asked = 10
-        return max(1, min(asked, self.max_per_page))  # silently capped, like Canvas
+    def numbered(self, request: Request, items: list[Any], *, last: bool) -> LinkedPage:
+        return numbered_page(request, items, default=10, maximum=self.max_per_page, last=last)
 
-    def link(self, request: Request, page: str, per_page: int) -> str:
-        args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "per_page", "access_token")]
-        return f"{request.base_url}?{urlencode([*args, ('page', page), ('per_page', per_page)])}"
-
-    def numbered(self, request: Request, items: list[Any], *, last: bool) -> tuple[list[Any], dict[str, Any]]:
-        """A page by number; returns the slice and the link URLs (rel -> url)."""
-        size = self.per_page(request)
-        try:
-            page = max(1, int(request.args.get("page", 1)))
-        except ValueError:
-            page = 1
-        count = max(1, -(-len(items) // size))
-        links = {"current": self.link(request, str(page), size), "first": self.link(request, "1", size)}
-        if page < count:
-            links["next"] = self.link(request, str(page + 1), size)
-        if page > 1:
-            links["prev"] = self.link(request, str(page - 1), size)
-        if last:
-            links["last"] = self.link(request, str(count), size)
-        meta = {
-            "per_page": size,
-            "page": page,
-            "count": len(items),
-            "page_count": count,
-            "template": self.link(request, "{page}", size).replace("%7Bpage%7D", "{page}"),
-        }
-        return items[(page - 1) * size : page * size], {**links, "_meta": meta}
-
-    def bookmarked(self, request: Request, items: list[dict[str, Any]]) -> tuple[list[Any], dict[str, Any]]:
+    def bookmarked(self, request: Request, items: list[dict[str, Any]]) -> LinkedPage:
         """Bookmark paging (enrollments): `page=bookmark:<opaque>`; no page numbers, no `last`."""
-        size = self.per_page(request)
-        after = None
-        raw = request.args.get("page", "")
-        if raw.startswith("bookmark:"):
+        try:
+            page = bookmarked_page(request, items, lambda e: e["id"], default=10, maximum=self.max_per_page)
+        except BadBookmark:
+            raise BadRequest({"errors": [{"message": "invalid bookmark"}]}) from None
+        if page.meta["bookmarked"]:
             self.count("bookmark-pages")
-            try:
-                after = json.loads(base64.urlsafe_b64decode(raw.removeprefix("bookmark:") + "==="))[0]
-            except (ValueError, binascii.Error, IndexError, TypeError):
-                raise BadRequest({"errors": [{"message": "invalid bookmark"}]}) from None
-        rest = [item for item in items if after is None or item["id"] > after]
-        chunk = rest[:size]
-        links = {"current": self.link(request, raw or "first", size), "first": self.link(request, "first", size)}
-        if len(rest) > size:
-            mark = base64.urlsafe_b64encode(json.dumps([chunk[-1]["id"]]).encode()).decode().rstrip("=")
-            links["next"] = self.link(request, f"bookmark:{mark}", size)
-        return chunk, links
+        return page
 
-    def paged(self, payload: Any, links: dict[str, Any], grant: Grant) -> Response:
-        header = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if not rel.startswith("_"))
+    def paged(self, payload: Any, page: LinkedPage, grant: Grant) -> Response:
         return Response(
-            json.dumps(self.body(payload, grant)), content_type="application/json", headers={"Link": header}
+            json.dumps(self.body(payload, grant)),
+            content_type="application/json",
+            headers={"Link": link_header(page.links)},
         )
 
     # -- endpoints -----------------------------------------------------------------------------------
@@ -236,8 +186,8 @@ class CanvasSandbox:
     def terms(self, request: Request, grant: Grant, account: str) -> Response:
         if self.account(account)["id"] != ROOT:
             raise BadRequest({"message": "Terms only belong to root_accounts."})
-        chunk, links = self.numbered(request, self.data.terms, last=True)
-        return self.paged({"enrollment_terms": chunk}, links, grant)
+        page = self.numbered(request, self.data.terms, last=True)
+        return self.paged({"enrollment_terms": page.rows}, page, grant)
 
     def sub_accounts(self, request: Request, grant: Grant, account: str) -> Response:
         root = self.account(account)
@@ -246,8 +196,8 @@ class CanvasSandbox:
             if request.args.get("recursive") == "true"
             else [a for a in self.data.accounts.values() if a["parent_account_id"] == root["id"]]
         )
-        chunk, links = self.numbered(request, found, last=True)
-        return self.paged(chunk, links, grant)
+        page = self.numbered(request, found, last=True)
+        return self.paged(page.rows, page, grant)
 
     def courses(self, request: Request, grant: Grant, account: str) -> Response:
         root = self.account(account)
@@ -267,16 +217,16 @@ class CanvasSandbox:
             and ("all" in states or c["workflow_state"] in states)
         ]
         found.sort(key=lambda c: (c["name"], c["id"]))  # Canvas sorts by name: clients must not assume ids
-        chunk, links = self.numbered(request, found, last=False)  # total unknown: no rel="last"
-        return self.paged(chunk, links, grant)
+        page = self.numbered(request, found, last=False)  # total unknown: no rel="last"
+        return self.paged(page.rows, page, grant)
 
     def users(self, request: Request, grant: Grant, account: str) -> Response:
         self.account(account)
         with_email = "email" in request.args.getlist("include[]")
         found = sorted(self.data.users.values(), key=lambda u: (u["sortable_name"], u["id"]))
         shown = [{k: v for k, v in u.items() if k != "email" or with_email} for u in found]
-        chunk, links = self.numbered(request, shown, last=True)
-        return self.paged(chunk, links, grant)
+        page = self.numbered(request, shown, last=True)
+        return self.paged(page.rows, page, grant)
 
     def course(self, course_id: int) -> dict[str, Any]:
         if course_id not in self.data.courses:
@@ -292,8 +242,8 @@ class CanvasSandbox:
             for e in self.data.enrollments.get(course_id, [])
             if (not types or e["type"] in types) and e["enrollment_state"] in states
         ]
-        chunk, links = self.bookmarked(request, sorted(found, key=lambda e: e["id"]))
-        return self.paged(chunk, links, grant)
+        page = self.bookmarked(request, sorted(found, key=lambda e: e["id"]))
+        return self.paged(page.rows, page, grant)
 
     def outcome_links(self, request: Request, grant: Grant, course_id: int) -> Response:
         course = self.course(course_id)
@@ -322,8 +272,8 @@ class CanvasSandbox:
                     "can_unlink": False,
                 }
             )
-        chunk, page_links = self.numbered(request, links, last=True)
-        return self.paged(chunk, page_links, grant)
+        page = self.numbered(request, links, last=True)
+        return self.paged(page.rows, page, grant)
 
     def rollups(self, request: Request, grant: Grant, course_id: int) -> Response:
         self.course(course_id)
@@ -353,6 +303,19 @@ class CanvasSandbox:
             }
             for uid in students
         ]
-        chunk, links = self.numbered(request, rollups, last=True)
-        meta = links["_meta"] | {k: links.get(k) for k in ("current", "next", "prev", "first", "last")}
-        return self.paged({"rollups": chunk, "linked": {}, "meta": {"pagination": meta}}, links, grant)
+        page = self.numbered(request, rollups, last=True)
+        meta = page.meta | {k: page.links.get(k) for k in ("current", "next", "prev", "first", "last")}
+        return self.paged({"rollups": page.rows, "linked": {}, "meta": {"pagination": meta}}, page, grant)
+
+    def proficiency(self, context: str, context_id: int) -> Response:
+        self.count(f"proficiency {context} {context_id}")
+        ratings = self.data.proficiencies.get((context, context_id))
+        if ratings is None:
+            raise NotFound
+        return Response(json.dumps({"ratings": ratings}), content_type="application/json")
+
+    def account_proficiency(self, request: Request, grant: Grant, account: str) -> Response:
+        return self.proficiency("Account", self.account(account)["id"])
+
+    def course_proficiency(self, request: Request, grant: Grant, course_id: int) -> Response:
+        return self.proficiency("Course", self.course(course_id)["id"])

@@ -3,6 +3,15 @@
 Deterministic: every id, date and grade comes from the campus, never the clock. One Canvas course per
 campus section (`sis_course_id = <term>.<CRN>`), one co-curricular course per activity and term in the
 "Co-Curricular" sub-account (course codes `CC-...`); outcomes are account outcomes linked into courses.
+
+Cross-listing: each term, the HIST 201 section is cross-listed into that term's PSYC 201 course (one
+class taught under two codes). Its enrollments and outcome results move to the PSYC course (their
+`course_id`); the original shell stays, and its roster still carries them (`course_id` naming the course
+they now belong to), which is how a careless client counts them twice.
+
+Mastery scales: `outcome` (each outcome carries `mastery_points` and `ratings`) or `account` (the
+default of newer Canvas accounts: outcomes carry neither; the scale is the root account's
+`outcome_proficiency`, and NURS courses have a stricter one of their own).
 """
 
 from __future__ import annotations
@@ -11,9 +20,14 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from connector_core.sandbox.campus import AS_OF, RATINGS, Campus
+from connector_core.sandbox import AS_OF, RATINGS, Campus, Section
+
+MasteryScales = Literal["outcome", "account"]
+CROSS_LISTED = ("HIST 201", "PSYC 201")
+"""(the catalog course whose sections are cross-listed, the catalog course they are cross-listed into)."""
+STRICT_SUBJECT = "NURS"
 
 ROOT, ACADEMICS, COCURRICULAR, CLUBS = 1, 2, 3, 4
 ADMIN_ID, TEACHER_ID = 1, 2
@@ -79,6 +93,10 @@ class CanvasData:
     course_outcomes: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     results: dict[int, dict[int, dict[int, float]]] = field(default_factory=lambda: defaultdict(dict))
     """course id -> user id -> outcome id -> rollup score."""
+    proficiencies: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
+    """("Account" | "Course", id) -> the mastery scale's ratings, where one is set."""
+    home: dict[int, int] = field(default_factory=dict)
+    """section key -> the Canvas course id its enrollments belong to (differs when cross-listed)."""
 
     def enrollment(self, enrollment_id: int) -> dict[str, Any]:
         for rows in self.enrollments.values():
@@ -100,15 +118,33 @@ class CanvasData:
             rows[:] = [row for row in rows if row["id"] != enrollment_id]
 
 
-def build(campus: Campus) -> CanvasData:
+def build(campus: Campus, mastery_scales: MasteryScales = "outcome") -> CanvasData:
     data = CanvasData()
     _accounts(data)
     _terms(data, campus)
     _users(data, campus)
-    _outcomes(data, campus)
+    _outcomes(data, campus, mastery_scales)
     _academic(data, campus)
     _cocurricular(data, campus)
+    if mastery_scales == "account":
+        _proficiencies(data, campus)
     return data
+
+
+def scale(mastery_at: float) -> list[dict[str, Any]]:
+    """An `outcome_proficiency` rating list with `mastery` on the rating worth `mastery_at` points."""
+    colors = ("127A1B", "0B874B", "FAB901", "E0061F")
+    return [
+        {"description": name, "points": points, "mastery": points == mastery_at, "color": color}
+        for (points, name), color in zip(RATINGS, colors, strict=True)
+    ]
+
+
+def _proficiencies(data: CanvasData, campus: Campus) -> None:
+    data.proficiencies[("Account", ROOT)] = scale(3.0)
+    for section in campus.sections:
+        if campus.course(section.course_key).subject == STRICT_SUBJECT:
+            data.proficiencies[("Course", data.home[section.key])] = scale(4.0)
 
 
 def _accounts(data: CanvasData) -> None:
@@ -163,10 +199,6 @@ def _terms(data: CanvasData, campus: Campus) -> None:
         )
 
 
-def user_id(person_key: int) -> int:
-    return 1000 + person_key
-
-
 def _users(data: CanvasData, campus: Campus) -> None:
     data.users[ADMIN_ID] = {
         "id": ADMIN_ID,
@@ -193,8 +225,10 @@ def _users(data: CanvasData, campus: Campus) -> None:
         "email": "pinstructor@sandbox.example.edu",
     }
     for person in campus.people:
-        data.users[user_id(person.key)] = {
-            "id": user_id(person.key),
+        if person.canvas_user_id is None:  # staff who never studied have no Canvas account
+            continue
+        data.users[person.canvas_user_id] = {
+            "id": person.canvas_user_id,
             "name": f"{person.given_name} {person.family_name}",
             "sortable_name": f"{person.family_name}, {person.given_name}",
             "short_name": person.given_name,
@@ -212,7 +246,7 @@ def outcome_id(key: int) -> int:
     return 300 + key
 
 
-def _outcomes(data: CanvasData, campus: Campus) -> None:
+def _outcomes(data: CanvasData, campus: Campus, mastery_scales: MasteryScales) -> None:
     ratings = [{"description": name, "points": points} for points, name in RATINGS]
     for outcome in campus.outcomes:
         oid = outcome_id(outcome.key)
@@ -235,6 +269,9 @@ def _outcomes(data: CanvasData, campus: Campus) -> None:
             "assessed": True,
             "has_updateable_rubrics": False,
         }
+        if mastery_scales == "account":  # the account's scale is authoritative: the outcome has none
+            for key in ("mastery_points", "ratings", "points_possible"):
+                del data.outcomes[oid][key]
 
 
 def _student_row(
@@ -244,16 +281,19 @@ def _student_row(
     state: str,
     updated: date,
     role: str = "StudentEnrollment",
+    section: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """An enrollment row; `section` is the course whose default section it is in (`course` unless cross-listed)."""
+    section = section or course
     return {
         "id": enrollment_id,
         "course_id": course["id"],
         "sis_course_id": course["sis_course_id"],
         "course_integration_id": None,
-        "course_section_id": course["id"],
+        "course_section_id": section["id"],
         "section_integration_id": None,
         "sis_account_id": None,
-        "sis_section_id": course["sis_course_id"],
+        "sis_section_id": section["sis_course_id"],
         "sis_user_id": user["sis_user_id"],
         "enrollment_state": state,
         "limit_privileges_to_course_section": False,
@@ -367,23 +407,51 @@ def _academic(data: CanvasData, campus: Campus) -> None:
             hide_final_grades=False,
         )
         data.course_outcomes[cid] = [outcome_id(o.key) for o in campus.outcomes if o.course_key == catalog.key]
-        teacher = _student_row(900_000 + section.key, data.courses[cid], data.users[TEACHER_ID], "active", term.start)
+        data.home[section.key] = cid
+    _cross_list(data, campus)
+    for section in campus.sections:
+        course, shell = data.courses[data.home[section.key]], data.courses[10_000 + section.key]
+        start = campus.term(section.term_key).start
+        teacher = _student_row(900_000 + section.key, course, data.users[TEACHER_ID], "active", start, section=shell)
         teacher.update(type="TeacherEnrollment", role="TeacherEnrollment", role_id=4, grades=None)
-        data.enrollments[cid].append(teacher)
+        _add(data, section, teacher)
     for enrollment in campus.enrollments:
-        cid = 10_000 + enrollment.section_key
+        section = campus.section(enrollment.section_key)
         row = _student_row(
             100_000 + enrollment.key,
-            data.courses[cid],
-            data.users[user_id(enrollment.person_key)],
+            data.courses[data.home[section.key]],
+            data.users[campus.person(enrollment.person_key).canvas_user_id],
             enrollment.state,
             enrollment.updated,
+            section=data.courses[10_000 + section.key],
         )
         _grades(row, enrollment.grade, enrollment.score, enrollment.state, enrollment.key)
-        data.enrollments[cid].append(row)
+        _add(data, section, row)
     for result in campus.outcome_results:
-        cid = 10_000 + result.section_key
-        data.results[cid].setdefault(user_id(result.person_key), {})[outcome_id(result.outcome_key)] = result.score
+        cid = data.home[result.section_key]
+        user = campus.person(result.person_key).canvas_user_id
+        data.results[cid].setdefault(user, {})[outcome_id(result.outcome_key)] = result.score
+
+
+def _cross_list(data: CanvasData, campus: Campus) -> None:
+    """Move each term's first `CROSS_LISTED[0]` section into that term's first `CROSS_LISTED[1]` course."""
+    source, target = CROSS_LISTED
+    for term in campus.terms:
+        here = [s for s in campus.sections if s.term_key == term.key]
+        moved = next((s for s in here if campus.course(s.course_key).code == source), None)
+        into = next((s for s in here if campus.course(s.course_key).code == target), None)
+        if moved is None or into is None:
+            continue
+        data.home[moved.key] = data.home[into.key]
+        data.course_outcomes[data.home[into.key]] += data.course_outcomes[10_000 + moved.key]
+
+
+def _add(data: CanvasData, section: Section, row: dict[str, Any]) -> None:
+    """File an enrollment under its course, and under the original shell too when cross-listed away."""
+    data.enrollments[row["course_id"]].append(row)
+    shell = 10_000 + section.key
+    if shell != row["course_id"]:
+        data.enrollments[shell].append(row)
 
 
 def cocurricular_course_id(activity_key: int, term_key: int) -> int:
@@ -410,7 +478,7 @@ def _cocurricular(data: CanvasData, campus: Campus) -> None:
         row = _student_row(
             500_000 + participation.key,
             data.courses[cid],
-            data.users[user_id(participation.person_key)],
+            data.users[campus.person(participation.person_key).canvas_user_id],
             state,
             participation.completed_on or term.start,
             role=role,
