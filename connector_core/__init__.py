@@ -1,8 +1,19 @@
 """lerconnect: campus records in, standard verifiable Learning and Employment Records out.
 
-This module is the public face a plugin imports from; everything else is internal.
+This module is the public face a plugin imports from, together with the toolkits it names:
+`connector_core.sandbox` (the synthetic campus and serving helpers), `connector_core.testing` (the
+plugin test kit) and `connector_core.transport` (REST and SOAP clients, paginators, source bases).
+Everything else is internal.
 """
 
+from connector_core.hook_contexts import (
+    CredentialKind,
+    DeliveryContext,
+    IssueContext,
+    LearnerRef,
+    RecordRef,
+    TransformContext,
+)
 from connector_core.hookspecs import DropRecord, IssuePolicyError, hookimpl
 from connector_core.model import (
     Achievement,
@@ -17,8 +28,10 @@ from connector_core.model import (
     RubricLevel,
     Tombstone,
 )
+from connector_core.sandbox import Campus, build_campus
 from connector_core.source import (
     CONTRACT_VERSION,
+    Cursor,
     IdText,
     Page,
     RecordError,
@@ -26,6 +39,7 @@ from connector_core.source import (
     Source,
     SourceAuthError,
     SourceConfig,
+    SourceContext,
     SourceError,
     SourcePermissionError,
     SourceUnavailable,
@@ -39,13 +53,20 @@ __all__ = [
     "AchievementKind",
     "Alignment",
     "Association",
+    "Campus",
+    "CredentialKind",
+    "Cursor",
+    "DeliveryContext",
     "DropRecord",
     "IdText",
+    "IssueContext",
     "IssuePolicyError",
     "Learner",
+    "LearnerRef",
     "LearningRecord",
     "Page",
     "RecordError",
+    "RecordRef",
     "Result",
     "ResultScheme",
     "ResultStatus",
@@ -54,10 +75,13 @@ __all__ = [
     "Source",
     "SourceAuthError",
     "SourceConfig",
+    "SourceContext",
     "SourceError",
     "SourcePermissionError",
     "SourceUnavailable",
     "Tombstone",
+    "TransformContext",
     "__version__",
+    "build_campus",
     "hookimpl",
 ]

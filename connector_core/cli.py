@@ -16,78 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from connector_core import __version__, cli_learners, cli_state, issuer_cli
+from connector_core import __version__, cli_learners, cli_state
+from connector_core.cli_app import App
 from connector_core.cli_learners import find_learner, learner_option
 from connector_core.cli_options import db_option, echo_fields, echo_json, json_option, plural
 
 if TYPE_CHECKING:  # the heavy modules are imported where used: `lerconnect --help` stays quick
-    from connector_core.config import Settings
-    from connector_core.engine import RunResult, SyncEngine
+    from connector_core.engine import RunResult
     from connector_core.issuing import IssueReport
-    from connector_core.plugins import Registry
-    from connector_core.progress import RunProgress
-    from connector_core.store import Store
 
 EXIT_FAILED, EXIT_USAGE, EXIT_STORE = 1, 2, 3
-
-
-class App:
-    """What every command shares: the config file, the store URL, the plugins."""
-
-    def __init__(self, config: str | None) -> None:
-        self.config_path = config
-        self.db: str | None = None  # a group's --db, for its subcommands
-        self._settings: Settings | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            from connector_core import logs
-            from connector_core.config import load_settings
-
-            self._settings = load_settings(self.config_path)
-            for table in self._settings.sources.values():
-                for key, value in table.items():
-                    if any(word in key for word in ("token", "password", "secret", "passphrase")):
-                        logs.register_secret(str(value))
-            if self._settings.issuer is not None and self._settings.issuer.passphrase is not None:
-                logs.register_secret(self._settings.issuer.passphrase.get_secret_value())
-        return self._settings
-
-    @property
-    def registry(self) -> Registry:
-        from connector_core.plugins import default_registry
-
-        return default_registry()
-
-    def store(self, db: str | None, *, create: bool = False) -> Store:
-        """The store; a missing SQLite file is an error unless this command makes one (`create`)."""
-        from connector_core.store import Store, StoreError
-
-        if not db:
-            self.settings.require("store")
-        url = db or self.settings.store.url
-        path = sqlite_path(url)
-        if not create and path is not None and not path.exists():
-            raise StoreError(
-                f"no store at {path}: check --db (or [store].url), or create it with "
-                f"`lerconnect db upgrade --db {path}` or a first `lerconnect sync`"
-            )
-        return Store(url)
-
-    def engine(self, db: str | None, **options: Any) -> SyncEngine:
-        from connector_core.engine import SyncEngine
-
-        return SyncEngine(self.store(db, create=True), self.registry, self.settings, **options)
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file behind a SQLite store (a plain path or a sqlite:/// URL), or None for a server."""
-    if "://" not in url:
-        return Path(url).expanduser()
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        return Path(url.removeprefix("sqlite:///"))
-    return None
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> None:
@@ -119,7 +57,28 @@ def hoist_global_options(args: list[str]) -> list[str]:
 
 
 class Group(click.Group):
-    """Turns known errors into one clear line and a documented exit code, never a traceback."""
+    """Turns known errors into one clear line and a documented exit code, never a traceback.
+
+    Plugins' commands (the issuer's built-in ones included) join on first lookup, through
+    `lerconnect_register_commands`, however the group is invoked.
+    """
+
+    plugin_commands_loaded = False
+
+    def _load_plugin_commands(self) -> None:
+        if not self.plugin_commands_loaded:
+            self.plugin_commands_loaded = True
+            from connector_core.plugins import default_registry
+
+            default_registry().hook.lerconnect_register_commands(cli=self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load_plugin_commands()
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -317,38 +276,18 @@ def sync(
     """Sync now, once: every configured source, or SOURCE; then issue and revoke credentials."""
     from connector_core.progress import RunProgress
 
-    names = [source] if source else list(app.settings.sources)
-    if not names:
-        fail("no sources configured: add a [sources.<name>] table (see `lerconnect init`)", EXIT_USAGE)
-    results: list[RunResult] = []
     with RunProgress(enabled=not as_json) as progress:
-        engine = app.engine(db, on_page=progress.page, on_run_done=progress.run_done, dry_run=dry_run)
-        for name in names:
-            results.extend(engine.sync(name, stream=stream, full=full))
-        report = issue_after(app, db, results, dry_run=dry_run, progress=progress)
-    if as_json:
-        echo_json({"runs": _summary_rows(results), "issuing": report.as_dict() if report else None})
-    else:
-        print_runs_table(results)
-        print_issue_report(report, results)
-    sys.exit(0 if all(r.status == "succeeded" for r in results) else EXIT_FAILED)
-
-
-def issue_after(
-    app: App, db: str | None, results: list[RunResult], *, dry_run: bool, progress: RunProgress
-) -> IssueReport | None:
-    """Reconcile credentials after runs, when the config has an [issuer]."""
+        night = app.pipeline(db).run(
+            [source] if source else None, stream=stream, full=full, dry_run=dry_run, progress=progress
+        )
     if app.settings.issuer is None:
         click.echo("No [issuer] in the config: records stored, no credentials issued.", err=True)
-        return None
-    from connector_core.issuer_cli import service
-
-    run_id = results[0].run_id if results else None
-    issuing = service(app, db)
-    issuing.progress = progress.phase
-    report = issuing.reconcile(run_id=run_id, dry_run=dry_run)
-    progress.phase_done("issuing", f"{report.issued} issued, {report.revoked} revoked, {plural(report.clrs, 'CLR')}")
-    return report
+    if as_json:
+        echo_json({"runs": _summary_rows(night.runs), "issuing": night.issuing.as_dict() if night.issuing else None})
+    else:
+        print_runs_table(night.runs)
+        print_issue_report(night.issuing, night.runs)
+    sys.exit(0 if night.succeeded else EXIT_FAILED)
 
 
 def print_issue_report(report: IssueReport | None, results: list[RunResult]) -> None:
@@ -681,7 +620,6 @@ def demo_next_steps(db_path: Path, config_path: Path, *, issued: bool) -> list[s
     return steps
 
 
-issuer_cli.register(cli)
 cli.add_command(cli_state.state)
 cli.add_command(cli_learners.learners)
 cli.add_command(cli_learners.identities)
@@ -689,8 +627,5 @@ cli.add_command(cli_state.dead_letters)
 
 
 def main() -> None:
-    """Console entry point; plugins may add commands first."""
-    from connector_core.plugins import default_registry
-
-    default_registry().hook.lerconnect_register_commands(cli=cli)
+    """Console entry point."""
     cli(prog_name="lerconnect")

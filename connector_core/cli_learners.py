@@ -9,7 +9,7 @@ import click
 from connector_core.cli_options import db_option, echo_fields, echo_json, json_option, plural
 
 if TYPE_CHECKING:
-    from connector_core.cli import App
+    from connector_core.cli_app import App
     from connector_core.store import Store
 
 learner_option = click.option(

@@ -17,7 +17,7 @@ from connector_core.cli_options import (
 )
 
 if TYPE_CHECKING:
-    from connector_core.cli import App
+    from connector_core.cli_app import App
     from connector_core.store import Store
 
 

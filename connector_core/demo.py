@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from connector_core.config import load_settings
-from connector_core.engine import RunResult, SyncEngine
+from connector_core.engine import RunResult
 from connector_core.issuer import SigningKey, verify_credential
-from connector_core.issuing import IssueReport, IssuingService, service_for
+from connector_core.issuing import IssueReport, IssuingService
+from connector_core.pipeline import Pipeline, PipelineProgress
 from connector_core.plugins import Registry
 from connector_core.sandbox import build_campus
 from connector_core.sandbox.serve import start
@@ -132,7 +133,7 @@ def run_demo(
     workdir: Path,
     issue: bool = True,
     verify_limit: int | None = None,
-    progress: Any = None,
+    progress: PipelineProgress | None = None,
 ) -> DemoResult:
     """Full sync of every stream of every sandbox, in order (files first), then issue and verify."""
     workdir = workdir.resolve()
@@ -143,22 +144,17 @@ def run_demo(
     with sandboxes(registry, learners, seed, workdir) as tables:
         write_config(config_path, {**extra, **{f"sources.{name}": table for name, table in tables.items()}})
         settings = load_settings(config_path)  # read back as a user's config is: secrets from files
-        callbacks = {"on_page": progress.page, "on_run_done": progress.run_done} if progress else {}
-        engine = SyncEngine(store, registry, settings, **callbacks)
-        for name in tables:
-            log.info("demo: syncing %s", name)
-            result.runs.extend(engine.sync(name, full=True))
-    service = service_for(store, settings, registry.hook)
-    if service is not None:
-        run_id = result.runs[0].run_id if result.runs else None
-        service.progress = progress.phase if progress else None
-        result.issued = service.reconcile(run_id=run_id)
-        if progress:
-            progress.phase_done("issuing", f"{result.issued.issued} issued, {result.issued.clrs} CLRs")
+        pipeline = Pipeline(store, registry, settings)
+        log.info("demo: syncing %s", ", ".join(tables))
+        night = pipeline.run(list(tables), full=True, progress=progress)
+    result.runs, result.issued = night.runs, night.issuing
+    if pipeline.issuer is not None and night.issuing is not None:
         on_phase = progress.phase if progress else None
-        signed = result.issued.issued + result.issued.clrs
+        signed = night.issuing.issued + night.issuing.clrs
         total = min(signed, verify_limit) if verify_limit is not None else signed
-        result.verified, result.verify_failures = verify_issued(service, store, run_id, verify_limit, on_phase, total)
+        result.verified, result.verify_failures = verify_issued(
+            pipeline.issuer, store, night.run_id, verify_limit, on_phase, total
+        )
         if progress:
             progress.phase_done("verifying", f"{result.verified} verified, {len(result.verify_failures)} failed")
     return result

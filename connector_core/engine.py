@@ -21,10 +21,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from connector_core import logs
 from connector_core.config import ConfigError, Settings, source_config
+from connector_core.hook_contexts import TransformContext
 from connector_core.hookspecs import DropRecord
 from connector_core.model import LearningRecord, Tombstone
 from connector_core.plugins import Registry
+from connector_core.secrecy import register_secrets
 from connector_core.source import Page, RecordError, Source, SourceContext, SourceError
 from connector_core.store import Store, identities, records, runs
 from connector_core.store.tables import DeadLetterRow, SyncRunRow
@@ -77,7 +80,7 @@ def _jsonable(raw: Any) -> Any:
 
 
 def _transform(
-    transforms: list[Callable[..., Any]], record: LearningRecord, context: dict[str, Any]
+    transforms: list[Callable[..., Any]], record: LearningRecord, context: TransformContext
 ) -> list[LearningRecord]:
     """Chain the transform hooks in call order, each seeing the record as the previous left it."""
     for transform in transforms:
@@ -98,6 +101,7 @@ def build_source(settings: Settings, registry: Registry, name: str) -> Source:
     cls = registry.source_class(settings.sources[name]["plugin"])
     info = registry.source_plugin[cls.name]
     config = source_config(settings, name, cls.Config)
+    register_secrets(config)
     base = settings.path.parent if settings.path else Path.cwd()
     return cls(config, SourceContext(name=name, plugin=cls.name, plugin_version=info.version, base_dir=base))
 
@@ -208,7 +212,7 @@ class SyncEngine:
                     runs.end_pass(session, name, stream)
                 result.status = "succeeded"
         except Exception as exc:
-            result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+            result.status, result.error = "failed", logs.mask(f"{type(exc).__name__}: {exc}")
             # a source's own errors are expected and self-explaining; anything else keeps its traceback
             logger.error("run failed: %s", result.error, exc_info=not isinstance(exc, SourceError | RecordError))
         result.seconds = time.monotonic() - started
@@ -263,7 +267,7 @@ class SyncEngine:
 
     def _normalize(self, source: Source, stream: str, page: Page, run_id: str) -> _Normalized:
         out = _Normalized()
-        context = {"source": source.context.name, "stream": stream, "run_id": run_id}
+        context = TransformContext(source=source.context.name, stream=stream, run_id=run_id)
         transforms = [impl.function for impl in reversed(self.registry.hook.lerconnect_transform.get_hookimpls())]
         for raw in page.records:
             try:

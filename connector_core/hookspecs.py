@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     import click
 
+    from connector_core.hook_contexts import DeliveryContext, IssueContext, TransformContext
     from connector_core.model import LearningRecord
     from connector_core.source import Source
 
@@ -41,33 +42,49 @@ def lerconnect_register_sources(register: Callable[[type[Source]], None]) -> Non
 
 
 @hookspec
-def lerconnect_transform(record: LearningRecord, context: dict[str, Any]) -> LearningRecord | None:
+def lerconnect_transform(record: LearningRecord, context: TransformContext) -> LearningRecord | None:
     """Enrich or drop a normalized record before it is stored.
 
     Called once per record, after ``normalize``, in plugin order; each implementation sees the
     record as changed by the ones before it. Return a new record (records are immutable: use
     ``record.model_copy(update=...)``), ``None`` to keep it unchanged, or raise
-    ``connector_core.DropRecord`` to leave it out. ``context`` holds ``source``, ``stream`` and
-    ``run_id``.
+    ``connector_core.DropRecord`` to leave it out.
+
+    ``context`` is a ``connector_core.TransformContext``: ``source`` (the configured source name),
+    ``stream`` and ``run_id``. Version-1 plugins that read ``context["source"]`` still work.
     """
 
 
 @hookspec
-def lerconnect_before_issue(draft: dict[str, Any], context: dict[str, Any]) -> None:
+def lerconnect_before_issue(draft: dict[str, Any], context: IssueContext) -> None:
     """Inspect or extend an unsigned credential in place, just before it is signed.
 
     Raise ``connector_core.IssuePolicyError`` to refuse issuing it: the record stays stored, the
-    refusal is recorded with your message, and nothing is signed. ``context`` holds ``learner``
-    (internal key), ``record`` (the stored record key, or None for a CLR) and ``kind``.
+    refusal is recorded with your message, and nothing is signed.
+
+    ``context`` is a ``connector_core.IssueContext``:
+
+    - ``kind``: ``"achievement"`` (one record) or ``"clr"`` (all of a learner's records);
+    - ``learner``: a ``LearnerRef`` with ``key`` (internal), ``email`` and ``did`` (None if unknown);
+    - ``record``: a ``RecordRef`` with ``key`` (in the store), ``source``, ``stream`` and
+      ``source_record_id``; None for a CLR;
+    - ``run_id``: the sync run the issuing follows, if any.
+
+    Version-1 plugins that read ``context["learner"]`` (the key), ``context["record"]`` (the
+    record's store key) and ``context["kind"]`` still work.
     """
 
 
 @hookspec
-def lerconnect_after_issue(credential: dict[str, Any], context: dict[str, Any]) -> None:
+def lerconnect_after_issue(credential: dict[str, Any], context: DeliveryContext) -> None:
     """Deliver a signed credential (wallet, email, webhook, files).
 
     Called after the credential is stored; an exception is logged against the credential and the
     run goes on. Never called for learners under a FERPA hold or awaiting identity review.
+
+    ``context`` is a ``connector_core.DeliveryContext``: everything an ``IssueContext`` has (the
+    ``learner`` to deliver to, with ``email`` and ``did`` when known; the ``record`` and ``kind``)
+    and ``replaces``, the id of the older credential this one supersedes (now revoked), or None.
     """
 
 

@@ -1,4 +1,8 @@
-"""The issuer's commands: `keys`, `credentials` and `verify`, added to the `lerconnect` group."""
+"""The issuer's commands: `keys`, `credentials` and `verify`.
+
+A built-in plugin: it joins the `lerconnect` group through `lerconnect_register_commands`, as a
+vendor's plugin would (entry point `issuer` in the `lerconnect` group).
+"""
 
 from __future__ import annotations
 
@@ -15,12 +19,12 @@ import click
 
 from connector_core.cli_learners import find_learner, learner_option
 from connector_core.cli_options import db_option, echo_json, json_option, plural
+from connector_core.hookspecs import hookimpl
 
 if TYPE_CHECKING:  # the issuer's modules are imported where used: `lerconnect --help` stays quick
-    from connector_core.cli import App
+    from connector_core.cli_app import App
     from connector_core.config import IssuerSettings
     from connector_core.issuer import SigningKey
-    from connector_core.issuing import IssuingService
 
 SCHEMA_FILES = {  # credential type → 1EdTech schema file name, looked up in --schema-dir
     "ClrCredential": "clr_v2p0_clrcredential_schema.json",
@@ -40,18 +44,6 @@ def _issuer_settings(app: App) -> IssuerSettings:
 
 def _base_dir(app: App) -> Path:
     return app.settings.path.parent if app.settings.path else Path.cwd()
-
-
-def service(app: App, db: str | None) -> IssuingService:
-    """The issuing service for the configured issuer and store; errors say how to set it up."""
-    from connector_core.issuer import KeyFileError
-    from connector_core.issuing import IssuerSetupError, service_for
-
-    _issuer_settings(app)
-    try:
-        return service_for(app.store(db), app.settings, app.registry.hook)
-    except (IssuerSetupError, KeyFileError) as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @click.group()
@@ -272,8 +264,8 @@ def credentials_export(
         (folder / f"{row.kind}-{name}.json").write_text(
             json.dumps(row.document, indent=2, ensure_ascii=False), encoding="utf-8"
         )
-    lists = _copy_status_lists(published_status_dir(settings, _base_dir(app)), out) or service(
-        app, db
+    lists = _copy_status_lists(published_status_dir(settings, _base_dir(app)), out) or app.issuer(
+        db
     ).publish_status_lists(out)
     hint = f"; verify with `lerconnect verify --status-dir {out} {out}/*/*.json`" if by_learner else ""
     where = f" in {plural(len(set(folders.values())), 'learner folder')}" if by_learner else ""
@@ -305,7 +297,7 @@ def credentials_revoke(app: App, credential_id: str, reason: str, db: str | None
     """Revoke one credential by hand and republish the status lists."""
     from connector_core.store import credentials as cred_store
 
-    issuing = service(app, db)
+    issuing = app.issuer(db)
     row = _credential(issuing.store, credential_id)
     if cred_store.revoke_by_hand(issuing.store, row.id, reason) is None:
         raise click.ClickException(f"{row.id} is already revoked")
@@ -475,7 +467,8 @@ def _schema_by_type(document: Mapping, schema: Mapping) -> list:
     return ["schema", not errors, "; ".join(errors[:5]) or f"valid against {schema.get('$id', 'the schema')}"]
 
 
-def register(cli: click.Group) -> None:
+@hookimpl
+def lerconnect_register_commands(cli: click.Group) -> None:
     cli.add_command(keys)
     cli.add_command(credentials)
     cli.add_command(verify)

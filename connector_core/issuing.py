@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from connector_core import logs
 from connector_core.config import IssuerSettings, Settings
+from connector_core.hook_contexts import DeliveryContext, IssueContext, LearnerRef, RecordRef
 from connector_core.hookspecs import IssuePolicyError
 from connector_core.issuer import Canonicalizer, DocumentLoader, KeyRing, SigningKey, sign_many
 from connector_core.issuer.credentials import (
@@ -83,6 +85,7 @@ def load_key_ring(settings: IssuerSettings, base_dir: Path) -> KeyRing:
             f"{settings.passphrase_env} is not set: export the passphrase of {path} in it "
             f'(or set [issuer].passphrase_env to the variable that holds it, or passphrase = "file:/path")'
         )
+    logs.register_secret(passphrase)
     key = SigningKey.load(path, passphrase)
     retired = retired_file(path)
     old = retired.read_text().split() if retired.exists() else []
@@ -205,7 +208,7 @@ class IssuingService:
             out.append((status_list, index, status_entry(status_list.url, index)))
         return out
 
-    def _policy(self, draft: dict, context: dict[str, Any]) -> str | None:
+    def _policy(self, draft: dict, context: IssueContext) -> str | None:
         if self.hook is None:
             return None
         try:
@@ -217,8 +220,9 @@ class IssuingService:
     def _issue_batch(self, rows: list[RecordRow], now: datetime, run_id: str | None, report: IssueReport) -> None:
         entries = self._entries(len(rows))
         allowed, kept_entries = [], []
+        contexts = {row.id: _record_context(row, run_id) for row in rows}
         for (row, draft), entry in zip(self._drafts(rows, (e[2] for e in entries), now), entries, strict=True):
-            refusal = self._policy(draft, {"learner": row.learner_key, "record": row.id, "kind": "achievement"})
+            refusal = self._policy(draft, contexts[row.id])
             if refusal:
                 report.refused.append(f"record {row.id}: {refusal}")
                 log.warning("issuing refused by policy for record %s: %s", row.id, refusal)
@@ -226,7 +230,7 @@ class IssuingService:
             allowed.append((row, draft))
             kept_entries.append(entry)
         signed = sign_many([d for _, d in allowed], self.signer, created=now, canonicalizer=self.canonicalizer)
-        stored: list[dict] = []
+        stored: list[tuple[dict, DeliveryContext]] = []
         with self.store.session() as session:
             batch: list[tuple[CredentialRow, str]] = []
             for (row, _), document, (status_list, index, _) in zip(allowed, signed, kept_entries, strict=True):
@@ -245,10 +249,10 @@ class IssuingService:
                 reason = f"replaces {replaces}: {_ended_reason(session, row)}" if replaces else "new record"
                 batch.append((credential, reason))
             for credential in cred_store.add_credentials(session, batch):
-                stored.append(credential.document)
+                stored.append((credential.document, contexts[credential.record_id].delivered(credential.replaces)))
                 report.replaced += bool(credential.replaces)
                 report.issued += 1
-        self._deliver(stored, "achievement")
+        self._deliver(stored)
         self._advance("issuing", len(rows))
 
     def _refresh_clrs(self, held: set[str], now: datetime, run_id: str | None, report: IssueReport) -> None:
@@ -269,7 +273,8 @@ class IssuingService:
                 for r in cred_store.records_by_credential(self.store, learner.achievement_ids)
             ]
             draft = clr_credential(_learner(learner.learner), documents, records, self.profile, issued_at=now)
-            context = {"learner": learner.learner.key, "record": None, "kind": "clr"}
+            who = LearnerRef(learner.learner.key, email=learner.learner.email)
+            context = IssueContext(kind="clr", learner=who, run_id=run_id)
             refusal = self._policy(draft, context)
             if refusal:
                 report.refused.append(f"CLR of {learner.learner.key}: {refusal}")
@@ -292,14 +297,14 @@ class IssuingService:
                     issued_run_id=run_id,
                 )
                 report.clrs += len(cred_store.add_credentials(session, [(credential, "learner's records changed")]))
-            self._deliver([document], "clr")
+            self._deliver([(document, context.delivered(credential.replaces))])
 
-    def _deliver(self, documents: list[dict], kind: str) -> None:
+    def _deliver(self, signed: list[tuple[dict, DeliveryContext]]) -> None:
         if self.hook is None:
             return
-        for document in documents:
+        for document, context in signed:
             try:
-                self.hook.lerconnect_after_issue(credential=document, context={"kind": kind})
+                self.hook.lerconnect_after_issue(credential=document, context=context)
             except Exception as exc:  # delivery problems never undo issuing
                 log.error("delivery of %s failed: %s: %s", document.get("id"), type(exc).__name__, exc)
 
@@ -329,6 +334,13 @@ class IssuingService:
 def published_status_dir(settings: IssuerSettings, base_dir: Path) -> Path:
     """Where every run writes the signed status lists (`[issuer].status_dir`, relative to the config)."""
     return settings.status_dir if settings.status_dir.is_absolute() else base_dir / settings.status_dir
+
+
+def _record_context(row: RecordRow, run_id: str | None) -> IssueContext:
+    """The hook context of an achievement credential: the record's learner and provenance."""
+    learner = LearnerRef(row.learner_key, email=(row.data.get("learner") or {}).get("email"))
+    record = RecordRef(row.id, row.source, row.stream, row.source_record_id)
+    return IssueContext(kind="achievement", learner=learner, record=record, run_id=run_id)
 
 
 def _ended_reason(session: Any, row: RecordRow) -> str:

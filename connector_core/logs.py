@@ -22,7 +22,8 @@ def register_secret(value: str | None) -> None:
         _SECRETS.add(value)
 
 
-def _mask(text: str) -> str:
+def mask(text: str) -> str:
+    """`text` with every registered secret replaced by `***`."""
     for secret in _SECRETS:
         text = text.replace(secret, "***")
     return text
@@ -36,7 +37,7 @@ class _TextFormatter(logging.Formatter):
         line = f"{stamp} {record.levelname:<7} {record.name}{where}: {record.getMessage()}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return _mask(line)
+        return mask(line)
 
 
 class _JsonFormatter(logging.Formatter):
@@ -50,7 +51,7 @@ class _JsonFormatter(logging.Formatter):
         entry.update({name: getattr(record, name) for name in RUN_FIELDS if getattr(record, name, None)})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return _mask(json.dumps(entry, ensure_ascii=False))
+        return mask(json.dumps(entry, ensure_ascii=False))
 
 
 def configure(fmt: str = "text", level: str = "INFO") -> None:

@@ -63,6 +63,33 @@ class Registry:
                 f"install its package, e.g. `pip install lerconnect-{plugin}`, and check `lerconnect plugins`"
             ) from None
 
+    def add_plugin(self, module: object, *, name: str, version: str) -> None:
+        """Register a plugin module (or object with hook functions) and the sources it registers.
+
+        A source that is not usable, or whose name is taken, is set aside with the reason.
+        """
+        found: list[type[Source]] = []
+        self.manager.register(module, name=name)
+        hook = self.manager.subset_hook_caller(
+            "lerconnect_register_sources", remove_plugins=[p for p in self.manager.get_plugins() if p is not module]
+        )
+        hook(register=found.append)
+        names: list[str] = []
+        for cls in found:
+            problem = source_problem(cls)
+            if problem is None and cls.name in self.sources:
+                problem = f"source name {cls.name!r} is already registered by {self.source_plugin[cls.name].name}"
+            if problem:
+                self.set_aside.append(SetAside(f"{name}:{getattr(cls, '__qualname__', cls)}", problem))
+                log.warning("plugin %s: source set aside: %s", name, problem)
+                continue
+            self.sources[cls.name] = cls
+            names.append(cls.name)
+        info = PluginInfo(name, version, tuple(names))
+        self.plugins.append(info)
+        for source_name in names:
+            self.source_plugin[source_name] = info
+
 
 def source_problem(cls: object) -> str | None:
     """Why `cls` is not a usable Source, or None when it is."""
@@ -83,41 +110,23 @@ def source_problem(cls: object) -> str | None:
     return None
 
 
-def _register_plugin(registry: Registry, name: str, version: str, module: object) -> None:
-    found: list[type[Source]] = []
-    registry.manager.register(module, name=name)
-    hook = registry.manager.subset_hook_caller(
-        "lerconnect_register_sources", remove_plugins=[p for p in registry.manager.get_plugins() if p is not module]
-    )
-    hook(register=found.append)
-    names: list[str] = []
-    for cls in found:
-        problem = source_problem(cls)
-        if problem is None and cls.name in registry.sources:
-            problem = f"source name {cls.name!r} is already registered by {registry.source_plugin[cls.name].name}"
-        if problem:
-            registry.set_aside.append(SetAside(f"{name}:{getattr(cls, '__qualname__', cls)}", problem))
-            log.warning("plugin %s: source set aside: %s", name, problem)
-            continue
-        registry.sources[cls.name] = cls
-        names.append(cls.name)
-    info = PluginInfo(name, version, tuple(names))
-    registry.plugins.append(info)
-    for source_name in names:
-        registry.source_plugin[source_name] = info
+def empty_registry() -> Registry:
+    """A registry that knows the hooks and has no plugins yet (tests, the test kit)."""
+    manager = pluggy.PluginManager("lerconnect")
+    manager.add_hookspecs(hookspecs)
+    return Registry(manager)
 
 
 def load_registry(extra_modules: tuple[object, ...] = ()) -> Registry:
     """Load every plugin from the entry-point group, plus `extra_modules` (tests, scripts)."""
-    manager = pluggy.PluginManager("lerconnect")
-    manager.add_hookspecs(hookspecs)
-    registry = Registry(manager)
+    registry = empty_registry()
+    manager = registry.manager
     for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         version = ep.dist.version if ep.dist else "unknown"
         module = None
         try:
             module = ep.load()
-            _register_plugin(registry, ep.name, version, module)
+            registry.add_plugin(module, name=ep.name, version=version)
         except Exception as exc:  # a broken plugin must not take the others down
             if module is not None and manager.is_registered(module):
                 manager.unregister(module)
@@ -125,7 +134,7 @@ def load_registry(extra_modules: tuple[object, ...] = ()) -> Registry:
             log.warning("plugin %s set aside: %s: %s", ep.name, type(exc).__name__, exc)
     for module in extra_modules:
         name = getattr(module, "__name__", repr(module))
-        _register_plugin(registry, name, getattr(module, "__version__", "0"), module)
+        registry.add_plugin(module, name=name, version=getattr(module, "__version__", "0"))
     return registry
 
 

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from connector_core.engine import RunResult
+from connector_core.pipeline import PipelineProgress
 from connector_core.source import Page
 
 FINAL_COUNTS = ("fetched", "new", "changed", "unchanged", "withdrawn", "dead_lettered")
@@ -25,8 +26,8 @@ def _label(result: RunResult) -> str:
     return f"{result.source}/{result.stream}"
 
 
-class RunProgress:
-    """Pass `page` and `run_done` to the engine, `phase` to issuing and verification; use as a context manager."""
+class RunProgress(PipelineProgress):
+    """A night's progress as live bars (or one line per step in a file); give it to `Pipeline.run`."""
 
     def __init__(self, *, enabled: bool = True, console: Console | None = None) -> None:
         self.enabled = enabled

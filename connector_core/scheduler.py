@@ -26,11 +26,11 @@ from apscheduler.triggers.cron import CronTrigger
 
 from connector_core.config import ConfigError, Settings, load_settings
 from connector_core.store import Store, database_url
+from connector_core.store.tables import SCHEDULER_JOB_TABLE
 
 log = logging.getLogger("lerconnect.scheduler")
 
 JOB_PREFIX = "sync:"
-JOB_TABLE = "scheduler_job"
 _stop = threading.Event()
 """The stop event of the `serve` in progress; jobs hand it to their engine."""
 
@@ -57,19 +57,14 @@ def job_id(source: str) -> str:
 
 
 def run_sync_job(config_path: str | None, db_url: str, source_name: str) -> None:
-    """The scheduled job: sync every stream of one source (config re-read, so edits apply)."""
-    from connector_core.engine import SyncEngine
-    from connector_core.issuing import service_for
+    """The scheduled job: sync every stream of one source, then issue (config re-read, so edits apply)."""
+    from connector_core.pipeline import Pipeline
     from connector_core.plugins import default_registry
 
     settings = load_settings(config_path)
     store = Store(db_url)
-    registry = default_registry()
     try:
-        results = SyncEngine(store, registry, settings, stop=_stop).sync(source_name)
-        issuing = service_for(store, settings, registry.hook)
-        if issuing is not None and results and not _stop.is_set():
-            issuing.reconcile(run_id=results[0].run_id)
+        results = Pipeline(store, default_registry(), settings).run([source_name], stop=_stop).runs
     finally:
         store.dispose()
     failed = [r for r in results if r.status == "failed"]
@@ -153,7 +148,7 @@ def build_scheduler(settings: Settings, db_url: str, *, config_path: str | Path 
     url = database_url(db_url)
     triggers = {name: source_trigger(settings, name, cron) for name, cron in scheduled_sources(settings).items()}
     scheduler = Scheduler(
-        jobstores={"default": SQLAlchemyJobStore(url=url, tablename=JOB_TABLE)},
+        jobstores={"default": SQLAlchemyJobStore(url=url, tablename=SCHEDULER_JOB_TABLE)},
         executors={"default": ThreadPoolExecutor(max_workers=max(1, min(8, len(triggers))))},
         job_defaults={
             "coalesce": True,

@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 from connector_core.model import LearningRecord, Tombstone
 
 if TYPE_CHECKING:
-    from connector_core.sandbox import Campus
+    from connector_core.sandbox.campus import Campus
 
 CONTRACT_VERSION = 1
 """Bumped when the plugin contract changes incompatibly; a plugin declares the one it targets."""

@@ -18,9 +18,9 @@ from sqlmodel import func, select
 from connector_core.config import ConfigError, Settings, load_settings, settings_from_dict
 from connector_core.engine import SyncEngine
 from connector_core.plugins import default_registry
-from connector_core.scheduler import JOB_TABLE, build_scheduler, crontab_trigger, next_runs, run_sync_job, serve
+from connector_core.scheduler import build_scheduler, crontab_trigger, next_runs, run_sync_job, serve
 from connector_core.store import Store, runs
-from connector_core.store.tables import RecordRow, StreamStateRow
+from connector_core.store.tables import SCHEDULER_JOB_TABLE, RecordRow, StreamStateRow
 
 CONFIG = """
 [scheduler]
@@ -95,7 +95,7 @@ def test_one_job_per_scheduled_source_with_its_cron_and_timezone(tmp_path: Path,
     finally:
         scheduler.shutdown()
 
-    persisted = SQLAlchemyJobStore(url=store.url, tablename=JOB_TABLE)
+    persisted = SQLAlchemyJobStore(url=store.url, tablename=SCHEDULER_JOB_TABLE)
     assert {job.id for job in persisted.get_all_jobs()} == {"sync:engage", "sync:lms"}
     persisted.shutdown()
 

@@ -8,6 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+SCHEDULER_JOB_TABLE = "scheduler_job"
+"""APScheduler's job store makes and owns this table in the store's database; alembic leaves it alone."""
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

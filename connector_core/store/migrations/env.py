@@ -3,13 +3,12 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import connector_core.store.tables  # noqa: F401 - registers the tables on the metadata
-from connector_core.scheduler import JOB_TABLE
+from connector_core.store.tables import SCHEDULER_JOB_TABLE  # importing tables registers them on the metadata
 
 
 def _ours(obj, name, type_, reflected, compare_to) -> bool:
     """APScheduler's job store makes and owns its table: never migrate or drop it."""
-    return not (type_ == "table" and name == JOB_TABLE)
+    return not (type_ == "table" and name == SCHEDULER_JOB_TABLE)
 
 
 engine = context.config.attributes["engine"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from connector_core.source import SourceAuthError, SourceError, SourcePermissionError
+from connector_core import SourceAuthError, SourceError, SourcePermissionError
 from connector_core.transport import LinkHeaderPaginator, RestClient, error_summary
 from lerconnect_canvas.config import Config
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from connector_core.source import IdText
+from connector_core import IdText
 from connector_core.transport import RestConfig
 
 

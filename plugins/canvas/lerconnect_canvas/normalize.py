@@ -23,19 +23,19 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from connector_core.model import (
+from connector_core import (
     Achievement,
     AchievementKind,
     Association,
     Learner,
     LearningRecord,
+    RecordError,
     Result,
     ResultScheme,
     ResultStatus,
     RubricLevel,
     Tombstone,
 )
-from connector_core.source import RecordError
 from lerconnect_canvas.config import Config
 
 FAILED = {"F", "NP", "INCOMPLETE", "FAIL"}

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
-from connector_core.source import Page, SourceError, SourcePermissionError
+from connector_core import Page, SourceError, SourcePermissionError
 from connector_core.transport import ordered_map
 from lerconnect_canvas import terms as term_rules
 from lerconnect_canvas.client import CanvasClient

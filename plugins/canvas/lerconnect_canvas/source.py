@@ -7,8 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from connector_core.model import LearningRecord, Tombstone
-from connector_core.source import Cursor, Page, SandboxServer, SourceContext, SourceError
+from connector_core import Cursor, LearningRecord, Page, SandboxServer, SourceContext, SourceError, Tombstone
 from connector_core.transport import Backoff, RemainingBudgetWatcher, RestSource
 from lerconnect_canvas import normalize
 from lerconnect_canvas.client import UP_FRONT_COST, USER_AGENT, CanvasClient, classify_error, is_throttled

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from connector_core.source import SourceError
+from connector_core import SourceError
 
 Term = dict[str, Any]
 

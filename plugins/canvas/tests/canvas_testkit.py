@@ -11,7 +11,7 @@ from typing import Any
 from lerconnect_canvas import CanvasSource
 from lerconnect_canvas.sandbox import ADMIN_TOKEN, BucketTuning, CanvasSandbox, MasteryScales
 
-from connector_core.model import LearningRecord, Tombstone
+from connector_core import LearningRecord, Tombstone
 from connector_core.sandbox import AS_OF, Campus, build_campus
 from connector_core.testing import make_source, serve_sandbox
 

@@ -17,7 +17,7 @@ from lerconnect_canvas.config import Config
 from lerconnect_canvas.normalize import Normalizer
 from werkzeug.wrappers import Request, Response
 
-from connector_core.source import SourceContext
+from connector_core import SourceContext
 from connector_core.testing import serve_sandbox, shared_path
 
 USED = {

@@ -12,8 +12,7 @@ from lerconnect_canvas.normalize import Normalizer
 from lerconnect_canvas.terms import default_terms, select
 from pydantic import ValidationError
 
-from connector_core.model import ResultStatus, Tombstone
-from connector_core.source import RecordError, SourceError
+from connector_core import RecordError, ResultStatus, SourceError, Tombstone
 
 USER = {
     "id": 7,

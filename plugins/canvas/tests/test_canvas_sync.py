@@ -9,9 +9,8 @@ import pytest
 from canvas_testkit import canvas, pull, records
 from lerconnect_canvas.sandbox import BucketTuning
 
-from connector_core.model import ResultStatus
-from connector_core.sandbox.campus import RATINGS, Campus
-from connector_core.source import SourceAuthError, SourcePermissionError
+from connector_core import ResultStatus, SourceAuthError, SourcePermissionError
+from connector_core.sandbox import RATINGS, Campus
 
 
 def expected_grades(campus: Campus) -> dict[str, tuple[ResultStatus, str | None, float | None, str]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from connector_core import SandboxServer
 from connector_core.sandbox import BucketTuning, Campus
-from connector_core.source import SandboxServer
 from lerconnect_canvas.sandbox.app import TOKENS, CanvasSandbox, Grant
 from lerconnect_canvas.sandbox.data import COCURRICULAR, CanvasData, MasteryScales
 

@@ -1,157 +1,30 @@
-"""The plugin test kit: point it at your Source and its sandbox, and it says what breaks the contract.
-
-One call does it all from a test::
-
-    from connector_core.testing import check_source_contract
-
-    def test_contract():
-        check_source_contract(MySource, None)   # None: serve MySource.sandbox(campus) on loopback
-
-It checks that `check()` fails clearly on bad credentials, that cursors are JSON and resume exactly
-where they were saved, that `normalize` is deterministic and yields valid records, that broken raw
-records are dead-lettered rather than crashing the run, and that a real `SyncEngine` run into a
-temporary store stores exactly what was normalized — and that rerunning changes nothing.
-Each check is also a function of its own returning its problems. pytest is optional here: the
-fixtures `lerconnect_sandbox` (serve a sandbox for one test) and `lerconnect_store` (a fresh store,
-on PostgreSQL when LERCONNECT_TEST_DATABASE_URL is set) exist only when pytest is importable.
-"""
+"""The source contract checks: each returns the problems it found; `run_contract` runs them all."""
 
 from __future__ import annotations
 
 import copy
 import json
-import os
-import re
 import tempfile
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pluggy
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from connector_core import hookspecs
 from connector_core.config import ConfigError, settings_from_dict, source_config
 from connector_core.model import LearningRecord, Tombstone
-from connector_core.plugins import Registry, _register_plugin, source_problem
-from connector_core.sandbox.serve import serve, start
+from connector_core.plugins import Registry, empty_registry, source_problem
+from connector_core.secrecy import secret_fields
 from connector_core.source import RecordError, Source, SourceContext, SourceError
-
-__all__ = [
-    "ContractReport",
-    "NormalizeResult",
-    "PullResult",
-    "SandboxConfig",
-    "bad_credentials",
-    "check_bad_records",
-    "check_credentials",
-    "check_normalize",
-    "check_pull",
-    "check_source_contract",
-    "check_sync",
-    "isolated_registry",
-    "make_source",
-    "run_contract",
-    "run_sandbox",
-    "serve_sandbox",
-    "shared_path",
-    "temporary_database",
-]
+from connector_core.testing.sandbox import run_sandbox
 
 CONTRACT_SOURCE = "contract"
 """The configured source name the kit uses for the source under test."""
-_CREDENTIAL_KEY = re.compile(r"token|secret|password|passwd|api_?key", re.IGNORECASE)
 _MAX_PAGES = 10_000
-
-
-# ---------------------------------------------------------------- serving sandboxes
-
-
-serve_sandbox = serve
-"""Serve a WSGI app on a free loopback port for the block; yields its base URL (no trailing /)."""
-
-
-def shared_path(*parts: str) -> Path:
-    """A file of the project's shared reference data (official contexts, vectors, payloads), or skip.
-
-    The folder is `LERCONNECT_SHARED`, else `shared/` beside this checkout. These files are never
-    shipped; tests that read them skip, saying why, where they are absent.
-    """
-    import pytest
-
-    root = Path(os.environ.get("LERCONNECT_SHARED") or Path(__file__).resolve().parents[2] / "shared")
-    path = root.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent: these tests read the shared reference data; set LERCONNECT_SHARED")
-    return path
-
-
-@dataclass(frozen=True)
-class SandboxConfig:
-    """A running sandbox: the `[sources.<name>]` table pointing at it, its URL and its work folder."""
-
-    table: dict[str, Any]
-    base_url: str | None
-    workdir: Path
-    app: Any = None
-
-
-@contextmanager
-def run_sandbox(
-    source_cls: type[Source], campus: Any = None, workdir: Path | None = None, **options: Any
-) -> Iterator[SandboxConfig]:
-    """Start `source_cls.sandbox(campus)`: serve its app on loopback or let it write its files."""
-    if campus is None:
-        from connector_core.sandbox import build_campus
-
-        campus = build_campus(learners=12, seed=7)
-    with ExitStack() as stack:
-        if workdir is None:
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lerconnect-sandbox-")))
-        running = stack.enter_context(start(source_cls, campus, workdir, **options))
-        if running is None:
-            raise AssertionError(
-                f"{source_cls.__qualname__}.sandbox() returned None: pass a config table "
-                f"pointing at a test system, or implement sandbox(campus)"
-            )
-        table, base_url, app = running
-        yield SandboxConfig(table, base_url, workdir, app)
-
-
-@contextmanager
-def temporary_database(directory: Path, base_url: str | None = None) -> Iterator[str]:
-    """A database URL nothing else uses: a SQLite file in `directory`, or a fresh schema of `base_url`.
-
-    The PostgreSQL schema is dropped afterwards; the URL sets `search_path` so every connection
-    (the store's, a subprocess's, the scheduler's job store) lands in it.
-    """
-    if not base_url:
-        yield f"sqlite:///{Path(directory) / f'lerconnect-{uuid.uuid4().hex[:8]}.db'}"
-        return
-    from sqlalchemy import create_engine, text
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base_url)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        separator = "&" if "?" in base_url else "?"
-        try:
-            yield f"{base_url}{separator}options=-csearch_path%3D{schema}"
-        finally:
-            with admin.begin() as connection:
-                # a test that leaked an open transaction fails here loudly instead of hanging the suite
-                connection.execute(text("SET LOCAL lock_timeout = '15s'"))
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
-
-
-# ---------------------------------------------------------------- building a source to test
 
 
 class _SourcePlugin:
@@ -172,14 +45,12 @@ def isolated_registry(*plugins: object) -> Registry:
     Installed plugins are left out on purpose: a source under development must not collide with
     an installed release of itself, and other plugins' transform hooks must not blur the result.
     """
-    manager = pluggy.PluginManager("lerconnect")
-    manager.add_hookspecs(hookspecs)
-    registry = Registry(manager)
+    registry = empty_registry()
     for plugin in plugins:
         if isinstance(plugin, type) and issubclass(plugin, Source):
             plugin = _SourcePlugin(plugin)
         name = getattr(plugin, "__name__", repr(plugin))
-        _register_plugin(registry, name, str(getattr(plugin, "__version__", "0+contract")), plugin)
+        registry.add_plugin(plugin, name=name, version=str(getattr(plugin, "__version__", "0+contract")))
     return registry
 
 
@@ -204,24 +75,12 @@ def make_source(
     )
 
 
-def bad_credentials(table: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The table with every credential-looking value (token, secret, password, api key) spoiled."""
-    spoiled = False
-
-    def spoil(value: Any, key: str = "") -> Any:
-        nonlocal spoiled
-        if isinstance(value, Mapping):
-            return {k: spoil(v, str(k)) for k, v in value.items()}
-        if isinstance(value, str) and _CREDENTIAL_KEY.search(key):
-            spoiled = True
-            return "lerconnect-contract-wrong-" + value[::-1]
-        return value
-
-    out = spoil(table)
-    return out if spoiled else None
-
-
-# ---------------------------------------------------------------- the checks
+def bad_credentials(table: Mapping[str, Any], model: type[BaseModel]) -> dict[str, Any] | None:
+    """The table with each value of a `SecretStr` field of `model` spoiled; None when it has none."""
+    secrets = secret_fields(model) & {k for k, v in table.items() if isinstance(v, str)}
+    if not secrets:
+        return None
+    return {k: "lerconnect-contract-wrong-" + v[::-1] if k in secrets else v for k, v in table.items()}
 
 
 def _canonical(raw: Any) -> str:
@@ -259,9 +118,11 @@ def check_credentials(
         return [f"check() failed with the good config: {type(exc).__name__}: {exc}"]
     finally:
         source.close()
-    bad_table = bad_table if bad_table is not None else bad_credentials(table)
+    bad_table = bad_table if bad_table is not None else bad_credentials(table, source_cls.Config)
     if bad_table is None:
-        notes.append("no credential found to spoil: pass bad_config_table to check how bad credentials fail")
+        notes.append(
+            "the Config has no SecretStr field to spoil: pass bad_config_table to check how bad credentials fail"
+        )
         return problems
     source = make_source(source_cls, bad_table, base_dir=base_dir)
     try:
@@ -581,9 +442,6 @@ def check_sync(
     return problems
 
 
-# ---------------------------------------------------------------- all of it
-
-
 @dataclass
 class ContractReport:
     """What `run_contract` found: problems break the contract, notes are advice."""
@@ -690,40 +548,3 @@ def check_source_contract(
     if not report.ok:
         raise AssertionError(report.summary())
     return report
-
-
-# ---------------------------------------------------------------- pytest, when it is there
-
-try:
-    import pytest
-except ImportError:  # the kit works without pytest; only the fixture needs it
-    pytest = None
-
-if pytest is not None:
-
-    @pytest.fixture
-    def lerconnect_sandbox(tmp_path: Path) -> Iterator[Callable[..., SandboxConfig]]:
-        """Start a Source's sandbox for one test: `cfg = lerconnect_sandbox(MySource, campus)`.
-
-        Served on loopback (or written under tmp_path) until the test ends.
-        """
-        with ExitStack() as stack:
-
-            def start(source_cls: type[Source], campus: Any = None, **options: Any) -> SandboxConfig:
-                workdir = Path(tempfile.mkdtemp(prefix="sandbox-", dir=tmp_path))
-                return stack.enter_context(run_sandbox(source_cls, campus, workdir, **options))
-
-            yield start
-
-    @pytest.fixture
-    def lerconnect_store(tmp_path: Path) -> Iterator[Any]:
-        """A migrated store nothing else uses: SQLite under tmp_path, or a fresh PostgreSQL schema
-        when LERCONNECT_TEST_DATABASE_URL is set (so a plugin's tests run on both)."""
-        from connector_core.store import Store
-
-        with temporary_database(tmp_path, os.environ.get("LERCONNECT_TEST_DATABASE_URL")) as url:
-            store = Store(url, auto_upgrade=True)
-            try:
-                yield store
-            finally:
-                store.dispose()

@@ -1,0 +1,72 @@
+"""The plugin test kit: point it at your Source and its sandbox, and it says what breaks the contract.
+
+One call does it all from a test::
+
+    from connector_core.testing import check_source_contract
+
+    def test_contract():
+        check_source_contract(MySource, None)   # None: serve MySource.sandbox(campus) on loopback
+
+It checks that `check()` fails clearly on bad credentials, that cursors are JSON and resume exactly
+where they were saved, that `normalize` is deterministic and yields valid records, that broken raw
+records are dead-lettered rather than crashing the run, and that a real `SyncEngine` run into a
+temporary store stores exactly what was normalized — and that rerunning changes nothing.
+Each check is also a function of its own returning its problems. By job:
+
+- `contract`: the checks and `check_source_contract`;
+- `sandbox`: serving a sandbox, a temporary database, the shared reference data;
+- `pytest_plugin`: the fixtures `lerconnect_sandbox` (serve a sandbox for one test) and
+  `lerconnect_store` (a fresh store, on PostgreSQL when LERCONNECT_TEST_DATABASE_URL is set),
+  loaded by pytest through the `pytest11` entry point. pytest is needed only there.
+"""
+
+from connector_core.testing.contract import (
+    CONTRACT_SOURCE,
+    ContractReport,
+    NormalizeResult,
+    PullResult,
+    bad_credentials,
+    check_bad_records,
+    check_credentials,
+    check_normalize,
+    check_pull,
+    check_source_contract,
+    check_sync,
+    isolated_registry,
+    make_source,
+    run_contract,
+)
+from connector_core.testing.sandbox import SandboxConfig, run_sandbox, serve_sandbox, shared_path, temporary_database
+
+__all__ = [
+    "CONTRACT_SOURCE",
+    "ContractReport",
+    "NormalizeResult",
+    "PullResult",
+    "SandboxConfig",
+    "bad_credentials",
+    "check_bad_records",
+    "check_credentials",
+    "check_normalize",
+    "check_pull",
+    "check_source_contract",
+    "check_sync",
+    "isolated_registry",
+    "make_source",
+    "run_contract",
+    "run_sandbox",
+    "serve_sandbox",
+    "shared_path",
+    "temporary_database",
+]
+
+_FIXTURES = ("lerconnect_sandbox", "lerconnect_store")
+
+
+def __getattr__(name: str) -> object:
+    """The pytest fixtures, for a conftest that names them (`testing.lerconnect_store`); needs pytest."""
+    if name in _FIXTURES:
+        from connector_core.testing import pytest_plugin
+
+        return getattr(pytest_plugin, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,44 @@
+"""The kit's pytest plugin (entry point `pytest11`): the `lerconnect_sandbox` and `lerconnect_store` fixtures."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector_core.source import Source
+from connector_core.testing.sandbox import SandboxConfig, run_sandbox, temporary_database
+
+
+@pytest.fixture
+def lerconnect_sandbox(tmp_path: Path) -> Iterator[Callable[..., SandboxConfig]]:
+    """Start a Source's sandbox for one test: `cfg = lerconnect_sandbox(MySource, campus)`.
+
+    Served on loopback (or written under tmp_path) until the test ends.
+    """
+    with ExitStack() as stack:
+
+        def start(source_cls: type[Source], campus: Any = None, **options: Any) -> SandboxConfig:
+            workdir = Path(tempfile.mkdtemp(prefix="sandbox-", dir=tmp_path))
+            return stack.enter_context(run_sandbox(source_cls, campus, workdir, **options))
+
+        yield start
+
+
+@pytest.fixture
+def lerconnect_store(tmp_path: Path) -> Iterator[Any]:
+    """A migrated store nothing else uses: SQLite under tmp_path, or a fresh PostgreSQL schema
+    when LERCONNECT_TEST_DATABASE_URL is set (so a plugin's tests run on both)."""
+    from connector_core.store import Store
+
+    with temporary_database(tmp_path, os.environ.get("LERCONNECT_TEST_DATABASE_URL")) as url:
+        store = Store(url, auto_upgrade=True)
+        try:
+            yield store
+        finally:
+            store.dispose()
