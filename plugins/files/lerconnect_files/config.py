@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,6 +26,14 @@ class Columns(BaseModel):
     """Column with the activity, course or competency id."""
     title: IdText
     """Column with the achievement's title."""
+    catalog_key: IdText | None = None
+    """Column with the catalog key (course `MATH 101`, activity id): one achievement across terms and sources."""
+    version: IdText | None = None
+    """Column with the catalog version (an effective date or term): a new version is a new achievement."""
+    role: IdText | None = None
+    """Column with the learner's role (member, officer, ...)."""
+    section: IdText | None = None
+    """Column with the section (one credential per course and term, whatever the section)."""
     institution_id: IdText | None = None
     """Column with the campus-wide student id (matches learners across sources)."""
     email: IdText | None = None
@@ -55,6 +64,17 @@ class Columns(BaseModel):
     """Column with when the source last changed the row (ISO 8601)."""
 
 
+class TermEntry(BaseModel):
+    """One academic term: the `term` column may hold its code or its name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    name: str
+    start: date | None = None
+    end: date | None = None
+
+
 class FileSet(BaseModel):
     """One stream's files: a glob, the format, the achievement kind and the column mapping."""
 
@@ -78,3 +98,7 @@ class FileSet(BaseModel):
 class FilesConfig(SourceConfig):
     files: dict[str, FileSet] = Field(description="stream name → the files that hold it")
     email_verified: bool = Field(default=False, description="trust emails in these files for matching")
+    terms: list[TermEntry] = Field(
+        default_factory=list,
+        description="the campus's terms, so a `term` column holding `Fall 2025` or `202530` gives one term",
+    )
