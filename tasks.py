@@ -20,8 +20,13 @@ PLUGINS = sorted(p for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml
 STAMP = VENV / ".lerconnect-installed"
 
 
-def _run(*args: str | Path) -> None:
-    code = subprocess.call([str(a) for a in args], cwd=ROOT)  # noqa: S603 - our own venv tools
+# setuptools tells every editable install, at length, that folders named like the package could
+# shadow it: true of any editable install, and noise here, so the build backends are told to hush.
+QUIET_BUILD = {**os.environ, "PYTHONWARNINGS": "ignore:Editable installation"}
+
+
+def _run(*args: str | Path, env: dict[str, str] | None = None) -> None:
+    code = subprocess.call([str(a) for a in args], cwd=ROOT, env=env)  # noqa: S603 - our own venv tools
     if code:
         sys.exit(code)
 
@@ -40,7 +45,7 @@ def install() -> None:
     _run(*pip, "--upgrade", "pip")
     editable = [arg for plugin in PLUGINS for arg in ("-e", plugin)]
     print("Installing lerconnect and its plugins", flush=True)
-    _run(*pip, "-e", f"{ROOT}[postgres,distributed,test]", *editable)
+    _run(*pip, "-e", f"{ROOT}[postgres,distributed,test]", *editable, env=QUIET_BUILD)
     STAMP.touch()
 
 

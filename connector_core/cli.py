@@ -7,6 +7,7 @@ configuration; 3 the store cannot be used (e.g. schema needs `lerconnect db upgr
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import threading
 import time
@@ -16,19 +17,19 @@ from typing import Any
 
 import click
 
-from connector_core import __version__, logs
+from connector_core import __version__, cli_learners, cli_state, logs
 from connector_core.cli_app import App
-from connector_core.cli_options import db_option, echo_json, json_option
+from connector_core.cli_learners import find_learner, learner_option
+from connector_core.cli_options import db_option, echo_fields, echo_json, json_option, plural
 from connector_core.config import ConfigError
 from connector_core.engine import RunResult, build_source
 from connector_core.issuer import IssuerError
 from connector_core.issuing import IssueReport
-from connector_core.plugins import UnknownPlugin, default_registry
+from connector_core.plugins import UnknownPlugin
 from connector_core.progress import RunProgress
 from connector_core.signals import stop_on_signals
 from connector_core.source import SourceError
 from connector_core.store import Store, StoreError, redact
-from connector_core.store import identities as identity_store
 from connector_core.store import records as record_store
 from connector_core.store import runs as run_store
 from connector_core.store.identities import ReviewError
@@ -39,6 +40,29 @@ EXIT_FAILED, EXIT_USAGE, EXIT_STORE = 1, 2, 3
 def fail(message: str, code: int = EXIT_FAILED) -> None:
     click.secho(f"Error: {logs.mask(message)}", fg="red", err=True)
     sys.exit(code)
+
+
+GLOBAL_OPTIONS = ("--config", "--log-format", "--log-level")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move `--config FILE` (and the log options) found after the subcommand to the front,
+    so `lerconnect credentials list --config x.toml` works as pasted."""
+    front, rest, i = [], [], 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS and rest:
+            takes_next = "=" not in arg and i + 1 < len(args)
+            front.extend(args[i : i + 1 + takes_next])
+            i += 1 + takes_next
+            continue
+        rest.append(arg)
+        i += 1
+    return front + rest
 
 
 class Group(click.Group):
@@ -53,6 +77,8 @@ class Group(click.Group):
     def _load_plugin_commands(self) -> None:
         if not self.plugin_commands_loaded:
             self.plugin_commands_loaded = True
+            from connector_core.plugins import default_registry
+
             default_registry().hook.lerconnect_register_commands(cli=self)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -66,15 +92,33 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (ConfigError, UnknownPlugin) as exc:  # IssuerSetupError is a ConfigError
-            fail(str(exc).strip("'\""), EXIT_USAGE)
-        except StoreError as exc:
-            fail(str(exc), EXIT_STORE)
-        except (SourceError, ReviewError, IssuerError) as exc:
-            fail(str(exc).strip("'\""), EXIT_FAILED)
+        except Exception as exc:
+            code = _exit_code(exc)
+            if code is None:
+                raise
+            fail(str(exc).strip("'\"") if code == EXIT_FAILED else str(exc), code)
 
 
-@click.group(cls=Group)
+def _exit_code(exc: Exception) -> int | None:
+    """The documented exit code of a known error (printed as one line), or None for a real bug."""
+
+    if isinstance(exc, ConfigError | UnknownPlugin):  # IssuerSetupError is a ConfigError
+        return EXIT_USAGE
+    if isinstance(exc, StoreError):
+        return EXIT_STORE
+    if isinstance(exc, SourceError | ReviewError | IssuerError):
+        return EXIT_FAILED
+    return None
+
+
+class RootGroup(Group):
+    """The `lerconnect` group: global options are accepted after the subcommand too."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
+
+
+@click.group(cls=RootGroup)
 @click.version_option(__version__, prog_name="lerconnect")
 @click.option(
     "--config",
@@ -90,6 +134,8 @@ class Group(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, log_format: str | None, log_level: str | None) -> None:
     """Campus records in, signed Open Badges 3.0 and CLR 2.0 credentials out."""
+    from connector_core import logs
+
     app = ctx.obj = App(config)
     try:
         settings_logging = app.settings.logging
@@ -119,23 +165,33 @@ def init(path: Path, force: bool) -> None:
 
 @cli.command()
 @click.argument("source", required=False)
+@db_option
+@json_option
 @pass_app
-def check(app: App, source: str | None) -> None:
-    """Check each source's connection and credentials with one cheap call."""
+def check(app: App, source: str | None, db: str | None, as_json: bool) -> None:
+    """Check everything a night needs: schedules, time zone, store, key, status folder, each source."""
     names = [source] if source else list(app.settings.sources)
     if not names:
         fail("no sources configured: add a [sources.<name>] table (see `lerconnect init`)", EXIT_USAGE)
-    failed = False
-    for name in names:
-        instance = build_source(app.settings, app.registry, name)
-        try:
-            click.echo(f"{name}: ok — {instance.check()}")
-        except SourceError as exc:
-            failed = True
-            click.secho(f"{name}: FAILED — {logs.mask(str(exc))}", fg="red")
-        finally:
-            instance.close()
-    sys.exit(EXIT_FAILED if failed else 0)
+    checks = preflight(app, db, names, as_json=as_json)
+    sys.exit(0 if all(c.ok for c in checks) else EXIT_FAILED)
+
+
+def preflight(app: App, db: str | None, names: list[str], *, as_json: bool = False) -> list:
+    """Run the night's checks and print them: one line each, or JSON."""
+    from connector_core.preflight import night_checks
+
+    if source_name := next((n for n in names if n not in app.settings.sources), None):
+        build_source(app.settings, app.registry, source_name)  # raises the "no source named" error
+    checks = night_checks(app.settings, app.registry, db or app.settings.store.url, names)
+    if as_json:
+        echo_json([{"check": c.name, "ok": c.ok, "message": logs.mask(c.message)} for c in checks])
+    else:
+        for c in checks:
+            click.secho(f"{c.name}: {'ok' if c.ok else 'FAILED'} — {logs.mask(c.message)}", fg=None if c.ok else "red")
+        failed = sum(not c.ok for c in checks)
+        click.echo(f"{plural(len(checks) - failed, 'check')} passed, {failed} failed")
+    return checks
 
 
 def _summary_rows(results: list[RunResult]) -> list[dict[str, Any]]:
@@ -221,7 +277,7 @@ def sync(
     stop = threading.Event()  # SIGTERM/SIGINT: the current page commits, the lease is released
     with RunProgress(enabled=not as_json) as progress, stop_on_signals(stop):
         night = app.pipeline(db).run(
-            [source] if source else None, stream=stream, full=full, dry_run=dry_run, stop=stop, on_page=progress.page
+            [source] if source else None, stream=stream, full=full, dry_run=dry_run, stop=stop, progress=progress
         )
     if night.stopped:
         click.echo("Stopped on request: the next sync resumes after the last committed page.", err=True)
@@ -246,8 +302,9 @@ def print_issue_report(report: IssueReport | None) -> None:
         return
     counts = (
         f"{report.issued} issued ({report.replaced} replacing older ones), {report.revoked} revoked, "
-        f"{report.clrs} CLRs; {report.held} records held (FERPA hold, identity review or waiting for a hold "
-        f"source); {report.withheld} withheld (revoked by hand); {len(report.refused)} refused by policy."
+        f"{plural(report.clrs, 'CLR')}; {plural(report.held, 'record')} held (FERPA hold, identity review or "
+        f"waiting for a hold source); {report.withheld} withheld (revoked by hand); "
+        f"{len(report.refused)} refused by policy."
     )
     if report.dry_run:
         click.echo(f"Dry run, credentials that would be: {counts} Nothing was signed or written.")
@@ -263,14 +320,16 @@ def print_issue_report(report: IssueReport | None) -> None:
 def run(app: App, db: str | None) -> None:
     """Run the scheduler: each source syncs on its `schedule` until SIGTERM."""
     from connector_core import scheduler
-    from connector_core.store import database_url
+    from connector_core.store import database_url, redact
 
-    store = app.store(db)
-    url = store.url
-    store.dispose()
     config_path = str(app.settings.path) if app.settings.path else None
     if not any(t.get("schedule") for t in app.settings.sources.values()):
         fail('no source has a schedule: add e.g. schedule = "0 2 * * *" to a [sources.<name>] table', EXIT_USAGE)
+    if not all(c.ok for c in preflight(app, db, list(app.settings.sources))):
+        fail("not starting: fix what failed above, then run `lerconnect check` again")
+    store = app.store(db, create=True)
+    url = store.url
+    store.dispose()
     click.echo(f"Scheduler started on {redact(database_url(url))}; SIGTERM stops it after the current page.")
     scheduler.serve(app.settings, url, config_path=config_path)
 
@@ -350,6 +409,8 @@ def _issuing_summary(outcome: Any) -> str:
 @click.pass_obj
 def runs_show(app: App, run_id: str, db: str | None, as_json: bool) -> None:
     """One run's counts, timings, errors and dead letters (RUN may be a prefix)."""
+    from connector_core.store import runs as run_store
+
     store = app.store(db or app.db)
     run_row = run_store.get_run(store, run_id)
     if run_row is None:
@@ -365,20 +426,52 @@ def runs_show(app: App, run_id: str, db: str | None, as_json: bool) -> None:
             }
         )
         return
-    for key, value in run_row.model_dump().items():
-        click.echo(f"{key:>16}: {value}")
+    echo_fields(run_view(run_row))
     for key, value in (_issuing_dict(outcome) or {"status": "none (no issuing after this run)"}).items():
         click.echo(f"{'issuing ' + key:>16}: {value}")
+    if letters:
+        click.echo(f"\n{plural(len(letters), 'dead letter')}:")
     for letter in letters:
-        click.echo(f"  dead letter {letter.source_record_id}: {letter.field or '-'}: {letter.reason}")
+        where = f" at {letter.location}" if letter.location else ""
+        click.echo(f"  {letter.source_record_id}{where}: {letter.field or '-'}: {letter.reason}")
+
+
+def run_view(row: Any) -> list[tuple[str, Any]]:
+    """A run as the ordered, labelled lines `runs show` prints."""
+    seconds = (row.finished_at - row.started_at).total_seconds() if row.finished_at else None
+    kind = "dry run (nothing written)" if row.dry_run else "full pass" if row.full else "incremental"
+    return [
+        ("run", row.id),
+        ("source", row.source),
+        ("stream", row.stream),
+        ("status", row.status),
+        ("kind", kind),
+        ("started (UTC)", f"{row.started_at:%Y-%m-%d %H:%M:%S}"),
+        ("finished (UTC)", f"{row.finished_at:%Y-%m-%d %H:%M:%S}" if row.finished_at else "still running"),
+        ("duration", f"{seconds:.1f} s" if seconds is not None else None),
+        ("pages", row.pages),
+        ("fetched", row.fetched),
+        ("new", row.new),
+        ("changed", row.changed),
+        ("unchanged", row.unchanged),
+        ("withdrawn", row.withdrawn),
+        ("dead-lettered", row.dead_lettered),
+        ("learners merged", row.learners_merged),
+        ("time spent", ", ".join(f"{k} {v:.1f} s" for k, v in row.timings.items())),
+        ("error", row.error),
+    ]
 
 
 @cli.command("plugins")
+@click.option("--settings", "settings_of", metavar="NAME", help="Every config key of plugin NAME's sources.")
 @json_option
 @pass_app
-def plugins_command(app: App, as_json: bool) -> None:
+def plugins_command(app: App, settings_of: str | None, as_json: bool) -> None:
     """Installed plugins, their versions, sources and streams, and any set aside."""
     registry = app.registry
+    if settings_of:
+        print_settings(registry.source_class(settings_of), as_json=as_json)
+        return
     data = {
         "plugins": [
             {"name": p.name, "version": p.version, "sources": {s: list(registry.sources[s].streams) for s in p.sources}}
@@ -397,6 +490,23 @@ def plugins_command(app: App, as_json: bool) -> None:
         click.secho(f"set aside: {aside['name']}: {aside['reason']}", fg="yellow")
 
 
+def print_settings(source_class: type, *, as_json: bool) -> None:
+    """The keys of a source's `[sources.<name>]` table, like `meltano config <plugin> list`."""
+    from connector_core.settings_doc import settings_of
+
+    docs = settings_of(source_class.Config)
+    if as_json:
+        echo_json([asdict(d) for d in docs])
+        return
+    click.echo(f"[sources.<name>] with plugin = {source_class.name!r}:")
+    for d in docs:
+        default = "required" if d.required else f"default {json.dumps(d.default, default=str)}"
+        flags = ", secret: write ${VAR} or file:PATH" if d.secret else ""
+        click.echo(f"  {d.key} ({d.type}; {default}{flags})")
+        if d.description:
+            click.echo(f"      {d.description}")
+
+
 @cli.group()
 def db() -> None:
     """Store maintenance."""
@@ -407,30 +517,10 @@ def db() -> None:
 @pass_app
 def db_upgrade(app: App, db: str | None) -> None:
     """Create or migrate the store's schema to the newest revision."""
-    store = Store(db or app.settings.store.url, auto_upgrade=True)
+    from connector_core.store import redact
+
+    store = Store(db or app.settings.store.url, auto_upgrade=True)  # creates the store when it is missing
     click.echo(f"{redact(store.url)} is at schema revision {store.revision()}")
-
-
-@cli.command("dead-letters")
-@click.option("--source")
-@click.option("--run", "run_id")
-@click.option("--limit", default=100, show_default=True)
-@db_option
-@json_option
-@pass_app
-def dead_letters(app: App, source: str | None, run_id: str | None, limit: int, db: str | None, as_json: bool) -> None:
-    """Records that could not be normalized, with the field and the reason."""
-    letters = run_store.list_dead_letters(app.store(db), source=source, run_id=run_id, limit=limit)
-    if as_json:
-        echo_json([d.model_dump() for d in letters])
-        return
-    if not letters:
-        click.echo("No dead letters.")
-    for d in letters:
-        click.echo(
-            f"{d.created_at:%Y-%m-%d %H:%M} {d.source}/{d.stream} {d.source_record_id} "
-            f"[{d.field or '-'}] {d.reason} (run {d.run_id[:12]})"
-        )
 
 
 @cli.group()
@@ -441,17 +531,20 @@ def records() -> None:
 @records.command("export")
 @click.option("--source")
 @click.option("--stream")
-@click.option("--learner", help="Internal learner key or a source id (e.g. the institution id).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@learner_option
+@click.option("--out", required=True, type=click.Path(dir_okay=False, allow_dash=True), help="File, or - for stdout.")
 @db_option
 @pass_app
 def records_export(
-    app: App, source: str | None, stream: str | None, learner: str | None, out: Path, db: str | None
+    app: App, source: str | None, stream: str | None, learner: str | None, out: str, db: str | None
 ) -> None:
     """Write normalized records as JSON Lines: learner, achievement, result, provenance."""
+
     count = 0
-    with out.open("w", encoding="utf-8") as handle:
-        for row, ids in record_store.iter_records(app.store(db), source=source, stream=stream, learner=learner):
+    store = app.store(db)
+    learner_key = find_learner(store, learner) if learner else None
+    with click.open_file(out, "w", encoding="utf-8") as handle:
+        for row, ids in record_store.iter_records(store, source=source, stream=stream, learner=learner_key):
             data = row.data
             line = {
                 "learner": {"key": row.learner_key, "ids": dict(ids), **data["learner"]},
@@ -471,53 +564,7 @@ def records_export(
             }
             handle.write(json.dumps(line, default=str, ensure_ascii=False) + "\n")
             count += 1
-    click.echo(f"Wrote {count} records to {out}")
-
-
-@cli.group()
-def identities() -> None:
-    """Learners the matching rule could not place: review and resolve."""
-
-
-@identities.command("review")
-@db_option
-@json_option
-@pass_app
-def identities_review(app: App, db: str | None, as_json: bool) -> None:
-    """List open identity reviews."""
-    reviews = identity_store.open_reviews(app.store(db))
-    if as_json:
-        echo_json([r.model_dump() for r in reviews])
-        return
-    if not reviews:
-        click.echo("No identities awaiting review.")
-    for r in reviews:
-        click.echo(
-            f"#{r.id} {r.source} id {r.source_id} → learner {r.learner_key}: {r.reason}\n"
-            f"    candidates: {', '.join(r.candidates)}\n"
-            f"    resolve: lerconnect identities merge {r.id} --into KEY | identities separate {r.id}"
-        )
-
-
-@identities.command("merge")
-@click.argument("review_id", type=int)
-@click.option("--into", required=True, help="The candidate learner key to merge into.")
-@db_option
-@pass_app
-def identities_merge(app: App, review_id: int, into: str, db: str | None) -> None:
-    """Resolve a review: the learner is the candidate INTO."""
-    identity_store.merge(app.store(db), review_id, into)
-    click.echo(f"Review #{review_id} merged into {into}.")
-
-
-@identities.command("separate")
-@click.argument("review_id", type=int)
-@db_option
-@pass_app
-def identities_separate(app: App, review_id: int, db: str | None) -> None:
-    """Resolve a review: the learner is a different person from every candidate."""
-    identity_store.keep_separate(app.store(db), review_id)
-    click.echo(f"Review #{review_id} kept as a separate learner.")
+    click.echo(f"Wrote {plural(count, 'record')} to {'standard output' if out == '-' else out}", err=out == "-")
 
 
 @cli.command()
@@ -537,6 +584,7 @@ def identities_separate(app: App, review_id: int, db: str | None) -> None:
 def demo(app: App, learners: int, seed: int, db: str, no_issue: bool, verify_limit: int | None, as_json: bool) -> None:
     """Sync the sandbox campus through every installed plugin into an SQLite file (or a database URL), and issue."""
     from connector_core.demo import run_demo
+    from connector_core.progress import RunProgress
 
     started = time.monotonic()
     store = Store(db)
@@ -554,7 +602,7 @@ def demo(app: App, learners: int, seed: int, db: str, no_issue: bool, verify_lim
             workdir=workdir,
             issue=not no_issue,
             verify_limit=verify_limit,
-            on_page=progress.page,
+            progress=progress,
         )
     seconds = round(time.monotonic() - started, 1)
     ok = all(r.status == "succeeded" for r in result.runs) and not result.verify_failures
@@ -567,6 +615,7 @@ def demo(app: App, learners: int, seed: int, db: str, no_issue: bool, verify_lim
                 "issuing": result.issued.as_dict() if result.issued else None,
                 "verified": result.verified,
                 "verify_failures": result.verify_failures[:20],
+                "next_steps": demo_next_steps(db_path, result.config_path, issued=result.issued is not None),
             }
         )
     else:
@@ -580,11 +629,29 @@ def demo(app: App, learners: int, seed: int, db: str, no_issue: bool, verify_lim
             for failure in result.verify_failures[:10]:
                 click.secho(f"  {failure}", fg="red")
         click.echo(f"Done in {seconds}s. Store: {shown}  (sandbox config: {result.config_path})")
-        click.echo(
-            f"Next: lerconnect runs --db {shown}; lerconnect credentials list --db {shown} "
-            f"--config {result.config_path}"
-        )
+        click.echo("Next, paste any of these:")
+        for step in demo_next_steps(db_path, result.config_path, issued=result.issued is not None):
+            click.echo(f"  {step}")
     sys.exit(0 if ok else EXIT_FAILED)
+
+
+def demo_next_steps(db_path: Path, config_path: Path, *, issued: bool) -> list[str]:
+    """Commands that work as printed, from the folder the demo ran in."""
+    db = shlex.quote(str(db_path))
+    steps = [f"lerconnect runs --db {db}", f"lerconnect records export --db {db} --out records.jsonl"]
+    if issued:
+        steps += [
+            f"lerconnect credentials list --db {db} --limit 5",
+            f"lerconnect credentials export --db {db} --out credentials --config {shlex.quote(str(config_path))}",
+            "lerconnect verify credentials/clr-*.json",
+        ]
+    return steps
+
+
+cli.add_command(cli_state.state)
+cli.add_command(cli_learners.learners)
+cli.add_command(cli_learners.identities)
+cli.add_command(cli_state.dead_letters)
 
 
 def main() -> None:

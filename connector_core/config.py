@@ -101,6 +101,13 @@ class Settings(_Section):
     logging: LoggingSettings = LoggingSettings()
     issuer: IssuerSettings | None = None
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    unresolved: dict[str, str] = Field(default_factory=dict, exclude=True)
+    """Secrets (`${VAR}`, `file:`) that could not be read, by section: an error only where used."""
+
+    def require(self, section: str) -> None:
+        """Raise the deferred error of `section` ("store", "issuer", "sources.<name>") if it has one."""
+        if section in self.unresolved:
+            raise ConfigError(self.unresolved[section])
 
 
 def _key(loc: tuple[Any, ...]) -> str:
@@ -124,14 +131,31 @@ def format_validation(path: Path | str, error: ValidationError, prefix: tuple[An
     return "\n".join(lines)
 
 
-def _resolve_value(value: Any, where: tuple[Any, ...], path: Path | str) -> Any:
-    """Expand `${VAR}` and `file:PATH` in strings, recursively."""
+def _section(where: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in where[:2]) if where[:1] == ("sources",) else str(where[0] if where else "")
+
+
+def _resolve_value(value: Any, where: tuple[Any, ...], path: Path | str, unresolved: dict[str, str]) -> Any:
+    """Expand `${VAR}` and `file:PATH` in strings, recursively.
+
+    A secret that cannot be read is noted in `unresolved` under its section and left as written:
+    commands that only read the store must work without any source's token.
+    """
     if isinstance(value, dict):
-        return {k: _resolve_value(v, (*where, k), path) for k, v in value.items()}
+        return {k: _resolve_value(v, (*where, k), path, unresolved) for k, v in value.items()}
     if isinstance(value, list):
-        return [_resolve_value(v, (*where, i), path) for i, v in enumerate(value)]
+        return [_resolve_value(v, (*where, i), path, unresolved) for i, v in enumerate(value)]
     if not isinstance(value, str):
         return value
+    try:
+        return _resolve_text(value, where, path)
+    except ConfigError as exc:
+        unresolved.setdefault(_section(where), str(exc))
+        return value
+
+
+def _resolve_text(value: str, where: tuple[Any, ...], path: Path | str) -> str:
+    """One string with `${VAR}` expanded and a `file:` secret read; errors name the key and the fix."""
 
     def env(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -177,12 +201,18 @@ def load_settings(explicit: str | os.PathLike[str] | None = None) -> Settings:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}): fix the syntax at that line") from None
-    return settings_from_dict(_resolve_value(data, (), path), path)
+    unresolved: dict[str, str] = {}
+    resolved = _resolve_value(data, (), path, unresolved)
+    return settings_from_dict(resolved, path, unresolved)
 
 
-def settings_from_dict(data: dict[str, Any], path: Path | str = "<config>") -> Settings:
+def settings_from_dict(
+    data: dict[str, Any], path: Path | str = "<config>", unresolved: dict[str, str] | None = None
+) -> Settings:
     try:
-        settings = Settings.model_validate({**data, "path": path if isinstance(path, Path) else None})
+        settings = Settings.model_validate(
+            {**data, "path": path if isinstance(path, Path) else None, "unresolved": unresolved or {}}
+        )
     except ValidationError as exc:
         raise ConfigError(format_validation(path, exc)) from None
     for name, table in settings.sources.items():
@@ -196,6 +226,7 @@ def settings_from_dict(data: dict[str, Any], path: Path | str = "<config>") -> S
 
 def source_config(settings: Settings, name: str, model: type[SourceConfig]) -> SourceConfig:
     """Validate one `[sources.<name>]` table with its plugin's Config model."""
+    settings.require(f"sources.{name}")
     try:
         return model.model_validate(settings.sources[name])
     except ValidationError as exc:

@@ -18,7 +18,7 @@ from connector_core.config import load_settings
 from connector_core.engine import RunResult
 from connector_core.issuer import SigningKey, verify_credential
 from connector_core.issuing import IssueReport, IssuingService
-from connector_core.pipeline import Pipeline
+from connector_core.pipeline import Pipeline, PipelineProgress
 from connector_core.plugins import Registry
 from connector_core.sandbox import build_campus
 from connector_core.sandbox.serve import start
@@ -63,7 +63,12 @@ def demo_issuer(workdir: Path) -> dict[str, Any]:
 
 
 def verify_issued(
-    service: IssuingService, store: Store, run_id: str | None, limit: int | None = None
+    service: IssuingService,
+    store: Store,
+    run_id: str | None,
+    limit: int | None = None,
+    on_phase: Callable[[str, int, int | None], None] | None = None,
+    total: int | None = None,
 ) -> tuple[int, list[str]]:
     """Verify what this run signed: proof, dates, and status against the freshly signed lists."""
     lists = {d["id"]: d for d in service.status_list_documents()}
@@ -71,6 +76,8 @@ def verify_issued(
     for document in cred_store.iter_documents(store, run_id=run_id, limit=limit):
         result = verify_credential(document, status_resolver=lists.__getitem__)
         count += 1
+        if on_phase:
+            on_phase("verifying", 1, total)
         if not result.verified:
             failures.extend(result.failures())
     return count, failures
@@ -126,7 +133,7 @@ def run_demo(
     workdir: Path,
     issue: bool = True,
     verify_limit: int | None = None,
-    on_page: Callable[[RunResult, int], None] | None = None,
+    progress: PipelineProgress | None = None,
 ) -> DemoResult:
     """Full sync of every stream of every sandbox (hold-flagging sources last), then issue and verify."""
     workdir = workdir.resolve()
@@ -139,8 +146,15 @@ def run_demo(
         settings = load_settings(config_path)  # read back as a user's config is: secrets from files
         pipeline = Pipeline(store, registry, settings)
         log.info("demo: syncing %s", ", ".join(tables))
-        night = pipeline.run(list(tables), full=True, on_page=on_page)
+        night = pipeline.run(list(tables), full=True, progress=progress)
     result.runs, result.issued = night.runs, night.issuing
     if pipeline.issuer is not None and night.issuing is not None:
-        result.verified, result.verify_failures = verify_issued(pipeline.issuer, store, night.run_id, verify_limit)
+        on_phase = progress.phase if progress else None
+        signed = night.issuing.issued + night.issuing.clrs
+        total = min(signed, verify_limit) if verify_limit is not None else signed
+        result.verified, result.verify_failures = verify_issued(
+            pipeline.issuer, store, night.run_id, verify_limit, on_phase, total
+        )
+        if progress:
+            progress.phase_done("verifying", f"{result.verified} verified, {len(result.verify_failures)} failed")
     return result

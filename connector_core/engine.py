@@ -166,7 +166,8 @@ class SyncEngine:
         *,
         lease_ttl: timedelta = timedelta(seconds=60),
         stop: threading.Event | None = None,
-        on_page: Callable[[RunResult, int], None] | None = None,
+        on_page: Callable[[RunResult, Page], None] | None = None,
+        on_run_done: Callable[[RunResult], None] | None = None,
         dry_run: bool = False,
     ) -> None:
         self.store = store
@@ -174,7 +175,8 @@ class SyncEngine:
         self.settings = settings
         self.lease_ttl = lease_ttl
         self.stop = stop or threading.Event()
-        self.on_page = on_page
+        self.on_page = on_page  # after each committed page (progress display)
+        self.on_run_done = on_run_done  # after each run, with its final counts
         if dry_run and not store.rehearsing:
             raise ValueError("a dry run needs a rehearsal store: `with store.rehearsal() as dry: SyncEngine(dry, …)`")
         self.dry_run = dry_run  # the store is a rehearsal: everything is rolled back at its end
@@ -200,7 +202,9 @@ class SyncEngine:
         source = self.make_source(name)
         try:
             if stream is not None and stream not in source.streams:
-                raise ValueError(f"source {name!r} has no stream {stream!r} (streams: {', '.join(source.streams)})")
+                raise ConfigError(
+                    f"source {name!r} has no stream {stream!r}: use one of {', '.join(source.active_streams())}"
+                )
             streams = (stream,) if stream else source.active_streams()
             return [self.run(source, s, full=full) for s in streams if not self.stop.is_set()]
         finally:
@@ -261,7 +265,7 @@ class SyncEngine:
                 for key, value in counts.items():
                     result.counts[key] = result.count(key) + value
                 if self.on_page:
-                    self.on_page(result, len(page.records))
+                    self.on_page(result, page)
             if self.stop.is_set():
                 result.status = "interrupted"
                 logger.warning("stopped on request after page %d; the next run resumes from there", number)
@@ -285,6 +289,46 @@ class SyncEngine:
         )
         counts = ", ".join(f"{k}={v}" for k, v in sorted(result.counts.items())) or "nothing stored"
         logger.info("run %s in %.1fs: %s", result.status, result.seconds, counts)
+        if self.on_run_done:
+            self.on_run_done(result)
+        return result
+
+    def retry(self, source: Source, stream: str, letters: list[DeadLetterRow]) -> RunResult:
+        """Normalize dead letters' stored raw records again (after a fix to the plugin or the config).
+
+        One run: records that now pass are stored and leave the list; the others are listed again
+        under this run. The stream's cursor and pass are left as they are.
+        """
+        name = source.context.name
+        run_id = uuid.uuid4().hex
+        logger = run_logger(run_id, name, stream)
+        started = time.monotonic()
+        runs.start_run(self.store, SyncRunRow(id=run_id, source=name, stream=stream, status="running"))
+        result = RunResult(run_id, name, stream, "running")
+        try:
+            runs.acquire_lease(self.store, name, stream, run_id, self.holder, self.lease_ttl)
+        except runs.RunRefused as exc:
+            runs.finish_run(self.store, run_id, status="refused", error=str(exc))
+            return RunResult(run_id, name, stream, "refused", error=str(exc))
+        try:
+            state = runs.load_state(self.store, name, stream)
+            page = Page(records=[letter.raw for letter in letters], cursor=state.cursor)
+            origin = records.Origin(name, stream, source.context.plugin, source.context.plugin_version, run_id)
+            normalized = self._normalize(source, stream, page, run_id)
+            retried = [letter.id for letter in letters]
+            result.counts = self._commit_page(origin, state, page, normalized, {}, {}, retried=retried)
+            result.status = "succeeded"
+            logger.info(
+                "dead letters retried: %d stored, %d still failing", len(normalized.items), len(normalized.dead)
+            )
+        except Exception as exc:
+            result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+            logger.error("retry failed: %s", result.error)
+        finally:
+            runs.release_lease(self.store, name, stream, run_id)
+            result.seconds = time.monotonic() - started
+            columns = {k: v for k, v in result.counts.items() if k in SyncRunRow.model_fields}
+            runs.finish_run(self.store, run_id, status=result.status, error=result.error, **columns)
         return result
 
     def _normalize(self, source: Source, stream: str, page: Page, run_id: str) -> _Normalized:
@@ -309,6 +353,7 @@ class SyncEngine:
                         source_record_id=storable(source.record_id(stream, raw)),
                         field=storable(where),
                         reason=logs.mask(storable(reason)),
+                        location=storable(source.record_location(stream, raw)),
                         raw=_jsonable(raw),
                     )
                 )
@@ -322,6 +367,7 @@ class SyncEngine:
         normalized: _Normalized,
         resolved: dict[str, identities.Resolution],
         achievements: dict[str, str],
+        retried: list[int] | None = None,
     ) -> dict[str, int]:
         rules = self.settings.identity.match
         with self.store.session() as session:
@@ -340,6 +386,13 @@ class SyncEngine:
             counts = records.upsert(session, origin, items, normalized.tombstones, achievements).as_dict()
             if state.pass_full:
                 runs.mark_seen(session, origin.source, origin.stream, {r.source_record_id for r in normalized.items})
+            # a record that now normalizes leaves the list; one failing again keeps only its newest entry
+            if retried:
+                runs.drop_dead_letters(session, retried)
+            again = {letter.source_record_id for letter in normalized.dead}
+            runs.resolve_dead_letters(
+                session, origin.source, origin.stream, {r.source_record_id for r in normalized.items} | again
+            )
             for letter in normalized.dead:
                 runs.add_dead_letter(session, letter)
             counts.update(

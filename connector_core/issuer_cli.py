@@ -17,7 +17,8 @@ from pathlib import Path
 import click
 
 from connector_core.cli_app import App
-from connector_core.cli_options import db_option, echo_json, json_option
+from connector_core.cli_learners import find_learner, learner_option
+from connector_core.cli_options import db_option, echo_json, json_option, plural
 from connector_core.config import ConfigError, IssuerSettings
 from connector_core.hookspecs import hookimpl
 from connector_core.issuer import IssuerError, KeyFileError, KeyResolutionError, SigningKey, verify_credential
@@ -39,6 +40,7 @@ def _issuer_settings(app: App) -> IssuerSettings:
     settings = app.settings.issuer
     if settings is None:
         raise click.UsageError("the config has no [issuer] table: add one (see `lerconnect init`)")
+    app.settings.require("issuer")
     return settings
 
 
@@ -60,11 +62,14 @@ def keys() -> None:
 )
 @click.option("--insecure-plaintext", is_flag=True, help="Write the key unencrypted (throwaway test keys only).")
 @click.option("--force", is_flag=True, help="Overwrite an existing key file.")
+@json_option
 @click.pass_obj
 def keys_generate(
-    app: App, path: Path | None, passphrase_env: str | None, insecure_plaintext: bool, force: bool
+    app: App, path: Path | None, passphrase_env: str | None, insecure_plaintext: bool, force: bool, as_json: bool
 ) -> None:
     """Create an Ed25519 signing key, encrypted with a passphrase from the environment."""
+    from connector_core.issuer import SigningKey
+
     settings = app.settings.issuer
     path = path or (_base_dir(app) / settings.key_file if settings else Path("issuer-key.pem"))
     variable = passphrase_env or (settings.passphrase_env if settings else "LERCONNECT_KEY_PASSPHRASE")
@@ -78,14 +83,34 @@ def keys_generate(
         )
     key = SigningKey.generate()
     key.save(path, passphrase or None, insecure_plaintext=insecure_plaintext)
-    click.echo(f"Wrote {path} (mode 0600{', UNENCRYPTED' if not passphrase else ''}).\nDID: {key.did_key}")
+    did = _config_did(settings, key)
+    if as_json:
+        echo_json({"key_file": str(path), "encrypted": bool(passphrase), "did": did})
+        return
+    click.echo(f"Wrote {path} (mode 0600{', UNENCRYPTED' if not passphrase else ''}).\nDID the config will use: {did}")
+
+
+def _config_did(settings: IssuerSettings | None, key: SigningKey) -> str:
+    """The issuer DID credentials will carry: did:web of [issuer].domain, else the key's did:key."""
+
+    from connector_core.issuer.keys import did_web
+
+    if settings is not None and settings.did_method == "web" and settings.domain:
+        return did_web(settings.domain)
+    return key.did_key
 
 
 @keys.command("show")
+@json_option
 @click.pass_obj
-def keys_show(app: App) -> None:
+def keys_show(app: App, as_json: bool) -> None:
     """The issuer DID and verification method (public information only)."""
+    from connector_core.issuing import load_key_ring
+
     ring = load_key_ring(_issuer_settings(app), _base_dir(app))
+    if as_json:
+        echo_json({"did": ring.did, "signing_key": ring.current.public_key_multibase, "retired": list(ring.retired)})
+        return
     click.echo(
         f"DID: {ring.did}\nsigning key: {ring.current.public_key_multibase}\n"
         f"retired keys: {', '.join(ring.retired) or 'none'}"
@@ -93,8 +118,9 @@ def keys_show(app: App) -> None:
 
 
 @keys.command("rotate")
+@json_option
 @click.pass_obj
-def keys_rotate(app: App) -> None:
+def keys_rotate(app: App, as_json: bool) -> None:
     """Make a new signing key current; the old public key stays in the DID document for verification.
 
     Atomic: the new key is written beside the old one and read back with the passphrase before the
@@ -119,6 +145,9 @@ def keys_rotate(app: App) -> None:
         os.replace(staged, path)
     finally:
         staged.unlink(missing_ok=True)
+    if as_json:
+        echo_json({"key_file": str(path), "archived": str(archived), "did": _config_did(settings, new)})
+        return
     click.echo(f"New signing key in {path}; the old one is archived as {archived}.")
     if settings.did_method == "key":
         click.echo(f"With did:key the issuer DID changes to {new.did_key}; old credentials still verify.")
@@ -130,6 +159,7 @@ def keys_rotate(app: App) -> None:
 def keys_did_document(app: App, out: Path | None) -> None:
     """The did:web document to publish at https://<domain>/.well-known/did.json."""
     from connector_core.issuer.keys import did_web_url
+    from connector_core.issuing import load_key_ring
 
     settings = _issuer_settings(app)
     if settings.did_method != "web":
@@ -151,7 +181,7 @@ def credentials() -> None:
 @credentials.command("list")
 @click.option("--status", type=click.Choice(["active", "revoked"]))
 @click.option("--kind", type=click.Choice(["achievement", "clr"]))
-@click.option("--learner", help="Internal learner key.")
+@learner_option
 @click.option("--limit", default=50, show_default=True)
 @json_option
 @db_option
@@ -159,13 +189,36 @@ def credentials() -> None:
 def credentials_list(
     app: App, status: str | None, kind: str | None, learner: str | None, limit: int, as_json: bool, db: str | None
 ) -> None:
-    """Credentials, oldest first."""
-    rows = cred_store.list_credentials(app.store(db), status=status, kind=kind, learner=learner, limit=limit)
+    """Credentials, oldest first, with the learner each was issued to."""
+    from connector_core.store import credentials as cred_store
+    from connector_core.store.learners import learner_names
+
+    store = app.store(db)
+    key = find_learner(store, learner) if learner else None
+    rows = cred_store.list_credentials(store, status=status, kind=kind, learner=key, limit=limit)
+    names = learner_names(store, {r.learner_key for r in rows})
     if as_json:
-        echo_json([r.model_dump(exclude={"document"}) for r in rows])
+        echo_json([{**r.model_dump(exclude={"document"}), "learner": names.get(r.learner_key)} for r in rows])
         return
+    if not rows:
+        click.echo("No credentials.")
     for r in rows:
-        click.echo(f"{r.id}  {r.kind:<11} {r.status:<7} {r.issued_at:%Y-%m-%d %H:%M} {r.document.get('name', '')}")
+        click.echo(
+            f"{r.id}  {r.kind:<11} {r.status:<7} {r.issued_at:%Y-%m-%d %H:%M} "
+            f"{names.get(r.learner_key, r.learner_key[:12])}: {r.document.get('name', '')}"
+        )
+
+
+def _credential(store, credential_id: str):
+    """The credential an id (or an unambiguous prefix of its uuid) names, or a clear error."""
+    from connector_core.store import credentials as cred_store
+
+    matches = cred_store.find_credentials(store, credential_id)
+    if not matches:
+        raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
+    if len(matches) > 1:
+        raise click.ClickException(f"{credential_id!r} is the start of several credential ids: give more of it")
+    return matches[0]
 
 
 def _credential(store: Store, credential_id: str) -> CredentialRow:
@@ -178,33 +231,80 @@ def _credential(store: Store, credential_id: str) -> CredentialRow:
 @credentials.command("show")
 @click.argument("credential_id")
 @db_option
+@json_option
 @click.pass_obj
-def credentials_show(app: App, credential_id: str, db: str | None) -> None:
-    """One credential as JSON, then its audit trail."""
+def credentials_show(app: App, credential_id: str, db: str | None, as_json: bool) -> None:
+    """One credential as JSON, then its audit trail (an id prefix is enough)."""
+    from connector_core.store import credentials as cred_store
+
     store = app.store(db)
     row = _credential(store, credential_id)
+    trail = cred_store.audit_entries(store, row.id)
+    if as_json:
+        echo_json({"credential": row.document, "status": row.status, "audit": [e.model_dump() for e in trail]})
+        return
     echo_json(row.document)
-    for entry in cred_store.audit_entries(store, row.id):
+    for entry in trail:
         click.echo(f"# {entry.at:%Y-%m-%d %H:%M:%S} {entry.action}: {entry.reason}", err=True)
 
 
 @credentials.command("export")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--all", "include_revoked", is_flag=True, help="Also revoked credentials.")
+@click.option("--by-learner", is_flag=True, help="One folder per learner (named by institution id, else key).")
+@learner_option
 @db_option
 @click.pass_obj
-def credentials_export(app: App, out: Path, include_revoked: bool, db: str | None) -> None:
-    """Write each credential as a JSON file and the status lists beside them, for offline checks."""
-    issuing = app.issuer(db)
+def credentials_export(
+    app: App, out: Path, include_revoked: bool, by_learner: bool, learner: str | None, db: str | None
+) -> None:
+    """Write each credential as a JSON file and the status lists beside them, for offline checks.
+
+    The status lists are the ones the last run published to [issuer].status_dir, so no passphrase
+    is needed; only when none were published yet are they signed now.
+    """
+    from connector_core.issuing import published_status_dir
+    from connector_core.store import credentials as cred_store
+    from connector_core.store.learners import describe
+
+    settings = _issuer_settings(app)
+    store = app.store(db)
+    key = find_learner(store, learner) if learner else None
+    rows = cred_store.list_credentials(store, status=None if include_revoked else "active", learner=key)
+    folders = {}
+    if by_learner:
+        people = describe(store, sorted({r.learner_key for r in rows}))
+        folders = {k: _safe_name(d["institution_id"] or k) for k, d in people.items()}
     out.mkdir(parents=True, exist_ok=True)
-    rows = cred_store.list_credentials(issuing.store, status=None if include_revoked else "active")
     for row in rows:
+        folder = out / folders[row.learner_key] if by_learner else out
+        folder.mkdir(exist_ok=True)
         name = row.id.removeprefix("urn:uuid:")
-        (out / f"{row.kind}-{name}.json").write_text(
+        (folder / f"{row.kind}-{name}.json").write_text(
             json.dumps(row.document, indent=2, ensure_ascii=False), encoding="utf-8"
         )
-    lists = issuing.publish_status_lists(out)
-    click.echo(f"Wrote {len(rows)} credentials and {len(lists)} status list(s) to {out}")
+    lists = _copy_status_lists(published_status_dir(settings, _base_dir(app)), out) or app.issuer(
+        db
+    ).publish_status_lists(out)
+    hint = f"; verify with `lerconnect verify --status-dir {out} {out}/*/*.json`" if by_learner else ""
+    where = f" in {plural(len(set(folders.values())), 'learner folder')}" if by_learner else ""
+    click.echo(f"Wrote {plural(len(rows), 'credential')}{where} and {plural(len(lists), 'status list')} to {out}{hint}")
+
+
+def _safe_name(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+
+
+def _copy_status_lists(published: Path, out: Path) -> list[Path]:
+    """Copy the signed status lists the runs published (any layout under status_dir) into `out`."""
+    copied = []
+    for path in sorted(published.rglob("*")) if published.is_dir() else []:
+        if path.is_file():
+            target = out / path.relative_to(published)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            copied.append(target)
+    return copied
 
 
 @credentials.command("revoke")
@@ -289,6 +389,7 @@ class TrustedKeys:
                     self.keys[method["id"]] = method["publicKeyMultibase"]
 
     def __call__(self, verification_method: str) -> str:
+
         try:
             return self.keys[verification_method]
         except KeyError:
@@ -406,6 +507,8 @@ def verify(
             for name, passed, message in item["checks"]:
                 mark = {True: "pass", False: "FAIL", None: "skip"}[passed]
                 click.echo(f"  {mark:<4} {name}: {message}")
+        passed = sum(item["verified"] for item in report)
+        click.echo(f"{passed} verified, {len(report) - passed} failed")
     sys.exit(0 if all_ok else 1)
 
 

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -188,6 +189,11 @@ class IssuingService:
         self.base_dir = base_dir or Path.cwd()
         self.canonicalizer = contexts_canonicalizer(settings.contexts_dir, self.base_dir)
         self.batch = batch
+        self.progress: Callable[[str, int, int | None], None] | None = None  # (phase, advance, total)
+
+    def _advance(self, phase: str, count: int, total: int | None = None) -> None:
+        if self.progress is not None:
+            self.progress(phase, count, total)
 
     def reconcile(
         self, *, run_id: str | None = None, dry_run: bool = False, learners: set[str] | None = None
@@ -228,6 +234,8 @@ class IssuingService:
                 if cred_store.revoke(session, credential.id, reason, run_id):
                     report.revoked += 1
         statuses = self.settings.issue_statuses
+        if self.progress is not None and not report.dry_run:
+            self._advance("issuing", 0, cred_store.count_records_to_issue(self.store, held, statuses))
         for rows in cred_store.records_to_issue(self.store, held, statuses, self.batch, gate=gate, learners=learners):
             self._issue_batch(rows, now, run_id, report)
             lease.renew()
@@ -324,11 +332,13 @@ class IssuingService:
                 report.replaced += bool(credential.replaces)
                 report.issued += 1
         self._deliver(stored, report.dry_run)
+        self._advance("issuing", len(rows))
 
     def _refresh_clrs(
         self, held: set[str], now: datetime, run_id: str | None, report: IssueReport, learners: set[str] | None
     ) -> None:
         for learner in cred_store.learners_with_credentials(self.store, held, learners):
+            self._advance("CLRs", 1)
             if not learner.achievement_ids or learner.clr_withheld:
                 if learner.clr_id is not None:
                     reason = "no live achievement credentials left" if not learner.achievement_ids else "withheld"
@@ -424,11 +434,7 @@ class IssuingService:
         Into `[issuer].status_dir` only lists whose bits changed (or whose file is missing) are
         signed and written again; a `folder` (an export) gets every list.
         """
-        target = folder or (
-            self.settings.status_dir
-            if self.settings.status_dir.is_absolute()
-            else self.base_dir / self.settings.status_dir
-        )
+        target = folder or published_status_dir(self.settings, self.base_dir)
         target.mkdir(parents=True, exist_ok=True)
         rows = cred_store.status_lists(self.store)
         if folder is None:
@@ -444,6 +450,11 @@ class IssuingService:
         if folder is None:
             cred_store.mark_published(self.store, {row.id: cred_store.bits_digest(row.bits) for row in rows})
         return written
+
+
+def published_status_dir(settings: IssuerSettings, base_dir: Path) -> Path:
+    """Where every run writes the signed status lists (`[issuer].status_dir`, relative to the config)."""
+    return settings.status_dir if settings.status_dir.is_absolute() else base_dir / settings.status_dir
 
 
 def _record_context(row: RecordRow, run_id: str | None) -> IssueContext:
@@ -465,6 +476,7 @@ def issue_after(
     *,
     run_ids: list[str] | tuple[str, ...] = (),
     dry_run: bool = False,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> IssueReport | None:
     """The issuing step of a night, after its syncs: reconcile, and keep the outcome in run history.
 
@@ -476,7 +488,9 @@ def issue_after(
         return None
     outcome = IssueRunRow(id=uuid.uuid4().hex, status="running", dry_run=dry_run)
     try:
-        report = service_for(store, settings, hook).reconcile(run_id=run_ids[0] if run_ids else None, dry_run=dry_run)
+        service = service_for(store, settings, hook)
+        service.progress = progress
+        report = service.reconcile(run_id=run_ids[0] if run_ids else None, dry_run=dry_run)
     except (IssuerSetupError, IssuerError, KeyFileError) as exc:
         report = IssueReport(dry_run=dry_run, status="failed", error=str(exc).strip("'\""))
     except Exception as exc:
@@ -493,5 +507,6 @@ def service_for(store: Store, settings: Settings, hook: Any = None) -> IssuingSe
     """The issuing service of a config, or None when it has no `[issuer]` (records only)."""
     if settings.issuer is None:
         return None
+    settings.require("issuer")
     base = settings.path.parent if settings.path else Path.cwd()
     return IssuingService(store, settings.issuer, load_key_ring(settings.issuer, base), hook=hook, base_dir=base)

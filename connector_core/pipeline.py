@@ -8,7 +8,7 @@ knows nothing of click, APScheduler or a terminal.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,8 +17,29 @@ from connector_core.config import ConfigError, Settings
 from connector_core.engine import RunResult, SyncEngine
 from connector_core.issuing import IssueReport, IssuingService, issue_after, service_for
 from connector_core.plugins import Registry
+from connector_core.source import Page
 from connector_core.store import Store
 from connector_core.store import runs as run_store
+
+
+class PipelineProgress:
+    """What a night reports as it goes; this one reports nothing (`progress.RunProgress` draws bars).
+
+    `page` after each committed page, `run_done` when a stream's run ends, `phase` as issuing (and
+    CLRs) advance, `phase_done` when a phase ends with its one-line summary.
+    """
+
+    def page(self, result: RunResult, page: Page) -> None:
+        pass
+
+    def run_done(self, result: RunResult) -> None:
+        pass
+
+    def phase(self, name: str, advance: int, total: int | None = None) -> None:
+        pass
+
+    def phase_done(self, name: str, summary: str) -> None:
+        pass
 
 
 @dataclass
@@ -63,7 +84,7 @@ class Pipeline:
         dry_run: bool = False,
         issue: bool = True,
         stop: threading.Event | None = None,
-        on_page: Callable[[RunResult, int], None] | None = None,
+        progress: PipelineProgress | None = None,
     ) -> PipelineResult:
         """Sync `sources` (default: every configured one; hold-flagging ones last), then reconcile issuing.
 
@@ -71,22 +92,40 @@ class Pipeline:
         run history is kept, marked dry) and signs nothing, so it reports exactly what the real run
         would do. When `stop` is set the running stream ends after its current page, later ones do
         not start, and nothing is issued (the next run's reconciliation catches up). Issuing's
-        outcome, failure included, is kept in run history (`issue_after`).
+        outcome, failure included, is kept in run history (`issue_after`). `progress` hears of each
+        page, run and issuing step.
         """
         names = list(sources) if sources else list(self.settings.sources)
         if not names:
             raise ConfigError("no sources configured: add a [sources.<name>] table (see `lerconnect init`)")
         stop = stop or threading.Event()
+        told = progress or PipelineProgress()
         result = PipelineResult()
         with run_store.rehearsal(self.store) if dry_run else nullcontext(self.store) as target:
-            engine = SyncEngine(target, self.registry, self.settings, stop=stop, on_page=on_page, dry_run=dry_run)
+            engine = SyncEngine(
+                target,
+                self.registry,
+                self.settings,
+                stop=stop,
+                on_page=told.page,
+                on_run_done=told.run_done,
+                dry_run=dry_run,
+            )
             for name in engine.holds_last(names):
                 if stop.is_set():
                     break
                 result.runs.extend(engine.sync(name, stream=stream, full=full))
             result.stopped = stop.is_set()
             if issue and not result.stopped:
-                result.issuing = issue_after(
-                    target, self.settings, self.registry.hook, run_ids=[r.run_id for r in result.runs], dry_run=dry_run
+                report = result.issuing = issue_after(
+                    target,
+                    self.settings,
+                    self.registry.hook,
+                    run_ids=[r.run_id for r in result.runs],
+                    dry_run=dry_run,
+                    progress=progress.phase if progress else None,  # counting the work costs a query
                 )
+                if report is not None:
+                    clrs = f"{report.clrs} CLR{'s' * (report.clrs != 1)}"
+                    told.phase_done("issuing", f"{report.issued} issued, {report.revoked} revoked, {clrs}")
         return result

@@ -121,7 +121,8 @@ def crontab_trigger(schedule: str, timezone: str) -> CronTrigger:
     )
 
 
-def _trigger(settings: Settings, name: str, schedule: str) -> CronTrigger:
+def source_trigger(settings: Settings, name: str, schedule: str) -> CronTrigger:
+    """The cron trigger of a source's `schedule`; a bad crontab or time zone names the key and the fix."""
     try:
         return crontab_trigger(schedule, settings.scheduler.timezone)
     except (ValueError, LookupError) as exc:  # ZoneInfoNotFoundError is a KeyError
@@ -151,7 +152,7 @@ def build_scheduler(settings: Settings, db_url: str, *, config_path: str | Path 
     """
     url = database_url(db_url)
     _serving_urls[redact(url)] = url
-    triggers = {name: _trigger(settings, name, cron) for name, cron in scheduled_sources(settings).items()}
+    triggers = {name: source_trigger(settings, name, cron) for name, cron in scheduled_sources(settings).items()}
     scheduler = Scheduler(
         jobstores={"default": SQLAlchemyJobStore(url=url, tablename=SCHEDULER_JOB_TABLE)},
         executors={"default": ThreadPoolExecutor(max_workers=max(1, min(8, len(triggers))))},

@@ -37,6 +37,8 @@ class Page:
     records: list[Mapping[str, Any]]
     cursor: Cursor = None
     covers: tuple[str, ...] = ()
+    total: int | None = None
+    """How many pages this pull yields in all, when the source knows (Canvas: one per course); progress bars use it."""
 
 
 class SourceError(Exception):
@@ -78,11 +80,14 @@ IdText = Annotated[str, BeforeValidator(_id_as_text)]
 class SourceConfig(BaseModel):
     """Base of every source's `Config`: unknown keys are errors so typos are caught."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     plugin: str
+    """The installed plugin that serves this source (see `lerconnect plugins`)."""
     schedule: str | None = None
+    """When `lerconnect run` syncs it: a crontab in [scheduler].timezone, e.g. "0 2 * * *"."""
     streams: list[str] | None = None
+    """Only these streams (default: every stream the plugin offers)."""
 
 
 @dataclass
@@ -139,6 +144,10 @@ class Source:
     def record_id(self, stream: str, raw: Mapping[str, Any]) -> str:
         """The source's id for a raw record, used to name it in dead letters."""
         return str(raw.get("id", "?"))
+
+    def record_location(self, stream: str, raw: Mapping[str, Any]) -> str | None:
+        """Where a raw record sits in the source (e.g. "export.csv:14"), shown with its dead letter."""
+        return None
 
     def close(self) -> None:
         """Release connections; called once the run is over."""

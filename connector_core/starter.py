@@ -22,6 +22,20 @@ match = ["institution_id", "verified_email"]
 format = "text"   # or "json" for log pipelines
 level = "INFO"
 
+# The issuer signs Open Badges 3.0 and CLR 2.0 credentials. Without this table, `sync` stores
+# records and signs nothing. Uncomment it, then create the key:
+#   LERCONNECT_KEY_PASSPHRASE=… lerconnect keys generate
+# [issuer]
+# name = "Example University"
+# url = "https://www.example.edu"
+# email = "registrar@example.edu"
+# key_file = "issuer-key.pem"                  # encrypted with the passphrase below
+# passphrase_env = "LERCONNECT_KEY_PASSPHRASE" # or: passphrase = "file:/run/secrets/key-passphrase"
+# did_method = "key"                           # or "web", with domain = "registrar.example.edu"
+# status_base_url = "https://registrar.example.edu/status"   # where verifiers fetch status lists
+# status_dir = "status"                        # where lerconnect writes them, for a web server to serve
+# issue_statuses = ["completed"]               # results that earn a credential
+
 # One table per campus system. `plugin` names the installed plugin (see `lerconnect plugins`).
 [sources.engage]
 plugin = "files"

@@ -79,13 +79,13 @@ def test_sync_json_counts_dead_letters_and_run_history(project: Path) -> None:
     assert code == 0 and runs[0]["status"] == "succeeded" and runs[0]["new"] == 2
 
     code, out, _ = run("runs", "show", runs[0]["id"][:8])
-    assert code == 0 and "dead letter a3: completed:" in out
+    assert code == 0 and "1 dead letter:\n  a3 at a.csv:4: completed:" in out and "status:          succeeded" in out
 
 
 def test_records_export_is_portable_jsonl_with_provenance(project: Path) -> None:
     run("sync")
     code, out, _ = run("records", "export", "--learner", "S1", "--out", "s1.jsonl")
-    assert code == 0 and "Wrote 1 records" in out
+    assert code == 0 and "Wrote 1 record to s1.jsonl" in out
     (line,) = [json.loads(x) for x in (project / "s1.jsonl").read_text().splitlines()]
     assert line["learner"]["ids"] == {"engage": "S1"} and line["achievement"]["title"] == "Robotics Club"
     assert line["provenance"]["source"] == "engage" and line["provenance"]["source_record_id"] == "a1"
@@ -117,7 +117,7 @@ def test_identity_conflict_goes_to_review_and_can_be_merged(project: Path) -> No
     (review,) = json.loads(out)
     assert review["source"] == "events" and len(review["candidates"]) == 2
     assert "rules point to different learners" in review["reason"]
-    into = review["candidates"][0]
+    into = review["candidates"][0]["key"]
     code, out, _ = run("identities", "merge", str(review["id"]), "--into", into)
     assert code == 0 and "merged" in out
     assert json.loads(run("identities", "review", "--json")[1]) == []

@@ -94,10 +94,18 @@ def test_wrong_type_in_a_source_table(tmp_path: Path) -> None:
     assert "(got 'many')" in str(caught.value)
 
 
+def secret_error_of(path: Path) -> str:
+    """Secrets are read where used: loading works, using the source raises the error."""
+    settings = load_settings(path)
+    with pytest.raises(ConfigError) as caught:
+        source_config(settings, "lms", example_source.ExampleSource.Config)
+    return str(caught.value)
+
+
 def test_unset_environment_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LERCONNECT_TEST_UNSET", raising=False)
     path = write(tmp_path, '[sources.lms]\nplugin = "example"\ntoken = "${LERCONNECT_TEST_UNSET}"\n')
-    assert error_of(path) == (
+    assert secret_error_of(path) == (
         f"{path}: [sources.lms].token uses ${{LERCONNECT_TEST_UNSET}}, which is not set: "
         f"export LERCONNECT_TEST_UNSET=… before running, or use file:/path/to/secret"
     )
@@ -105,7 +113,7 @@ def test_unset_environment_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_unreadable_file_secret(tmp_path: Path) -> None:
     path = write(tmp_path, '[sources.lms]\nplugin = "example"\ntoken = "file:missing/token"\n')
-    assert error_of(path) == (
+    assert secret_error_of(path) == (
         f"{path}: [sources.lms].token points to {tmp_path / 'missing' / 'token'}, "
         f"which cannot be read (No such file or directory): fix the path or the "
         f"file's permissions"

@@ -46,3 +46,19 @@ def test_the_demo_fills_a_postgresql_store_given_by_url(tmp_path: Path, store: S
     assert all(run["status"] == "succeeded" for run in report["runs"]) and report["db"] == redact(store.url)
     assert sum(1 for _ in records.iter_records(store)) == sum(run["new"] for run in report["runs"]) > 0
     assert [p.name for p in tmp_path.iterdir()] == [f"lerconnect-demo-{store.database}.sandbox"]
+
+
+def test_the_demos_next_steps_work_when_pasted(tmp_path: Path, monkeypatch) -> None:
+    import glob
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    steps = demo(Path("campus.db"))["next_steps"]
+    assert len(steps) == 5
+    for step in steps:
+        words = shlex.split(step)
+        assert words[0] == "lerconnect"
+        args = [match for word in words[1:] for match in (sorted(glob.glob(word)) if "*" in word else [word])]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, (step, result.output)
+    assert "verified, 0 failed" in result.output

@@ -13,7 +13,7 @@ import pytest
 
 from connector_core.config import ConfigError, settings_from_dict
 from connector_core.issuer import SigningKey
-from connector_core.pipeline import Pipeline
+from connector_core.pipeline import Pipeline, PipelineProgress
 from connector_core.plugins import load_registry
 from connector_core.store import Store
 from connector_core.store import credentials as cred_store
@@ -76,10 +76,42 @@ def test_a_dry_run_counts_what_would_be_issued_and_writes_nothing(pipeline: Pipe
 
 def test_the_stop_signal_ends_after_the_page_and_issues_nothing(pipeline: Pipeline, store: Store) -> None:
     stop = threading.Event()
-    night = pipeline.run(stop=stop, on_page=lambda _result, _n: stop.set())
+
+    class StopAfterAPage(PipelineProgress):
+        def page(self, result: object, page: object) -> None:
+            stop.set()
+
+    night = pipeline.run(stop=stop, progress=StopAfterAPage())
     assert night.stopped and night.issuing is None
     assert night.runs[0].status == "interrupted"
     assert cred_store.list_credentials(store) == []
+
+
+class Heard(PipelineProgress):
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    def page(self, result: object, page: object) -> None:
+        self.events.append(("page", len(page.records)))
+
+    def run_done(self, result: object) -> None:
+        self.events.append(("run_done", result.status))
+
+    def phase(self, name: str, advance: int, total: int | None = None) -> None:
+        self.events.append(("phase", name, advance, total))
+
+    def phase_done(self, name: str, summary: str) -> None:
+        self.events.append(("phase_done", name, summary))
+
+
+def test_progress_hears_each_page_the_end_of_each_run_and_the_issuing(pipeline: Pipeline) -> None:
+    heard = Heard()
+    pipeline.run(progress=heard)
+    issuing = [e for e in heard.events if e[0] == "phase" and e[1] == "issuing"]
+    assert heard.events[:2] == [("page", 5), ("run_done", "succeeded")]
+    assert issuing[0] == ("phase", "issuing", 0, 5) and sum(e[2] for e in issuing) == 5
+    assert ("phase", "CLRs", 1, None) in heard.events
+    assert heard.events[-1] == ("phase_done", "issuing", "5 issued, 0 revoked, 5 CLRs")
 
 
 def test_nothing_configured_is_a_config_error_naming_the_fix(tmp_path: Path, store: Store) -> None:

@@ -162,6 +162,21 @@ def backlog(session: Session, held: set[str], statuses: tuple[str, ...], gate: H
     )
 
 
+def count_records_to_issue(store: Store, held: set[str], statuses: tuple[str, ...]) -> int:
+    """At most how many records `records_to_issue` will yield (a progress bar's total): records whose
+    fact another provenance speaks for are counted here and left out there."""
+    live = select(CredentialRow.record_id).where(CredentialRow.status == "active", CredentialRow.record_id.is_not(None))
+    query = (
+        select(func.count())
+        .select_from(RecordRow)
+        .where(RecordRow.status == "active", RecordRow.result_status.in_(statuses), RecordRow.id.not_in(live))
+    )
+    if held:
+        query = query.where(RecordRow.learner_key.not_in(held))
+    with store.session() as session:
+        return session.scalar(query) or 0
+
+
 def records_to_issue(
     store: Store,
     held: set[str],
@@ -425,12 +440,14 @@ def list_credentials(
         return list(session.scalars(query))
 
 
-def get_credential(store: Store, credential_id: str) -> CredentialRow | None:
+def find_credentials(store: Store, text: str, limit: int = 2) -> list[CredentialRow]:
+    """The credential with this id, else those whose id (or its uuid part) starts with `text`."""
     with store.session() as session:
-        row = session.get(CredentialRow, credential_id)
-        if row is None:
-            row = session.scalars(select(CredentialRow).where(CredentialRow.id.endswith(credential_id))).first()
-        return row
+        row = session.get(CredentialRow, text)
+        if row is not None:
+            return [row]
+        prefix = CredentialRow.id.startswith(text) | CredentialRow.id.startswith(f"urn:uuid:{text}")
+        return list(session.scalars(select(CredentialRow).where(prefix).limit(limit)))
 
 
 class NotWithheld(LookupError):

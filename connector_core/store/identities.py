@@ -100,9 +100,15 @@ def _resolve(session: Session, source: str, learner: Learner, rules: tuple[str, 
     if conflict is None:
         return Resolution(key)
     candidates = sorted(set().union(*matches.values()))
+    matched_by = {c: [rule for rule, keys in matches.items() if c in keys] for c in candidates}
     session.add(
         IdentityReviewRow(
-            learner_key=key, source=source, source_id=learner.source_id, candidates=candidates, reason=conflict
+            learner_key=key,
+            source=source,
+            source_id=learner.source_id,
+            candidates=candidates,
+            matched_by=matched_by,
+            reason=conflict,
         )
     )
     return Resolution(key)

@@ -206,12 +206,35 @@ def add_dead_letter(session: Session, letter: DeadLetterRow) -> None:
     session.add(letter)
 
 
+def resolve_dead_letters(session: Session, source: str, stream: str, source_record_ids: set[str]) -> None:
+    """Records that now normalized cleanly leave the dead-letter list."""
+    if source_record_ids:
+        session.execute(
+            delete(DeadLetterRow).where(
+                DeadLetterRow.source == source,
+                DeadLetterRow.stream == stream,
+                DeadLetterRow.source_record_id.in_(source_record_ids),
+            )
+        )
+
+
+def drop_dead_letters(session: Session, letter_ids: list[int]) -> None:
+    session.execute(delete(DeadLetterRow).where(DeadLetterRow.id.in_(letter_ids)))
+
+
 def list_dead_letters(
-    store: Store, *, source: str | None = None, run_id: str | None = None, limit: int = 100
+    store: Store,
+    *,
+    source: str | None = None,
+    stream: str | None = None,
+    run_id: str | None = None,
+    limit: int | None = 100,
 ) -> list[DeadLetterRow]:
     query = select(DeadLetterRow).order_by(DeadLetterRow.id.desc()).limit(limit)
     if source:
         query = query.where(DeadLetterRow.source == source)
+    if stream:
+        query = query.where(DeadLetterRow.stream == stream)
     if run_id:
         query = query.where(DeadLetterRow.run_id == run_id)
     with store.session() as session:
@@ -258,3 +281,36 @@ def _dry_history(session: Session, since: datetime) -> list[Any]:
     for row in rows:
         session.expunge(row)
     return rows
+
+
+def known_sources(store: Store) -> set[str]:
+    """Every source name the store has run history or state for."""
+    with store.session() as session:
+        return set(session.scalars(select(SyncRunRow.source).distinct())) | set(
+            session.scalars(select(StreamStateRow.source).distinct())
+        )
+
+
+def list_states(store: Store, source: str | None = None) -> list[StreamStateRow]:
+    query = select(StreamStateRow).order_by(StreamStateRow.source, StreamStateRow.stream)
+    if source:
+        query = query.where(StreamStateRow.source == source)
+    with store.session() as session:
+        return list(session.scalars(query))
+
+
+def reset_state(store: Store, source: str, stream: str | None = None) -> list[str]:
+    """Forget the cursor and open pass of a source's streams: the next run reads everything again.
+
+    Stored records stay; the next run is a full pass, so records the source no longer has are withdrawn.
+    """
+    where = [StreamStateRow.source == source]
+    seen = [SeenRow.source == source]
+    if stream:
+        where.append(StreamStateRow.stream == stream)
+        seen.append(SeenRow.stream == stream)
+    with store.session() as session:
+        streams = list(session.scalars(select(StreamStateRow.stream).where(*where)))
+        session.execute(delete(SeenRow).where(*seen))
+        session.execute(delete(StreamStateRow).where(*where))
+    return streams

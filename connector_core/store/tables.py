@@ -60,6 +60,8 @@ class IdentityReviewRow(SQLModel, table=True):
     source: str
     source_id: str
     candidates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    matched_by: dict[str, list[str]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """candidate key → the matching rules that pointed at it"""
     reason: str
     status: str = Field(default="open", index=True)  # open, merged, kept_separate
     created_at: datetime = Field(default_factory=utcnow)
@@ -195,6 +197,7 @@ class DeadLetterRow(SQLModel, table=True):
     source_record_id: str
     field: str | None = None
     reason: str
+    location: str | None = None  # where the bad record is, e.g. "export.csv:14" for file sources
     raw: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
 

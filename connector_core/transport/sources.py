@@ -54,8 +54,11 @@ class RestConfig(RemoteConfig):
     """A REST source: a bearer `token`, or `username` and `password` for HTTP Basic."""
 
     token: SecretStr | None = None
+    """A bearer token (write "${VAR}" or "file:PATH", never the value)."""
     username: str | None = None
+    """For HTTP Basic, with `password`, when the system has no tokens."""
     password: SecretStr | None = None
+    """The HTTP Basic password (write "${VAR}" or "file:PATH")."""
     max_pages: int = Field(default=10_000, ge=1)
     """The most pages one list endpoint may return in a run: a next link that never ends is an error."""
 

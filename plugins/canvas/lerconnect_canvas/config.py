@@ -14,7 +14,7 @@ from connector_core.transport import RestConfig
 class Cocurricular(BaseModel):
     """Which Canvas courses are co-curricular: Canvas has no such object, each campus has a convention."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     sub_account_ids: list[IdText] = Field(default_factory=list)
     """Canvas account ids (or `sis_account_id:X`); their sub-accounts are included."""
@@ -47,10 +47,12 @@ class Catalog(BaseModel):
     `number`); a value it does not match is used whole (co-curricular codes such as `CC-ROBOTICS`).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     field: Literal["course_code", "sis_course_id"] = "course_code"
+    """Which course field carries the catalog course."""
     pattern: str = DEFAULT_CATALOG_PATTERN
+    """A regex with the named groups `subject` and `number`; a value it does not match is used whole."""
     institution: str | None = None
     """A prefix (`SU` gives `SU:MATH 101`) when one issuer signs for several institutions."""
 
@@ -82,10 +84,15 @@ class Config(RestConfig):
     closed_term_window_days: int = Field(default=120, ge=0)
     """Nightly runs re-read terms that ended within this many days: grades change after term end."""
     per_page: int = Field(default=100, ge=1)
+    """Page size asked of every list endpoint (Canvas caps it at 100)."""
     learner_id: Literal["sis_user_id", "login_id", "integration_id", "email"] = "sis_user_id"
+    """Which Canvas user field is the learner id (needs SIS permission unless `email`)."""
     cocurricular: Cocurricular = Field(default_factory=Cocurricular)
+    """Which courses are co-curricular (see below)."""
     catalog: Catalog = Field(default_factory=Catalog)
+    """How a course maps to its catalog entry, so terms and sections share one achievement (see below)."""
     grade_source: Literal["final_grade", "current_grade", "override_grade"] = "final_grade"
+    """Which enrollment grade becomes the result."""
     credits_pattern: str | None = None
     """Canvas has no credits field; a regex with one group finding them in the course name, e.g. `\\((\\d+) cr\\)`."""
     rate_limit_low_water: float | None = Field(default=None, ge=0)

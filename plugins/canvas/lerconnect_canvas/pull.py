@@ -106,7 +106,8 @@ class Sweep:
         for index, records in enumerate(ordered_map(fetch, work, self.config.max_concurrency, name="canvas")):
             course_id = courses[index]["id"]
             done = index == len(courses) - 1
-            yield Page(records=records, cursor={**state, "after_course": course_id, "done": done}, covers=covers)
+            cursor = {**state, "after_course": course_id, "done": done}
+            yield Page(records=records, cursor=cursor, covers=covers, total=len(courses))
 
     def start_state(self, cursor: Any, all_terms: list[dict[str, Any]]) -> dict[str, Any]:
         """Resume an unfinished sweep, or start a new one: a full sweep with no cursor, else the window.

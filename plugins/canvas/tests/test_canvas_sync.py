@@ -171,3 +171,9 @@ def test_nightly_window_reads_open_and_recently_closed_terms_only() -> None:
     assert night[-1]["mode"] == "window"
     # Spring 2026 ended 191 days before, Fall 2026 is open; Spring and Fall 2025 are out of the window
     assert {r["term"]["sis_term_id"] for r in raws} == {"202610", "202630"}
+
+
+def test_pages_tell_the_progress_display_how_many_courses_there_are() -> None:
+    with canvas() as running:
+        pages = list(running.source().pull("grades", None))
+    assert len(pages) > 1 and {page.total for page in pages} == {len(pages)}

@@ -93,6 +93,9 @@ class FilesSource(Source):
         column = self.config.files[stream].columns.record_id
         return str(raw.get(column) or f"{raw.get('_file')}:{raw.get('_line')}")
 
+    def record_location(self, stream: str, raw: Mapping[str, Any]) -> str | None:
+        return f"{raw['_file']}:{raw['_line']}" if "_file" in raw else None
+
     def normalize(self, stream: str, raw: Mapping[str, Any]) -> Iterator[LearningRecord]:
         if "_error" in raw:
             raise RecordError(raw["_error"], field=raw.get("_field", "(row)"))

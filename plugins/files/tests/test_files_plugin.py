@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from lerconnect_files import FilesSource
 
-from connector_core import testing
+from connector_core import Page, testing
 from connector_core.config import settings_from_dict
 from connector_core.engine import RunResult, SyncEngine
 from connector_core.plugins import load_registry
@@ -213,8 +213,8 @@ def test_a_stopped_run_resumes_in_the_middle_of_a_file(store: Store, tmp_path: P
     files = {"cocurricular": fileset("export/*.csv", page_size=2)}
     pages_seen: list[int] = []
 
-    def stop_in_b(result: RunResult, size: int) -> None:
-        pages_seen.append(size)
+    def stop_in_b(result: RunResult, page: Page) -> None:
+        pages_seen.append(len(page.records))
         if len(pages_seen) == 5:  # a.csv: 2 full pages + its closing page; then 2 pages of b.csv
             engine.stop.set()
 
