@@ -83,7 +83,7 @@ def classify_error(response: requests.Response, endpoint: str) -> SourceError:
         named = version.group(1) if version else requested
         return SourceError(
             f"{where}: the tenant does not serve version {named} ({message}); set "
-            f'resource_versions.{resource_of(path)} to one it serves (GET /admin/available-resources lists them)'
+            f"resource_versions.{resource_of(path)} to one it serves (GET /admin/available-resources lists them)"
         )
     if status == 401:
         return SourceAuthError(f"{where}: HTTP 401 ({message}): the token or credentials were refused")
@@ -218,7 +218,9 @@ class EthosClient:
         except ValueError:
             raise SourceError(f"resource {resource}: the answer is not JSON; check ethos_url / base_url") from None
         if response.headers.get("x-content-restricted"):
-            log.warning("resource %s: Ethos restricted the answer for this application (x-content-restricted)", resource)
+            log.warning(
+                "resource %s: Ethos restricted the answer for this application (x-content-restricted)", resource
+            )
         items = body if isinstance(body, list) else []
         return ResponsePage(response.url, response.status_code, response.headers, body, items, response.links)
 
@@ -242,7 +244,9 @@ class EthosClient:
                 raise SourceError(f"resource {resource}: more than {self.config.max_pages} pages; raise max_pages")
             page = self._get(resource, request)
             if not isinstance(page.body, list):
-                raise SourceError(f"resource {resource}: expected a JSON list of records, got {type(page.body).__name__}")
+                raise SourceError(
+                    f"resource {resource}: expected a JSON list of records, got {type(page.body).__name__}"
+                )
             offset = int(dict(request.params or {})["offset"]) + len(page.items)
             yield page.items, offset
             request = self.paginator.next(page, request)

@@ -229,7 +229,9 @@ class Reader:
             return handlers[name](content or {"id": guid}, operation)
         if not self.tables.update(str(name), guid, None if deleted else content):
             self.skipped[str(name)] = self.skipped.get(str(name), 0) + 1
-            log.debug("change notification %s for %s: not a resource this plugin reads; skipped", message.get("id"), name)
+            log.debug(
+                "change notification %s for %s: not a resource this plugin reads; skipped", message.get("id"), name
+            )
         return []
 
     def _registration_change(self, content: Mapping[str, Any], operation: str) -> list[dict[str, Any]]:

@@ -72,7 +72,11 @@ def course(record: Mapping[str, Any]) -> Row:
 
 def section(record: Mapping[str, Any]) -> Row:
     crn = next(
-        (a.get("value") for a in record.get("alternateIds") or [] if isinstance(a, Mapping) and a.get("title") == "CRN"),
+        (
+            a.get("value")
+            for a in record.get("alternateIds") or []
+            if isinstance(a, Mapping) and a.get("title") == "CRN"
+        ),
         None,
     )
     return {
@@ -111,7 +115,9 @@ class CodeTables:
     def table(self, resource: str) -> dict[str, Any]:
         if resource not in self.tables:
             shape = SHAPES[resource]
-            self.tables[resource] = {r["id"]: shape(r) for r in self.client.all(resource) if isinstance(r.get("id"), str)}
+            self.tables[resource] = {
+                r["id"]: shape(r) for r in self.client.all(resource) if isinstance(r.get("id"), str)
+            }
         return self.tables[resource]
 
     def get(self, resource: str, guid: str | None) -> Any:

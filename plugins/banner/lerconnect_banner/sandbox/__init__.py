@@ -17,7 +17,13 @@ def sandbox_config(base_url: str | None, mode: Literal["ethos", "banner9"] = "et
     """Config pointing a Banner source at the sandbox (unverified grades on, to show them flagged)."""
     if mode == "banner9":
         user, password = next(iter(BANNER_USERS.items()))
-        return {"mode": "banner9", "base_url": base_url, "username": user, "password": password, "unverified_grades": True}
+        return {
+            "mode": "banner9",
+            "base_url": base_url,
+            "username": user,
+            "password": password,
+            "unverified_grades": True,
+        }
     return {"ethos_url": base_url, "api_key": API_KEY, "unverified_grades": True}
 
 

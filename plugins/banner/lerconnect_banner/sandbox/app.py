@@ -22,7 +22,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from connector_core.sandbox import ChangeQueue, Campus, basic_ok, bearer_token, offset_page
+from connector_core.sandbox import Campus, ChangeQueue, basic_ok, bearer_token, offset_page
 from lerconnect_banner.sandbox.data import EthosData
 
 API_KEY = "5e1b7c2a-9d4f-4e8a-b6c3-0a1f2e3d4c5b"  # a sandbox key, valid only against the sandbox
@@ -218,7 +218,9 @@ class EthosSandbox:
         row["status"] = {"registrationStatus": "notRegistered", "sectionRegistrationStatusReason": "withdrawn"}
         return self._publish("section-registrations", row)
 
-    def add_involvement(self, person_key: int, activity_key: int, term_key: int, role: str = "Member") -> dict[str, Any]:
+    def add_involvement(
+        self, person_key: int, activity_key: int, term_key: int, role: str = "Member"
+    ) -> dict[str, Any]:
         c = self.data.campus
         term = c.term(term_key)
         row = {
@@ -241,4 +243,6 @@ class EthosSandbox:
         """A notification for a resource this plugin does not read (shaped like the captured one)."""
         guid = str(uuid.uuid4())
         content = {"id": guid, "person": {"id": str(uuid.uuid4())}, "type": {"category": "academic"}}
-        return self.queue.publish(resource, guid, "created", content, version="application/vnd.hedtech.integration.v6+json")
+        return self.queue.publish(
+            resource, guid, "created", content, version="application/vnd.hedtech.integration.v6+json"
+        )

@@ -83,7 +83,12 @@ class EthosData:
             "student-transcript-grades": [],
             "student-unverified-grades": [],
             "campus-organizations": [
-                {"id": g("organization", a.key), "code": f"ACT{a.key:02d}", "name": a.name, "type": {"id": g("org-type", 1)}}
+                {
+                    "id": g("organization", a.key),
+                    "code": f"ACT{a.key:02d}",
+                    "name": a.name,
+                    "type": {"id": g("org-type", 1)},
+                }
                 for a in c.activities
             ],
             "campus-involvement-roles": [
@@ -112,7 +117,10 @@ class EthosData:
                     "preference": "preferred",
                 }
             ],
-            "credentials": [{"type": "bannerId", "value": p.banner_id}, {"type": "bannerUserName", "value": p.login_id}],
+            "credentials": [
+                {"type": "bannerId", "value": p.banner_id},
+                {"type": "bannerUserName", "value": p.login_id},
+            ],
             "emails": [{"type": {"emailType": "school"}, "preference": "primary", "address": p.email}],
             "privacyStatus": {"privacyCategory": "restricted" if p.confidential else "unrestricted"},
             "roles": [{"role": "student" if "student" in p.roles else "alumni"}],
@@ -131,7 +139,9 @@ class EthosData:
             "academicPeriod": {"id": c.guid("term", term.key)},
             "course": {"id": c.guid("course", course.key)},
             "alternateIds": [{"title": "CRN", "value": s.crn}],
-            "credits": [{"creditCategory": {"creditType": "institution"}, "measure": "credit", "minimum": course.credits}],
+            "credits": [
+                {"creditCategory": {"creditType": "institution"}, "measure": "credit", "minimum": course.credits}
+            ],
         }
 
     def _enrollment(self, e: Any) -> None:
@@ -153,7 +163,10 @@ class EthosData:
                 },
                 "statusDate": e.updated.isoformat(),
                 "credit": {"measure": "credit", "registrationCredit": course.credits},
-                "gradingOption": {"gradeScheme": {"id": self.scheme}, "mode": "passFail" if course.credits == 1 else "standard"},
+                "gradingOption": {
+                    "gradeScheme": {"id": self.scheme},
+                    "mode": "passFail" if course.credits == 1 else "standard",
+                },
             }
         )
         if term.closed and e.grade is not None:
@@ -166,7 +179,11 @@ class EthosData:
                     "academicPeriod": {"id": g("term", term.key)},
                     "grade": {"id": g("grade", e.grade)},
                     "awardGradeScheme": {"id": self.scheme},
-                    "credit": {"attemptedCredit": course.credits, "earnedCredit": earned, "repeatedSection": "notRepeated"},
+                    "credit": {
+                        "attemptedCredit": course.credits,
+                        "earnedCredit": earned,
+                        "repeatedSection": "notRepeated",
+                    },
                     "recordedOn": e.updated.isoformat(),
                     "changeDetails": [],
                 }
