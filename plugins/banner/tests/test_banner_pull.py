@@ -84,7 +84,7 @@ def test_unsupported_version_is_an_error_naming_resource_and_version() -> None:
         source = running.source(resource_versions={"sections": "99"})
         with pytest.raises(SourceError, match=r"resource sections: the tenant does not serve version 99"):
             pull(source, "grades")
-        with pytest.raises(SourceError, match="academic-periods.*version 3"):
+        with pytest.raises(SourceError, match=r"academic-periods.*version 3"):
             running.source(resource_versions={"academic-periods": "3"}).check()
 
 
@@ -116,7 +116,7 @@ def test_banner9_mode_reads_the_student_api_with_basic_auth() -> None:
 
 
 def test_asking_for_competencies_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigError, match="(?i)banner holds no competency data"):
+    with pytest.raises(ConfigError, match=r"(?i)banner holds no competency data"):
         make_source(BannerSource, {"api_key": "k", "streams": ["grades", "competencies"]})
 
 
