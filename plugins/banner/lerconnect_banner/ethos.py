@@ -254,11 +254,9 @@ class EthosClient:
     def all(self, resource: str, criteria: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         return [row for rows, _ in self.pages(resource, criteria=criteria) for row in rows]
 
-    def consume(self, last_processed_id: int | None) -> tuple[list[dict[str, Any]], int | None]:
-        """One `/consume` batch after `last_processed_id` (always sent once known), and `x-remaining`."""
-        params: dict[str, Any] = {"limit": self.config.consume_limit}
-        if last_processed_id is not None:
-            params["lastProcessedID"] = last_processed_id
+    def consume(self, last_processed_id: int) -> tuple[list[dict[str, Any]], int | None]:
+        """One `/consume` batch after `last_processed_id` (always sent), and `x-remaining`."""
+        params: dict[str, Any] = {"limit": self.config.consume_limit, "lastProcessedID": last_processed_id}
         headers = {"Accept": CHANGES_MEDIA_TYPE}
 
         def call() -> ResponsePage:

@@ -8,8 +8,8 @@ Grades: terms that have ended are read from `student-transcript-grades` (the off
 grades); registrations count only while their term runs (in progress, withdrawn, unverified grade).
 
 Cursors (JSON): `{"walk": i, "offset": n}` inside a full load; `{"changes": id}` after it, `id`
-being the last change notification stored (None until the first batch): it is sent as
-`lastProcessedID` on every `/consume`, so a run that died before storing a batch gets it again.
+being the last change notification stored (0 after a full load: everything still queued). It is
+sent as `lastProcessedID` on every `/consume`, so a run that died before storing a batch gets it again.
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ class Reader:
 
     # --- change notifications ----------------------------------------------------------------
 
-    def changes(self, last: int | None) -> Iterator[Page]:
+    def changes(self, last: int) -> Iterator[Page]:
         """Consume until the queue is empty; each batch is one page whose cursor is its last id."""
         while True:
             batch, remaining = self.client.consume(last)

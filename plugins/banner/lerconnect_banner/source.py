@@ -83,12 +83,11 @@ class BannerSource(RestSource):
         reader = Reader(self.ethos, self.tables, self.config, self.clock())
         notifications = self.config.mode == "ethos" and stream == "grades"
         if isinstance(cursor, Mapping) and "changes" in cursor and notifications:
-            last = cursor["changes"]
-            yield from reader.changes(int(last) if last is not None else None)
+            yield from reader.changes(int(cursor["changes"] or 0))
             return
         loading = cursor if isinstance(cursor, Mapping) and "walk" in cursor else None
         # co-curricular rows and Banner 9 (no notification queue) are swept in full every run
-        yield from reader.full(stream, loading, {"changes": None} if notifications else None)
+        yield from reader.full(stream, loading, {"changes": 0} if notifications else None)
 
     def normalize(self, stream: str, raw: Mapping[str, Any]) -> Iterable[LearningRecord | Tombstone]:
         if stream == "grades":

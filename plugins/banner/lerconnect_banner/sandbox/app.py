@@ -98,6 +98,8 @@ class EthosSandbox:
         self.served = {**SERVED, **(served or {})}
         self.tokens: dict[str, list[float]] = {}
         self.stats: Counter[str] = Counter()
+        self.consumed_after: list[str | None] = []
+        """The `lastProcessedID` of each /consume call, in order."""
         self._lock = threading.Lock()
 
     # --- serving ----------------------------------------------------------------------------
@@ -117,6 +119,7 @@ class EthosSandbox:
             return refused
         if request.path == "/consume":
             self._count("consume")
+            self.consumed_after.append(request.args.get("lastProcessedID"))
             return self.queue.respond(request)
         found = PATH.match(request.path)
         if not found or found.group(1) not in self.data.resources:
