@@ -140,43 +140,31 @@ class EthosToken(AuthBase):
         return request
 
 
+def fetch_token(rest: RestClient, api_key: SecretStr, minutes: int) -> str:
+    """`POST /auth` with the API key as bearer (this one request's own auth): the JWT, as text."""
+    response = rest.request(
+        "POST",
+        "/auth",
+        params={"expirationMinutes": minutes},
+        headers={"Accept": "text/plain"},
+        auth=BearerAuth(api_key),
+    )
+    token = response.text.strip()
+    if not token or " " in token:
+        raise SourceAuthError("POST /auth answered without a token: check ethos_url points at Ethos Integration")
+    return token
+
+
 class EthosClient:
     """Versioned reads of EEDM resources and the change-notification queue, for one source."""
 
-    def __init__(self, config: Config, make_client: Callable[..., RestClient]) -> None:
+    def __init__(self, config: Config, rest: RestClient, token: EthosToken | None) -> None:
         self.config = config
-        self.token: EthosToken | None = None
-        if config.mode == "ethos":
-            assert config.api_key is not None
-            self._auth_client = make_client(auth=BearerAuth(config.api_key))
-            self.token = EthosToken(self._new_token, config.token_minutes)
-            self.rest = make_client(auth=self.token)
-        else:
-            self._auth_client = None
-            self.rest = make_client(auth=None)  # RestSource's Basic auth from username/password
+        self.rest = rest
+        self.token = token
         self.paginator = OffsetLimitPaginator(config.page_size)
         self.served: dict[str, str] = {}
         """resource -> the version the tenant answered with (`x-media-type`)."""
-
-    @property
-    def requests_made(self) -> int:
-        extra = self._auth_client.requests_made if self._auth_client else 0
-        return self.rest.requests_made + extra
-
-    def close(self) -> None:
-        self.rest.close()
-        if self._auth_client:
-            self._auth_client.close()
-
-    def _new_token(self) -> str:
-        assert self._auth_client is not None
-        response = self._auth_client.request(
-            "POST", "/auth", params={"expirationMinutes": self.config.token_minutes}, headers={"Accept": "text/plain"}
-        )
-        token = response.text.strip()
-        if not token or " " in token:
-            raise SourceAuthError("POST /auth answered without a token: check ethos_url points at Ethos Integration")
-        return token
 
     def path(self, resource: str, guid: str | None = None) -> str:
         if self.config.mode == "ethos":

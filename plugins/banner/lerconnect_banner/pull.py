@@ -85,15 +85,12 @@ class Reader:
         return end is None or end >= self.today
 
     def transcript(self, record: Mapping[str, Any], operation: str = "load") -> dict[str, Any]:
-        credit = record.get("credit") if isinstance(record.get("credit"), Mapping) else {}
         return {
             "id": record.get("id"),
             "resource": TRANSCRIPT,
             "operation": operation,
             **self._context(ref(record, "student"), ref(record, "course", "section"), ref(record, "academicPeriod")),
             "grade": self.tables.get("grade-definitions", ref(record, "grade")),
-            "earnedCredit": credit.get("earnedCredit"),
-            "changes": len(record.get("changeDetails") or []),
             "ethos": record,
         }
 

@@ -10,10 +10,10 @@ from typing import Any
 from requests.auth import AuthBase
 
 from connector_core import Cursor, LearningRecord, Page, SandboxServer, SourceContext, SourceError, Tombstone
-from connector_core.transport import Backoff, RestClient, RestSource
+from connector_core.transport import Backoff, RestSource
 from lerconnect_banner import normalize
 from lerconnect_banner.config import Config
-from lerconnect_banner.ethos import EthosClient, classify_error
+from lerconnect_banner.ethos import EthosClient, EthosToken, classify_error, fetch_token
 from lerconnect_banner.pull import Reader
 from lerconnect_banner.tables import CodeTables
 
@@ -37,24 +37,19 @@ class BannerSource(RestSource):
         super().__init__(config, context)
         self.config: Config = config
 
-    def _client(self, auth: AuthBase | None) -> RestClient:
-        config = self.config
-        assert config.base_url is not None
-        return RestClient(
-            config.base_url,
-            auth=auth if config.mode == "ethos" else self.auth(),
-            timeout=config.timeout_seconds,
-            verify=config.verify_tls,
-            user_agent=self.user_agent,
-            retry=self.retry_policy(),
-            max_pages=config.max_pages,
-            classify_error=self.classify_error,
-            pool_size=config.max_concurrency + 2,
-        )
+    @cached_property
+    def token(self) -> EthosToken:
+        """The Ethos JWT, fetched through the source's own client with the API key for that one call."""
+        assert self.config.api_key is not None
+        api_key, minutes = self.config.api_key, self.config.token_minutes
+        return EthosToken(lambda: fetch_token(self.rest, api_key, minutes), minutes)
+
+    def auth(self) -> AuthBase | None:
+        return self.token if self.config.mode == "ethos" else super().auth()
 
     @cached_property
     def ethos(self) -> EthosClient:
-        return EthosClient(self.config, lambda auth: self._client(auth))
+        return EthosClient(self.config, self.rest, self.token if self.config.mode == "ethos" else None)
 
     @cached_property
     def tables(self) -> CodeTables:
@@ -63,7 +58,7 @@ class BannerSource(RestSource):
 
     @property
     def requests_made(self) -> int:
-        return self.ethos.requests_made
+        return self.rest.requests_made
 
     def check(self) -> str:
         rows, _ = next(self.ethos.pages("academic-periods"))
@@ -96,10 +91,6 @@ class BannerSource(RestSource):
 
     def record_id(self, stream: str, raw: Mapping[str, Any]) -> str:
         return normalize.record_id(raw)
-
-    def close(self) -> None:
-        if "ethos" in self.__dict__:
-            self.ethos.close()
 
     @classmethod
     def sandbox(cls, campus: Any, **options: Any) -> SandboxServer | None:

@@ -73,10 +73,19 @@ def test_a_token_expiring_mid_run_is_renewed_and_never_logged(caplog: pytest.Log
         grades = records(source, "grades", pull(source, "grades")[0])
         tokens = list(running.app.tokens)
     assert grades.keys() == expected_grades(running.campus).keys()
-    assert running.app.stats["auth"] > 3
+    assert running.app.stats["auth"] > 3 and running.app.stats["refused"] > 0  # 401, new token, once more
     text = caplog.text
     assert all(token not in text for token in tokens)
     assert running.table["api_key"] not in text
+
+
+def test_a_token_about_to_expire_is_replaced_before_it_is_refused() -> None:
+    with banner(token_seconds=20) as running:  # inside the 30 s margin: every call wants a fresh token
+        source = running.source()
+        pull(source, "cocurricular")
+        stats = running.app.stats
+    assert stats["refused"] == 0
+    assert stats["auth"] == stats["requests"] - stats["auth"]
 
 
 def test_unsupported_version_is_an_error_naming_resource_and_version() -> None:

@@ -157,6 +157,7 @@ class EthosSandbox:
                     grant[0] = 0.0
             valid = grant is not None and grant[0] > time.time()
         if not valid:
+            self._count("refused")
             return errors(401, "Global.Unauthorized", "The token is expired or invalid: obtain a new one from /auth")
         return None
 
