@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from connector_core import Learner, LearningRecord, RecordError, Result, ResultStatus, Tombstone
+from connector_core import Learner, LearningRecord, RecordError, Result, ResultStatus, Term, Tombstone
 
 Raw = Mapping[str, Any]
 FAILED = {"F", "NP"}
@@ -76,14 +76,26 @@ def learner(raw: Raw) -> Learner:
     )
 
 
-def _term(raw: Raw) -> Mapping[str, Any]:
-    return part(raw, "term", "the academic period")
+def term(raw: Raw, *, required: bool = True) -> Term | None:
+    """The academic period in the common vocabulary: Banner term code, title, start, end."""
+    period = raw.get("term")
+    if period is None and not required:
+        return None
+    period = part(raw, "term", "the academic period")
+    code = text(period.get("code"), "term.code", "the academic period code")
+    return Term(
+        code=code,
+        name=period.get("title") or code,
+        start=day(period.get("startOn"), "term.startOn"),
+        end=day(period.get("endOn"), "term.endOn"),
+    )
 
 
 def course_record(raw: Raw, status: ResultStatus, grade: str | None, scheme: str = "Letter grade") -> LearningRecord:
     course = part(raw, "course", "the course (sections -> courses GUID)")
-    part(raw, "section", "the section (sections GUID)")
-    term = _term(raw)
+    section = part(raw, "section", "the section (sections GUID)")
+    period = term(raw)
+    assert period is not None
     subject = text(course.get("subject"), "course.subject", "the course's subject code")
     number = text(course.get("number"), "course.number", "the course number")
     record = LearningRecord.course(
@@ -93,11 +105,13 @@ def course_record(raw: Raw, status: ResultStatus, grade: str | None, scheme: str
         title=text(course.get("title"), "course.title", "the course title"),
         grade=grade,
         status=status,
-        term=text(term.get("code"), "term.code", "the academic period code"),
+        term=period,
         credits=credits(course.get("credits")),
         code=f"{subject} {number}",
-        started_on=day(term.get("startOn"), "term.startOn"),
-        completed_on=day(term.get("endOn"), "term.endOn") if status is ResultStatus.completed else None,
+        catalog_key=f"{subject} {number}".upper(),
+        section=section.get("crn") or section.get("code") or None,
+        started_on=period.start,
+        completed_on=period.end if status is ResultStatus.completed else None,
     )
     if scheme != "Letter grade":
         record = record.model_copy(update={"result": Result(status=status, grade=grade, scheme=scheme)})
@@ -146,16 +160,15 @@ def cocurricular(raw: Raw) -> Iterator[LearningRecord | Tombstone]:
     activity = part(raw, "activity", "the activity (campus-organizations / student-cohorts GUID)")
     name = text(activity.get("title"), "activity.title", "the activity's name")
     key = activity.get("code") or name
-    term = raw.get("term")
     role = raw.get("role")
     yield LearningRecord.cocurricular(
         source_id=text(raw.get("id"), "id", "the record's GUID"),
         learner=learner(raw),
         activity_key=f"banner:activity:{key}",
         activity=name,
+        catalog_key=f"banner:{key}",
         completed_on=day(raw.get("endOn"), "endOn"),
-        description=None,
         started_on=day(raw.get("startOn"), "startOn"),
-        term=term.get("code") if isinstance(term, Mapping) else None,
-        evidence=(f"Role: {role}",) if isinstance(role, str) and role else (),
+        term=term(raw, required=False),
+        role=role if isinstance(role, str) and role else None,
     )

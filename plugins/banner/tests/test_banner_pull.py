@@ -21,7 +21,10 @@ def test_full_load_joins_every_grade_to_its_learner_course_and_term() -> None:
         raws, cursors = pull(source, "grades")
         grades = records(source, "grades", raws)
         campus = running.campus
-        got = {rid: (r.result.status, r.result.grade, r.result.scheme, r.term) for rid, r in grades.items()}
+        got = {
+            rid: (r.result.status, r.result.grade, r.result.scheme, r.term.code if r.term else None)
+            for rid, r in grades.items()
+        }
         assert got == expected_grades(campus)
         assert cursors[-1] == {"changes": 0}
         assert running.app.stats["student-transcript-grades"] > 1 and running.app.stats["sections"] > 1
@@ -33,6 +36,8 @@ def test_full_load_joins_every_grade_to_its_learner_course_and_term() -> None:
         assert (record.learner.given_name, record.learner.email) == (person.given_name, person.email)
         assert record.achievement.code == course.code and record.achievement.title == course.title
         assert record.credits_earned == Decimal(course.credits)
+        assert record.achievement.catalog_key == course.code  # one achievement per catalog course
+        assert record.section == campus.section(e.section_key).crn
         assert source.ethos.served["student-transcript-grades"] == "1.1.0"  # x-media-type read back
 
 
@@ -57,7 +62,7 @@ def test_cocurricular_involvements_become_activity_records() -> None:
         record = got[campus.guid("involvement", p.key)]
         assert record.achievement.title == campus.activity(p.activity_key).name
         assert record.learner.source_id == campus.person(p.person_key).banner_id
-        assert record.evidence == (f"Role: {p.role}",)
+        assert record.role == p.role
         assert (record.completed_on is None) == (p.completed_on is None)
 
         cohorts = records(
