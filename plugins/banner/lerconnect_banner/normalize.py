@@ -166,7 +166,7 @@ def cocurricular(raw: Raw) -> Iterator[LearningRecord | Tombstone]:
         learner=learner(raw),
         activity_key=f"banner:activity:{key}",
         activity=name,
-        catalog_key=f"banner:{key}",
+        catalog_key=activity.get("code") or None,  # student life's activity code, as every system files it
         completed_on=day(raw.get("endOn"), "endOn"),
         started_on=day(raw.get("startOn"), "startOn"),
         term=term(raw, required=False),

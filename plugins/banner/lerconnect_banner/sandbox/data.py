@@ -85,7 +85,7 @@ class EthosData:
             "campus-organizations": [
                 {
                     "id": g("organization", a.key),
-                    "code": f"ACT{a.key:02d}",
+                    "code": a.code,
                     "name": a.name,
                     "type": {"id": g("org-type", 1)},
                 }
@@ -95,9 +95,7 @@ class EthosData:
                 {"id": g("involvement-role", role), "code": role[:3].upper(), "title": role} for role in ROLES
             ],
             "campus-involvements": [],
-            "student-cohorts": [
-                {"id": g("cohort", a.key), "code": f"CH{a.key:02d}", "title": a.name} for a in c.activities
-            ],
+            "student-cohorts": [{"id": g("cohort", a.key), "code": a.code, "title": a.name} for a in c.activities],
             "student-cohort-assignments": [],
         }
         for e in c.enrollments:
