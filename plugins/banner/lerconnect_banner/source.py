@@ -1,0 +1,102 @@
+"""The Banner `Source`: config, Ethos client, code tables, reader and normalizer wired together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+from requests.auth import AuthBase
+
+from connector_core import Cursor, LearningRecord, Page, SandboxServer, SourceContext, SourceError, Tombstone
+from connector_core.transport import Backoff, RestSource
+from lerconnect_banner import normalize
+from lerconnect_banner.config import Config
+from lerconnect_banner.ethos import EthosClient, EthosToken, classify_error, fetch_token
+from lerconnect_banner.pull import Reader
+from lerconnect_banner.tables import CodeTables
+
+USER_AGENT = "lerconnect-banner/0.1"
+
+
+class BannerSource(RestSource):
+    """Ellucian Banner: official transcript grades and co-curricular records, via Ethos Integration."""
+
+    name = "banner"
+    Config = Config
+    streams = ("grades", "cocurricular")
+    user_agent = USER_AGENT
+    backoff = Backoff(initial=0.5, maximum=30.0)
+    classify_error = staticmethod(classify_error)
+
+    clock: Callable[[], date] = staticmethod(date.today)
+    """Today's date (which terms still run); tests pin it to the sandbox campus's day."""
+
+    def __init__(self, config: Config, context: SourceContext) -> None:  # type: ignore[override]
+        super().__init__(config, context)
+        self.config: Config = config
+
+    @cached_property
+    def token(self) -> EthosToken:
+        """The Ethos JWT, fetched through the source's own client with the API key for that one call."""
+        assert self.config.api_key is not None
+        api_key, minutes = self.config.api_key, self.config.token_minutes
+        return EthosToken(lambda: fetch_token(self.rest, api_key, minutes), minutes)
+
+    def auth(self) -> AuthBase | None:
+        return self.token if self.config.mode == "ethos" else super().auth()
+
+    @cached_property
+    def ethos(self) -> EthosClient:
+        return EthosClient(self.config, self.rest, self.token if self.config.mode == "ethos" else None)
+
+    @cached_property
+    def tables(self) -> CodeTables:
+        """One per source instance, i.e. per run of the source's streams: read once, shared by both."""
+        return CodeTables(self.ethos)
+
+    @property
+    def requests_made(self) -> int:
+        return self.rest.requests_made
+
+    def check(self) -> str:
+        rows, _ = next(self.ethos.pages("academic-periods"))
+        how = "Ethos token obtained" if self.config.mode == "ethos" else "Banner API user accepted"
+        version = self.ethos.served.get("academic-periods", "?")
+        return (
+            f"Banner via {self.config.mode} at {self.config.base_url}: {how}; academic-periods "
+            f"v{version} readable ({len(rows)} on the first page)"
+        )
+
+    def pull(self, stream: str, cursor: Cursor) -> Iterator[Page]:
+        if stream not in self.streams:
+            raise SourceError(
+                f"banner has no stream {stream!r}: Banner holds no competency data; its streams are "
+                f"{', '.join(self.streams)}"
+            )
+        reader = Reader(self.ethos, self.tables, self.config, self.clock())
+        notifications = self.config.mode == "ethos" and stream == "grades"
+        if isinstance(cursor, Mapping) and "changes" in cursor and notifications:
+            yield from reader.changes(int(cursor["changes"] or 0))
+            return
+        loading = cursor if isinstance(cursor, Mapping) and "walk" in cursor else None
+        # co-curricular rows and Banner 9 (no notification queue) are swept in full every run
+        yield from reader.full(stream, loading, {"changes": 0} if notifications else None)
+
+    def normalize(self, stream: str, raw: Mapping[str, Any]) -> Iterable[LearningRecord | Tombstone]:
+        if stream == "grades":
+            return list(normalize.grades(raw))
+        return list(normalize.cocurricular(raw))
+
+    def record_id(self, stream: str, raw: Mapping[str, Any]) -> str:
+        return normalize.record_id(raw)
+
+    @classmethod
+    def sandbox(cls, campus: Any, **options: Any) -> SandboxServer | None:
+        """An Ethos imitation over real HTTP, served only for a campus whose SIS is Banner."""
+        if getattr(campus, "sis", "banner") != "banner":
+            return None
+        from lerconnect_banner.sandbox import build_sandbox
+
+        return build_sandbox(campus, **options)

@@ -1,0 +1,92 @@
+"""Helpers for the Banner plugin tests: the Ethos sandbox on loopback, a source at it, a pinned clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lerconnect_banner import BannerSource
+from lerconnect_banner.normalize import UNVERIFIED_SCHEME
+from lerconnect_banner.sandbox import EthosSandbox
+
+from connector_core import LearningRecord, ResultStatus, Tombstone
+from connector_core.config import settings_from_dict
+from connector_core.engine import SyncEngine
+from connector_core.sandbox import AS_OF, Campus, build_campus
+from connector_core.store import Store
+from connector_core.testing import isolated_registry, make_source, serve_sandbox
+
+SMALL_CAMPUS = {"learners": 40, "seed": 7}
+
+
+@dataclass
+class Running:
+    app: EthosSandbox
+    url: str
+    table: dict[str, Any]
+    campus: Campus
+
+    def source(self, **overrides: Any) -> BannerSource:
+        source = make_source(BannerSource, {**self.table, **overrides})
+        assert isinstance(source, BannerSource)
+        source.clock = lambda: AS_OF  # the campus's "today", never the machine's
+        return source
+
+
+@contextmanager
+def banner(campus: Campus | None = None, *, mode: str = "ethos", **options: Any) -> Iterator[Running]:
+    campus = campus or build_campus(**SMALL_CAMPUS)
+    server = BannerSource.sandbox(campus, mode=mode, **options)
+    assert server is not None
+    with serve_sandbox(server.app) as url:
+        yield Running(server.app, url, server.config(url, Path.cwd()), campus)
+
+
+def pull(source: BannerSource, stream: str, cursor: Any = None) -> tuple[list[dict[str, Any]], list[Any]]:
+    raws: list[dict[str, Any]] = []
+    cursors: list[Any] = []
+    for page in source.pull(stream, cursor):
+        raws.extend(page.records)  # type: ignore[arg-type]
+        cursors.append(page.cursor)
+    return raws, cursors
+
+
+def records(source: BannerSource, stream: str, raws: list[dict[str, Any]]) -> dict[str, LearningRecord]:
+    out: dict[str, LearningRecord] = {}
+    for raw in raws:
+        for item in source.normalize(stream, raw):
+            assert not isinstance(item, Tombstone)
+            assert item.source_record_id not in out, f"{item.source_record_id} normalized twice"
+            out[item.source_record_id] = item
+    return out
+
+
+def expected_grades(campus: Campus) -> dict[str, tuple[ResultStatus, str | None, str | None, str]]:
+    """Record id -> (status, grade, scheme, term code): ended terms from the transcript, else registrations."""
+    out = {}
+    for e in campus.enrollments:
+        term = campus.term(campus.section(e.section_key).term_key)
+        if term.closed:
+            status = {"W": ResultStatus.withdrawn, "I": ResultStatus.incomplete, "F": ResultStatus.failed}.get(
+                e.grade or "", ResultStatus.failed if e.grade == "NP" else ResultStatus.completed
+            )
+            out[campus.guid("transcript-grade", e.key)] = (status, e.grade, "Letter grade", term.code)
+        elif e.state == "inactive":
+            out[campus.guid("registration", e.key)] = (ResultStatus.withdrawn, None, "Letter grade", term.code)
+        elif e.score is not None and e.key % 3 == 0:
+            from lerconnect_banner.sandbox.data import unverified_letter
+
+            letter = unverified_letter(e.score)
+            out[campus.guid("registration", e.key)] = (ResultStatus.in_progress, letter, UNVERIFIED_SCHEME, term.code)
+        else:
+            out[campus.guid("registration", e.key)] = (ResultStatus.in_progress, None, "Letter grade", term.code)
+    return out
+
+
+def engine(store: Store, tables: dict[str, dict[str, Any]], tmp_path: Path, *plugins: object) -> SyncEngine:
+    """A real engine over `tables` (source name -> config table with its plugin)."""
+    settings = settings_from_dict({"sources": tables}, tmp_path / "lerconnect.toml")
+    return SyncEngine(store, isolated_registry(*(plugins or (BannerSource,))), settings)
