@@ -47,7 +47,15 @@ class Wws:
 
     def client(self, service: str) -> SoapClient:
         if service not in self.clients:
-            self.clients[service] = self.make_client(service)
+            try:
+                self.clients[service] = self.make_client(service)
+            except SourceError as exc:
+                if "HTTP 404" not in str(exc):
+                    raise
+                raise SourceError(
+                    f"{exc} — the tenant serves no {service} {self.config.version}: check `host`, `tenant` "
+                    "and `version` (set `version` to one the tenant serves)"
+                ) from None
         return self.clients[service]
 
     @property
