@@ -5,22 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from connector_core.transport import SoapConfig
 
 SERVICES = ("Human_Resources", "Student_Records", "Learning")
-
-
-class RaasReport(BaseModel):
-    """A custom report (Reports-as-a-Service, JSON) read instead of a WWS operation for one stream."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    url: str
-    """`https://<host>/ccx/service/customreport2/<tenant>/<owner>/<Report_Name>` (`?format=json` is added)."""
-    columns: dict[str, str]
-    """Our field name -> the report's column alias (aliases are tenant-defined), e.g. `student_id = "Student_ID"`."""
 
 
 class Config(SoapConfig):
@@ -34,7 +23,9 @@ class Config(SoapConfig):
     version: str = "v43.0"
     """The WWS version, sent in the URL and as the `version` attribute of every request."""
     wsdl: dict[str, str] = Field(default_factory=dict)  # type: ignore[assignment]
-    """Per service (`Human_Resources`, `Student_Records`, `Learning`): a local file or a URL; default the tenant's ?wsdl."""
+    """Per service (`Human_Resources`, `Student_Records`, `Learning`): a local file or a URL.
+
+    Default: the tenant's own `<endpoint>?wsdl`, downloaded once into the cache."""
     page_size: int = Field(default=200, ge=1, le=999)
     """`Response_Filter/Count`: Workday refuses more than 999."""
     academic_periods: list[str] = Field(default_factory=list)
@@ -45,8 +36,6 @@ class Config(SoapConfig):
     """How far back each incremental worker window reaches into the previous one."""
     log_lag_minutes: int = Field(default=60, ge=0)
     """The transaction log lags: an incremental window ends this long before the server's now."""
-    raas: dict[str, RaasReport] = Field(default_factory=dict)
-    """Stream -> a custom report read instead of WWS for that stream (`grades` only, today)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -69,13 +58,6 @@ class Config(SoapConfig):
         unknown = sorted(set(value) - set(SERVICES))
         if unknown:
             raise ValueError(f"wsdl names unknown services {unknown}; known: {', '.join(SERVICES)}")
-        return value
-
-    @field_validator("raas")
-    @classmethod
-    def _raas_streams(cls, value: dict[str, RaasReport]) -> dict[str, RaasReport]:
-        if set(value) - {"grades"}:
-            raise ValueError("raas reports are read for the `grades` stream only")
         return value
 
     @property

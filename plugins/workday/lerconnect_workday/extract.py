@@ -47,9 +47,7 @@ def identity(worker: etree._Element, missing: Missing) -> Raw:
 def employment(worker: etree._Element, missing: Missing) -> Raw:
     """A worker with every `Worker_Job_Data` (position, job profile, dates) and status."""
     data = find(worker, "Worker_Data")
-    missing.expect(
-        data, "Employment_Data", "Get_Workers", "no positions (grant the ISU Worker Data: Employment Data)"
-    )
+    missing.expect(data, "Employment_Data", "Get_Workers", "no positions (grant the ISU Worker Data: Employment Data)")
     employment_data = find(data, "Employment_Data")
     status = find(employment_data, "Worker_Status_Data")
     jobs = []

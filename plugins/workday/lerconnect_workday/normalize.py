@@ -132,7 +132,9 @@ def _training(raw: Raw) -> LearningRecord | Tombstone:
         source_record_id=source_id,
         learner=worker_learner(person),
         achievement=Achievement(
-            key=f"learning/{content}", kind=AchievementKind.training, title=raw.get("content") or content,
+            key=f"learning/{content}",
+            kind=AchievementKind.training,
+            title=raw.get("content") or content,
             code=content,
         ),
         result=Result(

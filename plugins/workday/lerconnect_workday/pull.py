@@ -42,7 +42,7 @@ class Sweep:
             state = self._new_pass(state)
         parts = self.parts()
         for index in range(state["part"], len(parts)):
-            name, read, covers = parts[index]
+            _, read, covers = parts[index]
             start = state["page"] + 1 if index == state["part"] else 1
             for answer in read(state, start):
                 last = index == len(parts) - 1 and answer.page >= answer.total_pages
@@ -68,8 +68,15 @@ class Sweep:
         if self.stream == "competencies":
             parts = []
             if config.student_records:
-                parts.append(("students", self._items(STUDENT, "Get_Student_Competencies", "Student_Competency",
-                                                      extract.student_competency), ()))
+                parts.append(
+                    (
+                        "students",
+                        self._items(
+                            STUDENT, "Get_Student_Competencies", "Student_Competency", extract.student_competency
+                        ),
+                        (),
+                    )
+                )
             group = {"Include_Qualifications": True, "Include_Skills": True}
             parts.append(("workers", self._workers(extract.worker_competencies, group), ()))
             return parts
@@ -79,17 +86,29 @@ class Sweep:
             return []
         if self.stream == "cocurricular":
             operation = "Get_Student_Accomplishments"
-            return [("accomplishments", self._items(STUDENT, operation, "Student_Accomplishment",
-                                                    extract.accomplishment), ())]
+            return [
+                (
+                    "accomplishments",
+                    self._items(STUDENT, operation, "Student_Accomplishment", extract.accomplishment),
+                    (),
+                )
+            ]
         periods: list[str | None] = list(config.academic_periods) or [None]
         return [(f"period {p or 'all'}", self._registrations(p), (p,) if p else ()) for p in periods]
 
-    def _paged(self, service: str, operation: str, item: str, convert: Callable[[list[etree._Element], datetime], list],
-               **request: Any) -> Callable[[dict[str, Any], int], Iterator[Any]]:
+    def _paged(
+        self,
+        service: str,
+        operation: str,
+        item: str,
+        convert: Callable[[list[etree._Element], datetime], list],
+        **request: Any,
+    ) -> Callable[[dict[str, Any], int], Iterator[Any]]:
         def read(state: dict[str, Any], start: int) -> Iterator[Any]:
             as_of = datetime.fromisoformat(state["as_of"])
             for answer in self.wws.pages(service, operation, item, as_of=as_of, start=start, **request):
                 yield _Converted(answer.page, answer.total_pages, convert(answer.items, as_of))
+
         return read
 
     def _items(self, service: str, operation: str, item: str, one: Extractor):
@@ -97,8 +116,13 @@ class Sweep:
 
     def _registrations(self, period: str | None):
         criteria = {"Academic_Period_Reference": [_reference("Academic_Period_ID", period)]} if period else None
-        return self._paged(STUDENT, "Get_Student_Course_Registrations", "Student_Course_Registration",
-                           lambda items, _: [extract.registration(i) for i in items], Request_Criteria=criteria)
+        return self._paged(
+            STUDENT,
+            "Get_Student_Course_Registrations",
+            "Student_Course_Registration",
+            lambda items, _: [extract.registration(i) for i in items],
+            Request_Criteria=criteria,
+        )
 
     def _workers(self, one: Callable[[etree._Element, extract.Missing], extract.Raw], group: dict[str, bool]):
         group = {"Include_Reference": True, "Include_Personal_Information": True, **group}
@@ -106,13 +130,17 @@ class Sweep:
         def read(state: dict[str, Any], start: int) -> Iterator[Any]:
             criteria = None
             if state.get("from"):
-                window = {"Updated_From": datetime.fromisoformat(state["from"]),
-                          "Updated_Through": datetime.fromisoformat(state["through"])}
+                window = {
+                    "Updated_From": datetime.fromisoformat(state["from"]),
+                    "Updated_Through": datetime.fromisoformat(state["through"]),
+                }
                 criteria = {"Transaction_Log_Criteria_Data": [{"Transaction_Date_Range_Data": window}]}
             as_of = datetime.fromisoformat(state["as_of"])
-            for answer in self.wws.pages(HR, "Get_Workers", "Worker", as_of=as_of, start=start,
-                                         Request_Criteria=criteria, Response_Group=group):
+            for answer in self.wws.pages(
+                HR, "Get_Workers", "Worker", as_of=as_of, start=start, Request_Criteria=criteria, Response_Group=group
+            ):
                 yield _Converted(answer.page, answer.total_pages, [one(w, self.missing) for w in answer.items])
+
         return read
 
     def _learning(self):
@@ -129,12 +157,15 @@ class Sweep:
         """Who the learners of a learning page are (`Get_Workers` by reference): one request per page."""
         if not employee_ids:
             return {}
-        references = {"Worker_Reference": [_reference("Employee_ID", i) for i in sorted(employee_ids)],
-                      "Skip_Non_Existing_Instances": True}
+        references = {
+            "Worker_Reference": [_reference("Employee_ID", i) for i in sorted(employee_ids)],
+            "Skip_Non_Existing_Instances": True,
+        }
         group = {"Include_Reference": True, "Include_Personal_Information": True}
         people: dict[str, extract.Raw] = {}
-        for answer in self.wws.pages(HR, "Get_Workers", "Worker", as_of=as_of, Request_References=references,
-                                     Response_Group=group):
+        for answer in self.wws.pages(
+            HR, "Get_Workers", "Worker", as_of=as_of, Request_References=references, Response_Group=group
+        ):
             for worker in answer.items:
                 person = extract.identity(worker, self.missing)
                 people[person["employee_id"]] = person

@@ -97,9 +97,7 @@ class Wws:
             raise SourceError("Get_Server_Timestamp answered without Server_Timestamp_Data")
         return datetime.fromisoformat(value)
 
-    def page(
-        self, service: str, operation: str, item: str, *, as_of: datetime, page: int, **request: Any
-    ) -> Answer:
+    def page(self, service: str, operation: str, item: str, *, as_of: datetime, page: int, **request: Any) -> Answer:
         """Page `page` of `operation` as of the entry moment `as_of`; `item` names the Response_Data children."""
         response_filter = {"As_Of_Entry_DateTime": as_of, "Page": page, "Count": self.config.page_size}
         answer = self.call(service, operation, Response_Filter=response_filter, **request)

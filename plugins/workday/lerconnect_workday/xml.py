@@ -47,4 +47,3 @@ def descriptor(element: etree._Element | None, path: str) -> str | None:
     """The reference's `wd:Descriptor` (present when the request asked for descriptors)."""
     reference = find(element, path)
     return reference.get(f"{{{WD}}}Descriptor") if reference is not None else None
-

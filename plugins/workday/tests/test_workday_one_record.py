@@ -57,8 +57,11 @@ def test_a_student_worker_gets_one_clr_with_study_and_work(lerconnect_store: Sto
     campus = build_campus(LEARNERS)
 
     worker_students = [
-        p for p in campus.people
-        if p.studied and p.employed and not p.confidential
+        p
+        for p in campus.people
+        if p.studied
+        and p.employed
+        and not p.confidential
         and any(j.end for j in campus.jobs if j.person_key == p.key)
         and any(t.person_key == p.key for t in campus.trainings)
     ]
@@ -69,12 +72,20 @@ def test_a_student_worker_gets_one_clr_with_study_and_work(lerconnect_store: Sto
     clr = clrs[0]
     assert {"Course", "ext:Employment", "LearningProgram"} <= kinds(clr)  # grades, job, training: one record
     assert verify_credential(clr).verified, verify_credential(clr).failures()
-    tampered = {**clr, "credentialSubject": {**clr["credentialSubject"], "verifiableCredential": [
-        {**vc, "name": "Chief Executive"} for vc in clr["credentialSubject"]["verifiableCredential"]]}}
+    tampered = {
+        **clr,
+        "credentialSubject": {
+            **clr["credentialSubject"],
+            "verifiableCredential": [
+                {**vc, "name": "Chief Executive"} for vc in clr["credentialSubject"]["verifiableCredential"]
+            ],
+        },
+    }
     assert not verify_credential(tampered).verified
 
     staff = next(
-        p for p in campus.people
+        p
+        for p in campus.people
         if not p.studied and not p.confidential and any(j.end for j in campus.jobs if j.person_key == p.key)
     )
     theirs = documents_of(staff, documents)

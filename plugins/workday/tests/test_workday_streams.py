@@ -60,9 +60,19 @@ def test_pages_share_one_frozen_entry_moment_so_a_hire_mid_run_shifts_nothing() 
 
 
 def _job() -> dict:
-    return {"position_id": "P", "title": "Tutor", "business_title": "Tutor", "job_profile_id": "JP-1101",
-            "job_profile": "Tutor", "worker_type": "Staff", "organization": "Library", "start": "2026-11-30",
-            "end": None, "hours": 10, "primary": True}
+    return {
+        "position_id": "P",
+        "title": "Tutor",
+        "business_title": "Tutor",
+        "job_profile_id": "JP-1101",
+        "job_profile": "Tutor",
+        "worker_type": "Staff",
+        "organization": "Library",
+        "start": "2026-11-30",
+        "end": None,
+        "hours": 10,
+        "primary": True,
+    }
 
 
 def test_a_changed_worker_is_picked_up_by_the_next_incremental_window(store: Store, tmp_path: Path) -> None:
@@ -102,7 +112,7 @@ def test_the_lagged_window_waits_for_the_transaction_log() -> None:
 def test_wrong_password_is_an_auth_error_naming_the_fix() -> None:
     with workday() as running:
         source = running.source(password="wrong")
-        with pytest.raises(SourceAuthError, match="invalid username or password.*user@tenant"):
+        with pytest.raises(SourceAuthError, match=r"invalid username or password.*user@tenant"):
             source.check()
 
 
@@ -116,7 +126,7 @@ def test_unknown_version_is_a_clear_error(local_wsdl: bool, tmp_path: Path) -> N
             path = tmp_path / "Human_Resources.wsdl"
             path.write_bytes(wsdl("Human_Resources"))
             overrides["wsdl"] = {"Human_Resources": str(path)}
-        with pytest.raises(SourceError, match="v99.0.*set `version`"):
+        with pytest.raises(SourceError, match=r"v99.0.*set `version`"):
             running.source(**overrides).check()
 
 
@@ -125,7 +135,7 @@ def test_a_service_the_isu_may_not_read_is_a_permission_error() -> None:
 
     with workday() as running:
         running.app.tenant.denied["isu_lerconnect"] = {"Learning"}
-        with pytest.raises(SourcePermissionError, match="not authorized.*security group"):
+        with pytest.raises(SourcePermissionError, match=r"not authorized.*security group"):
             pull_all(running.source(), "learning")
 
 

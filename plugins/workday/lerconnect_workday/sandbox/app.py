@@ -68,7 +68,9 @@ class FaultError(Exception):
 
 def validation(message: str, xpath: str | None = None) -> FaultError:
     detail = soap_faults.workday_validation(message, detail_message=message, xpath=xpath)
-    return FaultError(fault_response("SOAP-ENV:Client.validationError", f"Validation error occurred. {message}", detail))
+    return FaultError(
+        fault_response("SOAP-ENV:Client.validationError", f"Validation error occurred. {message}", detail)
+    )
 
 
 def not_authorized() -> FaultError:
@@ -99,10 +101,19 @@ class Paging:
         chosen = items[(self.page - 1) * self.count : self.page * self.count]
         return E(
             f"{operation}_Response",
-            E("Response_Filter", E("As_Of_Entry_DateTime", self.as_of.isoformat()), E("Page", self.page),
-              E("Count", self.count)),
-            E("Response_Results", E("Total_Results", len(items)), E("Total_Pages", total_pages),
-              E("Page_Results", len(chosen)), E("Page", self.page)),
+            E(
+                "Response_Filter",
+                E("As_Of_Entry_DateTime", self.as_of.isoformat()),
+                E("Page", self.page),
+                E("Count", self.count),
+            ),
+            E(
+                "Response_Results",
+                E("Total_Results", len(items)),
+                E("Total_Pages", total_pages),
+                E("Page_Results", len(chosen)),
+                E("Page", self.page),
+            ),
             E("Response_Data", *(build(item) for item in chosen)),
             version=version,
         )
@@ -121,54 +132,96 @@ def worker_element(worker: Worker, groups: set[str], secured: set[str]) -> etree
                     _field("Business_Title", job["business_title"]),
                     _field("Start_Date", job["start"]),
                     _field("End_Date", job["end"]),
-                    ref("Worker_Type_Reference", "Employee_Type_ID", job["worker_type"].replace(" ", "_"),
-                        job["worker_type"]),
+                    ref(
+                        "Worker_Type_Reference",
+                        "Employee_Type_ID",
+                        job["worker_type"].replace(" ", "_"),
+                        job["worker_type"],
+                    ),
                     _field("Scheduled_Weekly_Hours", job["hours"]),
-                    E("Job_Profile_Summary_Data", ref("Job_Profile_Reference", "Job_Profile_ID", job["job_profile_id"]),
-                      _field("Job_Profile_Name", job["job_profile"])),
+                    E(
+                        "Job_Profile_Summary_Data",
+                        ref("Job_Profile_Reference", "Job_Profile_ID", job["job_profile_id"]),
+                        _field("Job_Profile_Name", job["job_profile"]),
+                    ),
                     Effective_Date=job["start"],
                 ),
-                E("Position_Organizations_Data",
-                  E("Position_Organization_Data", E("Organization_Data", E("Organization_Name", job["organization"])))),
+                E(
+                    "Position_Organizations_Data",
+                    E(
+                        "Position_Organization_Data",
+                        E("Organization_Data", E("Organization_Name", job["organization"])),
+                    ),
+                ),
                 Primary_Job=_text(job["primary"]),
             )
             for job in worker.jobs
         ]
         ended = [job["end"] for job in worker.jobs]
         terminated = all(ended)
-        status = E("Worker_Status_Data", E("Active", not terminated), E("Hire_Date", min(j["start"] for j in worker.jobs)),
-                   E("Terminated", terminated), _field("Termination_Date", max(ended) if terminated else None))
+        status = E(
+            "Worker_Status_Data",
+            E("Active", not terminated),
+            E("Hire_Date", min(j["start"] for j in worker.jobs)),
+            E("Terminated", terminated),
+            _field("Termination_Date", max(ended) if terminated else None),
+        )
         employment = E("Employment_Data", *jobs, status)
     personal = None
     if "Include_Personal_Information" in groups and "Personal_Data" not in secured:
         personal = E(
             "Personal_Data",
             E("Universal_ID", worker.universal_id),
-            E("Name_Data", E("Legal_Name_Data", E("Name_Detail_Data", E("First_Name", worker.given_name),
-                                                   E("Last_Name", worker.family_name)))),
+            E(
+                "Name_Data",
+                E(
+                    "Legal_Name_Data",
+                    E("Name_Detail_Data", E("First_Name", worker.given_name), E("Last_Name", worker.family_name)),
+                ),
+            ),
             E("Contact_Data", E("Email_Address_Data", E("Email_Address", worker.email))),
         )
     qualifications = skills = None
     if "Include_Qualifications" in groups and "Qualification_Data" not in secured:
-        qualifications = E("Qualification_Data", *(
-            E("Competency", ref("Competency_Reference", "Competency_ID", c["id"], c["name"]),
-              ref("Competency_Level_Behavior_Reference", "Competency_Level_Behavior_ID", c["level"], c["level"]),
-              E("Assessed_On", c["assessed_on"].isoformat()))
-            for c in worker.competencies
-        ))
+        qualifications = E(
+            "Qualification_Data",
+            *(
+                E(
+                    "Competency",
+                    ref("Competency_Reference", "Competency_ID", c["id"], c["name"]),
+                    ref("Competency_Level_Behavior_Reference", "Competency_Level_Behavior_ID", c["level"], c["level"]),
+                    E("Assessed_On", c["assessed_on"].isoformat()),
+                )
+                for c in worker.competencies
+            ),
+        )
     if "Include_Skills" in groups and "Skill_Data" not in secured:
-        skills = E("Skill_Data", *(
-            E("Worker_Skill_Item", ref("Skill_Reference", "Skill_Item_ID", s["id"], s["name"]),
-              E("Skill_Data", E("ID", s["id"]), Name=s["name"]))
-            for s in worker.skills
-        ))
+        skills = E(
+            "Skill_Data",
+            *(
+                E(
+                    "Worker_Skill_Item",
+                    ref("Skill_Reference", "Skill_Item_ID", s["id"], s["name"]),
+                    E("Skill_Data", E("ID", s["id"]), Name=s["name"]),
+                )
+                for s in worker.skills
+            ),
+        )
     name = f"{worker.given_name} {worker.family_name}"
     return E(
         "Worker",
         ref("Worker_Reference", "Employee_ID", worker.employee_id, name),
         E("Worker_Descriptor", name),
-        E("Worker_Data", E("Worker_ID", worker.employee_id), E("User_ID", worker.email.split("@")[0]),
-          E("Universal_ID", worker.universal_id), personal, employment, qualifications, skills),
+        E(
+            "Worker_Data",
+            E("Worker_ID", worker.employee_id),
+            E("User_ID", worker.email.split("@")[0]),
+            E("Universal_ID", worker.universal_id),
+            personal,
+            employment,
+            qualifications,
+            skills,
+        ),
     )
 
 
@@ -203,9 +256,13 @@ def competency_element(item: dict[str, Any]) -> etree._Element:
     return E(
         "Student_Competency",
         ref("Student_Competency_Reference", "Student_Competency_ID", item["id"]),
-        E("Student_Competency_Data", E("ID", item["id"]), ref("Student_Reference", "Student_ID", item["student_id"]),
-          ref("Competency_Reference", "Competency_ID", item["competency_id"], item["name"]),
-          E("Student_Competency_Manual_Assignment_Date", item["assigned_on"])),
+        E(
+            "Student_Competency_Data",
+            E("ID", item["id"]),
+            ref("Student_Reference", "Student_ID", item["student_id"]),
+            ref("Competency_Reference", "Competency_ID", item["competency_id"], item["name"]),
+            E("Student_Competency_Manual_Assignment_Date", item["assigned_on"]),
+        ),
     )
 
 
@@ -213,9 +270,15 @@ def accomplishment_element(item: dict[str, Any]) -> etree._Element:
     return E(
         "Student_Accomplishment",
         ref("Student_Accomplishment_Reference", "Student_Accomplishment_ID", item["id"]),
-        E("Student_Accomplishment_Data", E("ID", item["id"]), ref("Student_Reference", "Student_ID", item["student_id"]),
-          ref("Student_Accomplishment_Type_Reference", "Student_Accomplishment_Type_ID", item["type"], item["type"]),
-          E("Title", item["title"]), E("Accomplishment_Date", item["date"]), E("Completed", item["completed"])),
+        E(
+            "Student_Accomplishment_Data",
+            E("ID", item["id"]),
+            ref("Student_Reference", "Student_ID", item["student_id"]),
+            ref("Student_Accomplishment_Type_Reference", "Student_Accomplishment_Type_ID", item["type"], item["type"]),
+            E("Title", item["title"]),
+            E("Accomplishment_Date", item["date"]),
+            E("Completed", item["completed"]),
+        ),
     )
 
 
@@ -223,12 +286,16 @@ def enrollment_element(item: dict[str, Any]) -> etree._Element:
     return E(
         "Learning_Enrollment",
         ref("Learning_Enrollment_Reference", "Learning_Enrollment_ID", item["id"]),
-        E("Learning_Enrollment_Data", E("ID", item["id"]),
-          ref("Learning_Content_Reference", "Learning_Course_ID", item["content_id"], item["content"]),
-          ref("Learner_Reference", "Employee_ID", item["employee_id"]),
-          E("Registered_Date", item["registered"]), _field("Learning_Enrollment_Completion_Date", item["completed"]),
-          _field("Overall_Course_Score", item["score"]),
-          ref("Learning_Grade_Reference", "Learning_Grade_ID", item["grade"], item["grade"])),
+        E(
+            "Learning_Enrollment_Data",
+            E("ID", item["id"]),
+            ref("Learning_Content_Reference", "Learning_Course_ID", item["content_id"], item["content"]),
+            ref("Learner_Reference", "Employee_ID", item["employee_id"]),
+            E("Registered_Date", item["registered"]),
+            _field("Learning_Enrollment_Completion_Date", item["completed"]),
+            _field("Overall_Course_Score", item["score"]),
+            ref("Learning_Grade_Reference", "Learning_Grade_ID", item["grade"], item["grade"]),
+        ),
     )
 
 
@@ -286,14 +353,17 @@ class WorkdayApp:
             "Human_Resources": {"Server_Timestamp_Get": self.server_timestamp, "Get_Workers_Request": self.get_workers},
             "Student_Records": {
                 "Get_Student_Course_Registrations_Request": self.get_registrations,
-                "Get_Student_Competencies_Request": self._paged("Get_Student_Competencies",
-                                                                lambda: self.student_competencies, competency_element),
-                "Get_Student_Accomplishments_Request": self._paged("Get_Student_Accomplishments",
-                                                                   lambda: self.accomplishments, accomplishment_element),
+                "Get_Student_Competencies_Request": self._paged(
+                    "Get_Student_Competencies", lambda: self.student_competencies, competency_element
+                ),
+                "Get_Student_Accomplishments_Request": self._paged(
+                    "Get_Student_Accomplishments", lambda: self.accomplishments, accomplishment_element
+                ),
             },
             "Learning": {
-                "Get_Learning_Enrollments_Request": self._paged("Get_Learning_Enrollments", lambda: self.learning,
-                                                                enrollment_element),
+                "Get_Learning_Enrollments_Request": self._paged(
+                    "Get_Learning_Enrollments", lambda: self.learning, enrollment_element
+                ),
             },
         }[service]
         return {name: self._guarded(name, handler, version) for name, handler in operations.items()}
@@ -329,8 +399,11 @@ class WorkdayApp:
             changed = self.tenant.changed(_moment(start), _moment(end))
             workers = [w for w in workers if w.employee_id in changed]
         group = request.find("wd:Response_Group", NS)
-        groups = {etree.QName(e).localname for e in group if (e.text or "").strip() in ("1", "true")} if group is not None else {
-            "Include_Reference", "Include_Personal_Information", "Include_Employment_Information"}
+        groups = (
+            {etree.QName(e).localname for e in group if (e.text or "").strip() in ("1", "true")}
+            if group is not None
+            else {"Include_Reference", "Include_Personal_Information", "Include_Employment_Information"}
+        )
         secured = self.tenant.secured
         return paging.answer("Get_Workers", version, workers, lambda w: worker_element(w, groups, secured))
 

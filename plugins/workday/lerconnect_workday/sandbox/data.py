@@ -113,7 +113,9 @@ def build_workers(campus: Campus) -> list[Worker]:
     for person in campus.people:
         if not person.workday_employee_id:
             continue
-        jobs = sorted((j for j in campus.jobs if j.person_key == person.key), key=lambda j: (j.end is not None, j.start))
+        jobs = sorted(
+            (j for j in campus.jobs if j.person_key == person.key), key=lambda j: (j.end is not None, j.start)
+        )
         competencies: dict[str, dict[str, Any]] = {}
         for job in jobs:
             assessed = job.start + ASSESSED_AFTER

@@ -59,22 +59,39 @@ def wsdl(service: str) -> bytes:
     schema = files(__package__).joinpath("bsvc.xsd").read_text(encoding="utf-8")
     schema = schema.replace("@PAGED_TYPES@", _paged_types())
     tns = f"urn:com.workday/bsvc/{service}"
-    body = ['<wsdl:message name="Workday_Common_HeaderMsg"><wsdl:part name="header" element="wd:Workday_Common_Header"/></wsdl:message>',
-            '<wsdl:message name="Validation_FaultMsg"><wsdl:part name="Validation_Fault" element="wd:Validation_Fault"/></wsdl:message>',
-            '<wsdl:message name="Processing_FaultMsg"><wsdl:part name="Processing_Fault" element="wd:Processing_Fault"/></wsdl:message>']
+    body = [
+        f'<wsdl:message name="{name}Msg"><wsdl:part name="{part}" element="wd:{element}"/></wsdl:message>'
+        for name, part, element in (
+            ("Workday_Common_Header", "header", "Workday_Common_Header"),
+            ("Validation_Fault", "Validation_Fault", "Validation_Fault"),
+            ("Processing_Fault", "Processing_Fault", "Processing_Fault"),
+        )
+    ]
     port, binding = [], []
     for operation, (request, response) in messages(service).items():
-        body.append(f'<wsdl:message name="{operation}_Input"><wsdl:part name="body" element="wd:{request}"/></wsdl:message>')
-        body.append(f'<wsdl:message name="{operation}_Output"><wsdl:part name="body" element="wd:{response}"/></wsdl:message>')
-        faults = "".join(f'<wsdl:fault name="{f}" message="wd-wsdl:{f}Msg"/>' for f in ("Processing_Fault", "Validation_Fault"))
-        port.append(f'<wsdl:operation name="{operation}"><wsdl:input message="wd-wsdl:{operation}_Input"/>'
-                    f'<wsdl:output message="wd-wsdl:{operation}_Output"/>{faults}</wsdl:operation>')
-        soap_faults = "".join(f'<wsdl:fault name="{f}"><soapbind:fault name="{f}" use="literal"/></wsdl:fault>'
-                              for f in ("Processing_Fault", "Validation_Fault"))
-        binding.append(f'<wsdl:operation name="{operation}"><soapbind:operation style="document"/>'
-                       '<wsdl:input><soapbind:body use="literal"/>'
-                       '<soapbind:header message="wd-wsdl:Workday_Common_HeaderMsg" part="header" use="literal"/></wsdl:input>'
-                       f'<wsdl:output><soapbind:body use="literal"/></wsdl:output>{soap_faults}</wsdl:operation>')
+        body.append(
+            f'<wsdl:message name="{operation}_Input"><wsdl:part name="body" element="wd:{request}"/></wsdl:message>'
+        )
+        body.append(
+            f'<wsdl:message name="{operation}_Output"><wsdl:part name="body" element="wd:{response}"/></wsdl:message>'
+        )
+        faults = "".join(
+            f'<wsdl:fault name="{f}" message="wd-wsdl:{f}Msg"/>' for f in ("Processing_Fault", "Validation_Fault")
+        )
+        port.append(
+            f'<wsdl:operation name="{operation}"><wsdl:input message="wd-wsdl:{operation}_Input"/>'
+            f'<wsdl:output message="wd-wsdl:{operation}_Output"/>{faults}</wsdl:operation>'
+        )
+        soap_faults = "".join(
+            f'<wsdl:fault name="{f}"><soapbind:fault name="{f}" use="literal"/></wsdl:fault>'
+            for f in ("Processing_Fault", "Validation_Fault")
+        )
+        binding.append(
+            f'<wsdl:operation name="{operation}"><soapbind:operation style="document"/>'
+            '<wsdl:input><soapbind:body use="literal"/>'
+            '<soapbind:header message="wd-wsdl:Workday_Common_HeaderMsg" part="header" use="literal"/></wsdl:input>'
+            f'<wsdl:output><soapbind:body use="literal"/></wsdl:output>{soap_faults}</wsdl:operation>'
+        )
     text = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:soapbind="http://schemas.xmlsoap.org/wsdl/soap/"'
@@ -83,7 +100,7 @@ def wsdl(service: str) -> bytes:
         f'<wsdl:portType name="{service}PortType">{"".join(port)}</wsdl:portType>'
         f'<wsdl:binding name="{service}Binding" type="wd-wsdl:{service}PortType">'
         '<soapbind:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>'
-        f'{"".join(binding)}</wsdl:binding>'
+        f"{''.join(binding)}</wsdl:binding>"
         f'<wsdl:service name="{service}Service"><wsdl:port name="{service}" binding="wd-wsdl:{service}Binding">'
         f'<soapbind:address location="{service}"/></wsdl:port></wsdl:service></wsdl:definitions>'
     )
