@@ -21,6 +21,7 @@ from connector_core import (
     RecordError,
     Result,
     ResultStatus,
+    Term,
     Tombstone,
 )
 
@@ -110,6 +111,7 @@ def _employment(raw: Raw) -> Iterable[LearningRecord]:
             achievement=Achievement(
                 key=f"job-profile/{profile}",
                 kind=AchievementKind.employment,
+                catalog_key=f"job-profile:{profile}",
                 title=job.get("job_profile") or title,
                 code=job.get("job_profile_id"),
                 description=f"Position held at the institution{': ' + where if where else ''}.",
@@ -159,7 +161,8 @@ def _course(raw: Raw) -> LearningRecord:
         code=code if title else None,
         grade=grade,
         status=_course_status(raw),
-        term=raw.get("period_id"),
+        term=Term(code=raw["period_id"], name=raw.get("period") or raw["period_id"]) if raw.get("period_id") else None,
+        catalog_key=code if title else listing,
         credits=_decimal(raw.get("units"), "Units"),
         completed_on=workday_date(raw.get("completed"), "Completed_Date"),
         started_on=workday_date(raw.get("registered"), "Registered_Date"),
@@ -194,7 +197,13 @@ def _competency(learner: Learner, record_id: str, key: str, name: str, level: st
     return LearningRecord(
         source_record_id=record_id,
         learner=learner,
-        achievement=Achievement(key=f"competency/{key}", kind=AchievementKind.competency, title=name, code=key),
+        achievement=Achievement(
+            key=f"competency/{key}",
+            kind=AchievementKind.competency,
+            catalog_key=f"competency:{key}",
+            title=name,
+            code=key,
+        ),
         result=Result(status=ResultStatus.completed, level=level, mastered=True),
         completed_on=on,
     )

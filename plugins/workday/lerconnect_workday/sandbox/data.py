@@ -168,7 +168,7 @@ def registrations(campus: Campus) -> list[dict[str, Any]]:
                 "student_id": person.workday_student_id,
                 "student": f"{person.given_name} {person.family_name}",
                 "universal_id": person.institution_id,
-                "period_id": f"AP-{term.code}",
+                "period_id": term.code,
                 "period": term.name,
                 "course_listing_id": f"{course.subject}_{course.number}",
                 "course": f"{course.code} - {course.title}",
