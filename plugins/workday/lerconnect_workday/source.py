@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 from connector_core import (
@@ -52,30 +51,15 @@ class WorkdaySource(SoapSource):
     def requests_made(self) -> int:
         return self.wws.requests_made
 
-    def wsdl_for(self, service: str) -> str:
-        """The configured WSDL of `service` (a file relative to the config, or a URL), else the tenant's ?wsdl."""
-        wsdl = self.config.wsdl.get(service)
-        if wsdl is None:
-            return f"{self.config.endpoint(service)}?wsdl"
-        if "://" in wsdl:
-            return wsdl
-        path = Path(wsdl)
-        return str(path if path.is_absolute() else self.context.base_dir / path)
+    def soap_username(self) -> str:
+        return self.config.isu_username
 
     def service_client(self, service: str) -> SoapClient:
-        config = self.config
-        return SoapClient(
-            self.wsdl_for(service),
-            address=config.endpoint(service),
-            binding=f"{{urn:com.workday/bsvc/{service}}}{service}Binding",
-            version=config.version,
-            username=config.isu_username,
-            password=config.password,
-            timeout=config.timeout_seconds,
-            verify=config.verify_tls,
-            user_agent=self.user_agent,
-            retry=self.retry_policy(),
-            classify_fault=self.classify_fault,
+        """The client of one service: its endpoint, its WSDL (configured, else the tenant's own), the version."""
+        endpoint = self.config.endpoint(service)
+        wsdl = self.resolve_wsdl(self.config.wsdl.get(service), endpoint)
+        return self.soap_client(
+            wsdl, endpoint, f"{{urn:com.workday/bsvc/{service}}}{service}Binding", self.config.version
         )
 
     def classify_fault(self, fault: Fault) -> type[SourceError] | None:
