@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from lxml import etree
 from pydantic import SecretStr
 from zeep import Client, Settings, Transport
 from zeep.exceptions import (
@@ -45,6 +46,7 @@ from connector_core.transport.retry import RetryPolicy, Transient
 from connector_core.transport.wire import Wire, origin
 
 log = logging.getLogger("lerconnect.transport")
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 HARDENED = Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False)
 FaultClassifier = Callable[[Fault], type[SourceError] | None]
@@ -156,6 +158,14 @@ class SoapClient:
         """Call `operation` with zeep's keyword arguments; retried as the policy says."""
         return self.retry.call(self._call, operation, kwargs)
 
+    def call_xml(self, operation: str, **kwargs: Any) -> etree._Element:
+        """Like `call`, but the answer is the body's element as (hardened) lxml, not zeep objects.
+
+        zeep builds the request and reads faults as usual; only the answer's objects are skipped,
+        which on a page of hundreds of records costs about a hundred times plain parsing.
+        """
+        return self.retry.call(self._call, operation, kwargs, True)
+
     def _wsdl_file(self, wsdl: str, version: str, cache_dir: Path) -> Path:
         """A local file as given; a URL on the system, fetched into the cache unless already there."""
         if "://" not in wsdl:
@@ -182,10 +192,18 @@ class SoapClient:
             log.info("cached WSDL %s as %s", urlsplit(wsdl).path, path)
         return path
 
-    def _call(self, operation: str, kwargs: dict[str, Any]) -> Any:
+    def _send(self, operation: str, kwargs: dict[str, Any], raw: bool) -> Any:
+        if not raw:
+            return self.service[operation](**kwargs)
+        with self.client.settings(raw_response=True):
+            response = self.service[operation](**kwargs)
+        binding = self.service._binding
+        return binding.process_reply(self.client, _BodyElement(binding.get(operation)), response)
+
+    def _call(self, operation: str, kwargs: dict[str, Any], raw: bool = False) -> Any:
         endpoint = f"SOAP {operation}"
         try:
-            return self.service[operation](**kwargs)
+            return self._send(operation, kwargs, raw)
         except Transient as exc:  # from the wire: name the operation, not only the URL path
             raise Transient(f"{endpoint} ({exc.endpoint})", exc.reason, exc.kind, exc.retry_after) from None
         except Fault as fault:
@@ -207,6 +225,23 @@ class SoapClient:
         if issubclass(kind, SourceUnavailable):
             return Transient(endpoint, reason, "server")
         return kind(f"{endpoint}: {reason}")
+
+
+class _BodyElement:
+    """An operation whose reply is the SOAP body's first element: zeep checks status and faults, builds nothing."""
+
+    def __init__(self, operation: Any) -> None:
+        self.operation = operation
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.operation, name)
+
+    def process_reply(self, document: etree._Element) -> etree._Element:
+        body = document.find(f"{{{SOAP_ENV}}}Body")
+        answer = next((child for child in body if isinstance(child.tag, str)), None) if body is not None else None
+        if answer is None:
+            raise XMLSyntaxError("the SOAP answer has no Body element")
+        return answer
 
 
 def _transport_error(exc: TransportError, endpoint: str) -> Exception:

@@ -157,9 +157,12 @@ class SoapSource(_Remote):
         return self.config.base_url
 
     def wsdl_location(self) -> str:
-        wsdl = self.config.wsdl
+        return self.resolve_wsdl(self.config.wsdl, self.endpoint())
+
+    def resolve_wsdl(self, wsdl: str | None, endpoint: str) -> str:
+        """A configured WSDL (a URL, or a file relative to the config), else `endpoint?wsdl`."""
         if wsdl is None:
-            return f"{self.endpoint()}?wsdl"
+            return f"{endpoint}?wsdl"
         if "://" in wsdl:
             return wsdl
         path = Path(wsdl)
@@ -174,14 +177,18 @@ class SoapSource(_Remote):
 
     @cached_property
     def soap(self) -> SoapClient:
+        return self.soap_client(self.wsdl_location(), self.endpoint(), self.binding, self.wsdl_version)
+
+    def soap_client(self, wsdl: str, address: str, binding: str, version: str) -> SoapClient:
+        """A `SoapClient` on `binding` at `address` with this source's credentials, TLS, timeout and retries."""
         from connector_core.transport.soap import SoapClient
 
         config = self.config
         return SoapClient(
-            self.wsdl_location(),
-            address=self.endpoint(),
-            binding=self.binding,
-            version=self.wsdl_version,
+            wsdl,
+            address=address,
+            binding=binding,
+            version=version,
             username=self.soap_username(),
             password=config.password,
             timeout=config.timeout_seconds,

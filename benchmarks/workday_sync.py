@@ -1,0 +1,174 @@
+"""What a Workday sync costs against the sandbox tenant over loopback SOAP: WSDL loads, requests, wall time.
+
+- WSDL load: cold (download into an empty cache and parse), from the disk cache (parse only) and
+  in-process (the parsed WSDL reused: what every further client of the run costs);
+- a full pull of every stream (the first sync), then the next night: the worker transaction-log
+  window after 20 workers changed, and the student/learning re-read;
+- the share of time zeep would spend building objects from the same answers, against lxml.
+    .venv/bin/python benchmarks/workday_sync.py [--learners 2000] [--page-size 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from lerconnect_workday import WorkdaySource
+from lerconnect_workday.sandbox.wsdl import OPERATIONS
+
+from connector_core.sandbox import build_campus, serve
+from connector_core.testing import make_source
+from connector_core.transport import soap
+
+
+def sweep(source: WorkdaySource, stream: str, cursor: object) -> tuple[int, int, float, object]:
+    """(raw records, requests, seconds, last cursor) of one pull, normalization included."""
+    before, started, count, last = source.requests_made, time.monotonic(), 0, cursor
+    for page in source.pull(stream, cursor):
+        count += len(page.records)
+        for raw in page.records:
+            list(source.normalize(stream, raw))
+        last = page.cursor
+    return count, source.requests_made - before, time.monotonic() - started, last
+
+
+def wsdl_loads(table: dict) -> None:
+    for service in OPERATIONS:
+        soap._documents.clear()
+        started = time.monotonic()
+        make_source(WorkdaySource, table).wws.client(service)
+        cold = time.monotonic() - started
+        soap._documents.clear()
+        started = time.monotonic()
+        make_source(WorkdaySource, table).wws.client(service)
+        disk = time.monotonic() - started
+        started = time.monotonic()
+        make_source(WorkdaySource, table).wws.client(service)
+        warm = time.monotonic() - started
+        print(
+            f"WSDL {service:16} cold {cold * 1000:6.1f} ms, disk-cached {disk * 1000:6.1f} ms, "
+            f"in-process {warm * 1000:5.1f} ms"
+        )
+    real = Path(__file__).resolve().parents[2] / "shared/sources/workday/wsdl/v31.2/Human_Resources.wsdl"
+    if real.is_file():
+        soap._documents.clear()
+        started = time.monotonic()
+        soap.load_wsdl(real)
+        parsed = time.monotonic() - started
+        started = time.monotonic()
+        soap.load_wsdl(real)
+        print(
+            f"WSDL Human_Resources v31.2 (real, 2.8 MB) parse {parsed * 1000:.0f} ms, "
+            f"reused {(time.monotonic() - started) * 1000:.2f} ms"
+        )
+
+
+def zeep_share(source: WorkdaySource, stream_wall: float) -> None:
+    """Re-send the full run's worker and registration pages raw; time lxml+extract vs zeep's objects."""
+    from lerconnect_workday import extract
+    from lerconnect_workday.extract import Missing
+
+    wws, config = source.wws, source.config
+    as_of = wws.server_timestamp()
+    lxml_seconds = zeep_seconds = 0.0
+    pages = 0
+    jobs = [
+        (
+            "Human_Resources",
+            "Get_Workers",
+            {
+                "Response_Group": {
+                    "Include_Reference": True,
+                    "Include_Personal_Information": True,
+                    "Include_Employment_Information": True,
+                }
+            },
+        ),
+        ("Student_Records", "Get_Student_Course_Registrations", {}),
+    ]
+    for service, operation, extra in jobs:
+        client = wws.client(service)
+        binding = client.service._binding
+        page, total = 1, 1
+        while page <= total:
+            with client.client.settings(raw_response=True):
+                response = client.service[operation](
+                    version=config.version,
+                    Response_Filter={"As_Of_Entry_DateTime": as_of, "Page": page, "Count": config.page_size},
+                    **extra,
+                )
+            started = time.monotonic()
+            document = soap.etree.fromstring(response.content)
+            body = document[0][0]
+            items = body.findall("{urn:com.workday/bsvc}Response_Data/*")
+            missing = Missing(lambda *_: None)
+            for item in items:
+                extract.employment(item, missing) if operation == "Get_Workers" else extract.registration(item)
+            lxml_seconds += time.monotonic() - started
+            total = int(
+                float(body.findtext("{urn:com.workday/bsvc}Response_Results/{urn:com.workday/bsvc}Total_Pages"))
+            )
+            started = time.monotonic()
+            binding.get(operation).process_reply(soap.etree.fromstring(response.content))
+            zeep_seconds += time.monotonic() - started
+            page += 1
+            pages += 1
+    print(
+        f"answers of Get_Workers + Get_Student_Course_Registrations ({pages} pages): lxml parse+extract "
+        f"{lxml_seconds:.2f} s, zeep object building {zeep_seconds:.2f} s "
+        f"({zeep_seconds / max(lxml_seconds, 1e-9):.0f}x)"
+    )
+    print(
+        f"  zeep objects would be {zeep_seconds / (stream_wall + zeep_seconds):.0%} of those streams' wall time "
+        f"({stream_wall:.1f} s as run with lxml)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=2000)
+    parser.add_argument("--page-size", type=int, default=200)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    os.environ["LERCONNECT_CACHE_DIR"] = tempfile.mkdtemp(prefix="workday-bench-")
+
+    t0 = time.monotonic()
+    campus = build_campus(args.learners)
+    server = WorkdaySource.sandbox(campus, student_records=True)
+    print(
+        f"campus: {args.learners} learners, {len(campus.people)} people, {len(campus.jobs)} jobs, "
+        f"{len(campus.enrollments)} registrations, built in {time.monotonic() - t0:.1f} s"
+    )
+    with serve(server.app) as url:
+        table = {**server.config(url, Path.cwd()), "page_size": args.page_size, "log_lag_minutes": 0}
+        table.pop("streams", None)
+        wsdl_loads(table)
+        source = make_source(WorkdaySource, table)
+        cursors, requests, wall, heavy = {}, 0, 0.0, 0.0
+        for stream in source.streams:
+            count, made, seconds, cursors[stream] = sweep(source, stream, None)
+            requests, wall = requests + made, wall + seconds
+            heavy += seconds if stream in ("employment", "grades") else 0.0
+            print(f"full  {stream:13} {count:6} raw records, {made:5} requests, {seconds:6.2f} s")
+        print(f"full sync: {requests} requests, {wall:.1f} s")
+        tenant = server.app.tenant
+        tenant.advance(minutes=30)
+        for employee in sorted(tenant.revisions)[:: max(1, len(tenant.revisions) // 20)][:20]:
+            tenant.retitle(employee, "Senior Specialist")
+        tenant.advance(minutes=30)
+        requests, wall = 0, 0.0
+        for stream in source.streams:
+            count, made, seconds, _ = sweep(source, stream, cursors[stream])
+            requests, wall = requests + made, wall + seconds
+            print(f"next  {stream:13} {count:6} raw records, {made:5} requests, {seconds:6.2f} s")
+        print(f"next night: {requests} requests, {wall:.1f} s")
+        zeep_share(source, heavy)
+        source.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""`[sources.<name>]` with `plugin = "workday"`: tenant, integration user, version, services' WSDLs."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from connector_core.transport import SoapConfig
+
+SERVICES = ("Human_Resources", "Student_Records", "Learning")
+
+
+class Config(SoapConfig):
+    """A Workday tenant read by an Integration System User (ISU)."""
+
+    base_url: str = ""
+    """Derived from `host`; not set by hand."""
+    host: str
+    """The data-centre host, e.g. `wd5-impl-services1.workday.com` (never derived from the tenant)."""
+    tenant: str
+    version: str = "v43.0"
+    """The WWS version, sent in the URL and as the `version` attribute of every request."""
+    wsdl: dict[str, str] = Field(default_factory=dict)  # type: ignore[assignment]
+    """Per service (`Human_Resources`, `Student_Records`, `Learning`): a local file or a URL.
+
+    Default: the tenant's own `<endpoint>?wsdl`, downloaded once into the cache."""
+    page_size: int = Field(default=200, ge=1, le=999)
+    """`Response_Filter/Count`: Workday refuses more than 999."""
+    academic_periods: list[str] = Field(default_factory=list)
+    """`Academic_Period_ID`s re-read each run for grades (the open and recently closed ones); empty: every period."""
+    student_records: bool = True
+    """The tenant runs Workday Student (grades, student competencies, accomplishments); false on an HCM-only tenant."""
+    overlap_minutes: int = Field(default=60, ge=0)
+    """How far back each incremental worker window reaches into the previous one."""
+    log_lag_minutes: int = Field(default=60, ge=0)
+    """The transaction log lags: an incremental window ends this long before the server's now."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _base_url_from_host(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("host") and not data.get("base_url"):
+            host = str(data["host"]).rstrip("/")
+            data = {**data, "base_url": host if "://" in host else f"https://{host}"}
+        return data
+
+    @field_validator("version")
+    @classmethod
+    def _version_shape(cls, value: str) -> str:
+        if not re.fullmatch(r"v\d{2}\.\d", value):
+            raise ValueError(f"version {value!r} must look like v43.0 (the WWS version the tenant serves)")
+        return value
+
+    @field_validator("wsdl")
+    @classmethod
+    def _known_services(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(SERVICES))
+        if unknown:
+            raise ValueError(f"wsdl names unknown services {unknown}; known: {', '.join(SERVICES)}")
+        return value
+
+    @property
+    def isu_username(self) -> str:
+        """`user@tenant`, as WS-Security in Workday wants it (a bare user gets `@tenant` added)."""
+        return self.username if "@" in self.username else f"{self.username}@{self.tenant}"
+
+    def endpoint(self, service: str) -> str:
+        return f"{self.base_url}/ccx/service/{self.tenant}/{service}/{self.version}"

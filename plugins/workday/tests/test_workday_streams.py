@@ -1,0 +1,172 @@
+"""Every Workday stream over loopback SOAP, paging with a frozen entry moment, incremental workers, faults."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from lerconnect_workday.sandbox.data import Worker
+from workday_testkit import pull_all, workday, wsdl_cache  # noqa: F401 - wsdl_cache is an autouse fixture
+
+from connector_core import AchievementKind, LearningRecord, ResultStatus, SourceAuthError, SourceError
+from connector_core.store import Store
+from connector_core.store.runs import list_dead_letters
+
+
+def records(source, stream: str, raws: list[dict]) -> list[LearningRecord]:  # type: ignore[no-untyped-def]
+    return [r for raw in raws for r in source.normalize(stream, raw) if isinstance(r, LearningRecord)]
+
+
+def test_every_stream_reads_the_campus_over_soap() -> None:
+    with workday(page_size=50) as running:
+        source = running.source()
+        campus = running.campus
+        got = {stream: records(source, stream, pull_all(source, stream)[0]) for stream in source.streams}
+        calls = dict(running.app.calls)
+
+    assert len(got["grades"]) == len(campus.enrollments)
+    a_grade = next(r for r in got["grades"] if r.result.grade == "B")
+    assert (
+        a_grade.result.status is ResultStatus.completed
+        and a_grade.credits_earned
+        and a_grade.term.code in {t.code for t in campus.terms}
+    )
+    assert len(got["cocurricular"]) == len(campus.participations)
+    assert len(got["learning"]) == len(campus.trainings)
+    training = got["learning"][0]
+    assert training.achievement.kind is AchievementKind.training and training.completed_on is not None
+    assert training.learner.institution_id  # found through Get_Workers by reference
+    assert len(got["employment"]) == len(campus.jobs)
+    job = next(r for r in got["employment"] if r.completed_on is not None)
+    assert job.achievement.kind is AchievementKind.employment and job.result.status is ResultStatus.completed
+    assert {r.achievement.kind for r in got["competencies"]} == {AchievementKind.competency}
+    assert calls["Get_Student_Course_Registrations_Request"] > 1  # several pages
+
+
+def test_pages_share_one_frozen_entry_moment_so_a_hire_mid_run_shifts_nothing() -> None:
+    with workday(page_size=3) as running:
+        source = running.source()
+        pages = source.pull("employment", None)
+        first = next(pages)
+        running.app.tenant.advance(seconds=5)  # the hire is entered after the run froze its moment
+        newcomer = Worker("00001", "NEW-1", "Nia", "Early", "nearly@sandbox.example.edu", (), (), ())
+        running.app.tenant.hire(replace(newcomer, jobs=(dict(_job(), position_id="P-NEW"),)))
+        rest = [page for page in pages]
+        seen = [raw["employee_id"] for page in [first, *rest] for raw in page.records]
+        as_of = set(running.app.as_of_seen)
+        expected = sorted(p.workday_employee_id for p in running.campus.people if p.workday_employee_id)
+
+    assert len(rest) >= 2 and len(as_of) == 1
+    assert seen == expected  # the newcomer (sorting first) did not push anyone onto the next page
+    assert rest[-1].cursor["done"] and rest[-1].cursor["as_of"] == first.cursor["as_of"]
+
+
+def _job() -> dict:
+    return {
+        "position_id": "P",
+        "title": "Tutor",
+        "business_title": "Tutor",
+        "job_profile_id": "JP-1101",
+        "job_profile": "Tutor",
+        "worker_type": "Staff",
+        "organization": "Library",
+        "start": "2026-11-30",
+        "end": None,
+        "hours": 10,
+        "primary": True,
+    }
+
+
+def test_a_changed_worker_is_picked_up_by_the_next_incremental_window(store: Store, tmp_path: Path) -> None:
+    with workday() as running:
+        sync = running.engine(store, tmp_path)
+        full = sync.sync("workday", stream="employment")[0]
+        tenant = running.app.tenant
+        employee = sorted(tenant.revisions)[0]
+        tenant.advance(minutes=10)
+        tenant.retitle(employee, "Senior Library Assistant")
+        tenant.advance(minutes=10)
+        incremental = sync.sync("workday", stream="employment")[0]
+        quiet = sync.sync("workday", stream="employment")[0]
+
+    assert full.full and full.count("new") == len(running.campus.jobs)
+    assert not incremental.full and incremental.count("fetched") == 1  # only the changed worker
+    assert incremental.count("changed") == 1 and incremental.count("withdrawn") == 0
+    assert quiet.count("changed") == 0 and quiet.count("fetched") <= 1  # the overlap may re-read it
+
+
+def test_the_lagged_window_waits_for_the_transaction_log() -> None:
+    with workday(log_lag_minutes=60, overlap_minutes=5) as running:
+        source = running.source()
+        _, cursor = pull_all(source, "employment")
+        employee = sorted(running.app.tenant.revisions)[0]
+        running.app.tenant.advance(minutes=1)
+        running.app.tenant.retitle(employee, "Changed")
+        running.app.tenant.advance(minutes=2)
+        early, cursor = pull_all(source, "employment", cursor)
+        running.app.tenant.advance(minutes=90)
+        later, _ = pull_all(source, "employment", cursor)
+
+    assert early == []  # the change is newer than now - lag: not asked for yet
+    assert [raw["employee_id"] for raw in later] == [employee]
+
+
+def test_wrong_password_is_an_auth_error_naming_the_fix() -> None:
+    with workday() as running:
+        source = running.source(password="wrong")
+        with pytest.raises(SourceAuthError, match=r"invalid username or password.*user@tenant"):
+            source.check()
+
+
+@pytest.mark.parametrize("local_wsdl", [False, True])
+def test_unknown_version_is_a_clear_error(local_wsdl: bool, tmp_path: Path) -> None:
+    with workday() as running:
+        overrides: dict = {"version": "v99.0"}
+        if local_wsdl:
+            from lerconnect_workday.sandbox.wsdl import wsdl
+
+            path = tmp_path / "Human_Resources.wsdl"
+            path.write_bytes(wsdl("Human_Resources"))
+            overrides["wsdl"] = {"Human_Resources": str(path)}
+        with pytest.raises(SourceError, match=r"v99.0.*set `version`"):
+            running.source(**overrides).check()
+
+
+def test_a_service_the_isu_may_not_read_is_a_permission_error() -> None:
+    from connector_core import SourcePermissionError
+
+    with workday() as running:
+        running.app.tenant.denied["isu_lerconnect"] = {"Learning"}
+        with pytest.raises(SourcePermissionError, match=r"not authorized.*security group"):
+            pull_all(running.source(), "learning")
+
+
+def test_fields_the_isu_cannot_see_are_reported_once_per_run(caplog: pytest.LogCaptureFixture) -> None:
+    with workday(page_size=5) as running:
+        running.app.tenant.secured.add("Personal_Data")
+        with caplog.at_level(logging.WARNING, logger="lerconnect.workday"):
+            raws, _ = pull_all(running.source(), "employment")
+    warnings = [r.getMessage() for r in caplog.records if "Personal_Data" in r.getMessage()]
+    assert len(raws) > 5 and len(warnings) == 1 and "Worker Data: Personal" in warnings[0]
+
+
+def test_a_malformed_worker_is_dead_lettered_and_the_rest_stored(store: Store, tmp_path: Path) -> None:
+    with workday() as running:
+        tenant = running.app.tenant
+        broken = sorted(tenant.revisions)[1]
+        tenant.change_worker(broken, lambda w: replace(w, jobs=({**w.jobs[0], "start": "2026-13-45"},)))
+        tenant.advance(seconds=1)
+        result = running.engine(store, tmp_path).sync("workday", stream="employment")[0]
+    letters = list_dead_letters(store)
+    assert result.status == "succeeded" and result.count("dead_lettered") == 1
+    assert len(letters) == 1 and "Start_Date" in str(letters[0].reason)
+    assert result.count("new") == len(running.campus.jobs) - sum(
+        1 for j in running.campus.jobs if j.person_key == running.campus.find("workday_employee_id", broken).key
+    )
+
+
+@pytest.fixture
+def store(lerconnect_store: Store) -> Store:
+    return lerconnect_store
