@@ -65,13 +65,19 @@ class IBError:
         return f"{where}: PeopleSoft says {self.message!r}{advice}"
 
 
+def advised(exc: SourceError, where: str) -> SourceError:
+    """`exc` again, its message prefixed with `where` and followed by what to do about a known pair."""
+    found = re.search(r"\((\d+),(\d+)\)", str(exc))
+    known = KNOWN.get((int(found.group(1)), int(found.group(2)))) if found else None
+    advice = f" — {known[1]}" if known else ""
+    return type(exc)(f"{where}: {exc}{advice}")
+
+
 def ib_error(element: etree._Element | None) -> IBError | None:
     """The `IBResponse` in a fault detail (or an XML error body), or None when there is none."""
     if element is None:
         return None
-    found = element if etree.QName(element).localname == "IBResponse" else None
-    if found is None:
-        found = next((e for e in element.iter() if _named(e, "IBResponse")), None)
+    found = next((e for e in element.iter() if _named(e, "IBResponse")), None)
     if found is None:
         return None
     text = _child_text(found, "DefaultMessage")

@@ -16,6 +16,7 @@ from lxml import etree
 from connector_core import SourceError, SourceUnavailable
 from connector_core.transport import RestClient, SoapClient
 from lerconnect_peoplesoft.config import QueryConfig
+from lerconnect_peoplesoft.faults import advised
 
 log = logging.getLogger("lerconnect.peoplesoft")
 
@@ -68,6 +69,15 @@ class SoapQas:
         self.soap = soap
         self.sleep = sleep
 
+    def call(self, query: QueryConfig, operation: str, **kwargs: Any) -> Any:
+        """One operation; a fault's error names the query and says what to do about it."""
+        try:
+            return self.soap.call(operation, **kwargs)
+        except SourceUnavailable:
+            raise
+        except SourceError as exc:
+            raise advised(exc, f"PS Query {query.name}") from None
+
     def run(self, query: QueryConfig, prompts: Prompts) -> list[Row]:
         if query.execution == "poll":
             return self.poll(query, prompts)
@@ -78,13 +88,13 @@ class SoapQas:
             return self.poll(query, prompts)
 
     def sync(self, query: QueryConfig, prompts: Prompts) -> list[Row]:
-        answer = self.soap.call("QAS_EXECUTEQRYSYNC_OPER", QAS_EXEQRY_SYNC_REQ=_request(query, prompts, 0))
+        answer = self.call(query, "QAS_EXECUTEQRYSYNC_OPER", QAS_EXEQRY_SYNC_REQ=_request(query, prompts, 0))
         return _xmlp_rows(answer.query)
 
     def poll(self, query: QueryConfig, prompts: Prompts) -> list[Row]:
         """Queue the query, wait until it ran, fetch blocks until the final one, then clean up."""
-        queued = self.soap.call(
-            "QAS_EXECUTEQRYSYNCPOLL_OPER", QAS_EXEQRY_SYNCPOLL_REQ=_request(query, prompts, query.block_size_kb)
+        queued = self.call(
+            query, "QAS_EXECUTEQRYSYNCPOLL_OPER", QAS_EXEQRY_SYNCPOLL_REQ=_request(query, prompts, query.block_size_kb)
         )
         instance = _dig(queued, "QAS_EXEQRYSYNCPOLL_RESP", "PTQASWRK", "QueryInstance")
         deadline = time.monotonic() + query.poll_timeout_seconds
@@ -111,8 +121,8 @@ class SoapQas:
     def _wait(self, query: QueryConfig, instance: str, deadline: float) -> int:
         """QAS_QUERYSTATUS_OPER until the run is over; returns TotalRows (0 when not reported)."""
         while True:
-            answer = self.soap.call(
-                "QAS_QUERYSTATUS_OPER", QAS_QUERYSTATUS_REQ={"PTQASWRK": {"QueryInstanceID": instance}}
+            answer = self.call(
+                query, "QAS_QUERYSTATUS_OPER", QAS_QUERYSTATUS_REQ={"PTQASWRK": {"QueryInstanceID": instance}}
             )
             status = _dig(answer, "QAS_QUERYSTATUS_RESP", "PTQASSTATWRK")
             if status.Status in FINISHED:
@@ -128,7 +138,8 @@ class SoapQas:
         rows: list[Row] = []
         block = 1
         while True:
-            answer = self.soap.call(
+            answer = self.call(
+                query,
                 "QAS_GETQUERYRESULTS_OPER",
                 QAS_GETQUERYRESULTS_REQ={"PTQASWRK": {"BlockNumber": block, "QueryInstance": instance}},
             )

@@ -17,6 +17,7 @@ from connector_core import (
     SandboxServer,
     SourceContext,
     SourceError,
+    SourceUnavailable,
     Tombstone,
 )
 from connector_core.transport import Backoff, BasicAuth, RestClient, SoapSource
@@ -59,6 +60,8 @@ class PeopleSoftSource(SoapSource):
         return super().wsdl_location()
 
     def classify_fault(self, fault: Any) -> type[SourceError] | None:
+        if isinstance(fault.detail, bytes | str):  # not XML: the web server or gateway answered (504), retry
+            return SourceUnavailable
         found = ib_error(fault.detail)
         return found.kind if found else None
 

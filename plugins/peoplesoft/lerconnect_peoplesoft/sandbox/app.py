@@ -42,9 +42,14 @@ PROMPTS: dict[str, dict[str, tuple[str, bool]]] = {
 }
 
 
+REST_STATUS = {(158, 45): 401, (262, 510): 403, (262, 502): 404}
+"""HTTP status of a REST error per message pair (the REST error shape is not documented: an IBResponse body)."""
+
+
 class QasFault(Exception):
     def __init__(self, message: str, message_set: int, number: int, *parameters: str) -> None:
         super().__init__(message)
+        self.status = REST_STATUS.get((message_set, number), 400)
         self.detail = soap_faults.peoplesoft_ib_response(message, message_set, number, parameters=parameters)
 
 
@@ -298,7 +303,7 @@ class PeopleSoftSandbox:
         return Response(json.dumps(body), content_type="application/json")
 
     def _rest_error(self, fault: QasFault) -> Response:
-        return Response(etree.tostring(fault.detail), status=500, content_type="text/xml")
+        return Response(etree.tostring(fault.detail), status=fault.status, content_type="text/xml")
 
 
 def _plain(row: Row) -> dict[str, str]:
