@@ -67,13 +67,7 @@ def test_incremental_rereads_open_and_recent_terms_and_finds_a_late_grade_change
     assert terms == {"202530", "202610", "202630"}  # spring 2025 ended long ago and is not re-read
 
 
-def test_plugin_test_kit(tmp_path: Path) -> None:
-    import os
-
-    report = check_source_contract(
-        PeopleSoftSource,
-        campus=build_campus(learners=12, seed=7, sis="peoplesoft"),
-        db_url=None if not os.environ.get("LERCONNECT_TEST_DATABASE_URL") else None,
-    )
+def test_plugin_test_kit() -> None:
+    report = check_source_contract(PeopleSoftSource, campus=build_campus(learners=12, seed=7, sis="peoplesoft"))
     assert set(report.records) == {"grades", "cocurricular", "competencies"}
     assert all(report.records.values())
