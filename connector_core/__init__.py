@@ -26,6 +26,7 @@ from connector_core.model import (
     ResultScheme,
     ResultStatus,
     RubricLevel,
+    Term,
     Tombstone,
 )
 from connector_core.sandbox import Campus, build_campus
@@ -44,6 +45,7 @@ from connector_core.source import (
     SourcePermissionError,
     SourceUnavailable,
 )
+from connector_core.text import plain_text
 
 __version__ = "0.1.0"
 
@@ -79,9 +81,11 @@ __all__ = [
     "SourceError",
     "SourcePermissionError",
     "SourceUnavailable",
+    "Term",
     "Tombstone",
     "TransformContext",
     "__version__",
     "build_campus",
     "hookimpl",
+    "plain_text",
 ]

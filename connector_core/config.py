@@ -45,6 +45,18 @@ class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+class PrivacySettings(_Section):
+    """What personal data every credential (OB and CLR alike) carries about its learner."""
+
+    show_name: bool = Field(default=False, description="the learner's name in clear in credentials and the CLR title")
+    identifiers: tuple[Literal["did", "email", "institution_id"], ...] = Field(
+        default=("did", "email", "institution_id"),
+        min_length=1,
+        description="recipient identifiers in order of preference; email and institution id are salted hashes",
+    )
+    all_identifiers: bool = Field(default=False, description="carry every listed identifier, not just the first")
+
+
 class IssuerSettings(_Section):
     """The issuing institution, its key and where status lists are published."""
 
@@ -68,6 +80,7 @@ class IssuerSettings(_Section):
     issue_statuses: tuple[Literal["completed", "in_progress", "incomplete", "withdrawn", "failed"], ...] = Field(
         default=("completed",), description="result statuses that earn a credential; others are stored only"
     )
+    privacy: PrivacySettings = PrivacySettings()
 
 
 class Settings(_Section):

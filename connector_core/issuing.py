@@ -20,18 +20,20 @@ from connector_core import logs
 from connector_core.config import IssuerSettings, Settings
 from connector_core.hook_contexts import DeliveryContext, IssueContext, LearnerRef, RecordRef
 from connector_core.hookspecs import IssuePolicyError
-from connector_core.issuer import Canonicalizer, DocumentLoader, KeyRing, SigningKey, sign_many
+from connector_core.issuer import Canonicalizer, DocumentLoader, IssuerError, KeyRing, SigningKey, sign_many
 from connector_core.issuer.credentials import (
     IssuerProfile,
+    RecipientPolicy,
     clr_credential,
     clr_credential_id,
     open_badge_credential,
 )
 from connector_core.issuer.keys import did_web
 from connector_core.issuer.status import allocate_index, encode_list, status_entry, status_list_credential
-from connector_core.model import Association, Learner, LearningRecord
+from connector_core.model import Association, Learner, LearningRecord, achievement_key, association_target_key
 from connector_core.store import Store, identities
 from connector_core.store import credentials as cred_store
+from connector_core.store import records as record_store
 from connector_core.store.tables import CredentialRow, LearnerRow, RecordRow, StatusListRow
 
 log = logging.getLogger("lerconnect.issuing")
@@ -106,13 +108,14 @@ def contexts_canonicalizer(contexts_dir: Path | None, base_dir: Path) -> Canonic
     return Canonicalizer(DocumentLoader(extra_dir=folder))
 
 
-def _prefixed(record: LearningRecord, source: str) -> LearningRecord:
-    """Achievement keys are per source in the store; credentials use the same, so ids never collide."""
+def _keyed(record: LearningRecord, source: str) -> LearningRecord:
+    """The record with its achievement (and association targets) under the store's keys: by catalog
+    key where the plugin gave one, else per source, so credential ids match the store and never collide."""
     achievement = record.achievement.model_copy(
         update={
-            "key": f"{source}:{record.achievement.key}",
+            "key": achievement_key(source, record.achievement),
             "associations": tuple(
-                Association(association_type=a.association_type, target_key=f"{source}:{a.target_key}")
+                Association(association_type=a.association_type, target_key=association_target_key(source, a))
                 for a in record.achievement.associations
             ),
         }
@@ -148,6 +151,8 @@ class IssuingService:
         self.ring = ring
         self.signer = ring.signer if settings.did_method == "web" else ring.current
         self.profile = IssuerProfile(id=ring.did, name=settings.name, url=settings.url, email=settings.email)
+        privacy = settings.privacy
+        self.policy = RecipientPolicy(privacy.show_name, privacy.identifiers, privacy.all_identifiers)
         self.hook = hook
         self.base_dir = base_dir or Path.cwd()
         self.canonicalizer = contexts_canonicalizer(settings.contexts_dir, self.base_dir)
@@ -159,11 +164,11 @@ class IssuingService:
         now = datetime.now(UTC).replace(microsecond=0)
         with self.store.session() as session:
             held = set(identities.holds(session))
-        for credential, record in cred_store.credentials_to_revoke(self.store):
+        for credential, reason in cred_store.credentials_to_revoke(self.store):
             report.revoked += 1
             if not dry_run:
                 with self.store.session() as session:
-                    cred_store.revoke(session, credential.id, record.ended_reason or record.status, run_id)
+                    cred_store.revoke(session, credential.id, reason, run_id)
         for rows in cred_store.records_to_issue(self.store, held, self.settings.issue_statuses, self.batch):
             if dry_run:
                 report.issued += len(rows)
@@ -177,17 +182,27 @@ class IssuingService:
         log.info("issuing: %s", ", ".join(f"{k}={v}" for k, v in report.as_dict().items()))
         return report
 
-    def _drafts(self, rows: list[RecordRow], entries: Iterable[dict], now: datetime) -> list[tuple[RecordRow, dict]]:
-        drafts = []
+    def _drafts(
+        self, rows: list[RecordRow], entries: Iterable[dict], now: datetime
+    ) -> list[tuple[RecordRow, dict | str]]:
+        """Each row's unsigned credential, or why it cannot have one (e.g. the privacy policy leaves
+        the learner no recipient identifier): one such record is refused, not the whole run."""
+        drafts: list[tuple[RecordRow, dict | str]] = []
+        people = record_store.learners(self.store, {row.learner_key for row in rows})
         for row, entry in zip(rows, entries, strict=True):
-            record = _prefixed(LearningRecord.model_validate(row.data), row.source)
-            draft = open_badge_credential(
-                record,
-                self.profile,
-                issued_at=now,
-                record_key=f"{row.source}:{row.stream}:{row.source_record_id}",
-                credential_status=entry,
-            )
+            record = _keyed(LearningRecord.model_validate(row.data), row.source)
+            try:
+                draft: dict | str = open_badge_credential(
+                    record,
+                    self.profile,
+                    issued_at=now,
+                    record_key=f"{row.source}:{row.stream}:{row.source_record_id}",
+                    credential_status=entry,
+                    policy=self.policy,
+                    learner=_learner(people[row.learner_key]),
+                )
+            except IssuerError as exc:
+                draft = str(exc)
             drafts.append((row, draft))
         return drafts
 
@@ -213,7 +228,7 @@ class IssuingService:
         allowed, kept_entries = [], []
         contexts = {row.id: _record_context(row, run_id) for row in rows}
         for (row, draft), entry in zip(self._drafts(rows, (e[2] for e in entries), now), entries, strict=True):
-            refusal = self._policy(draft, contexts[row.id])
+            refusal = draft if isinstance(draft, str) else self._policy(draft, contexts[row.id])
             if refusal:
                 report.refused.append(f"record {row.id}: {refusal}")
                 log.warning("issuing refused by policy for record %s: %s", row.id, refusal)
@@ -258,10 +273,19 @@ class IssuingService:
                 continue  # unchanged: no need to load or sign anything
             documents = cred_store.documents(self.store, learner.achievement_ids)
             records = [
-                _prefixed(LearningRecord.model_validate(r.data), r.source)
+                _keyed(LearningRecord.model_validate(r.data), r.source)
                 for r in cred_store.records_by_credential(self.store, learner.achievement_ids)
             ]
-            draft = clr_credential(_learner(learner.learner), documents, records, self.profile, issued_at=now)
+            targets = {a.target_key for r in records for a in r.achievement.associations}
+            draft = clr_credential(
+                _learner(learner.learner),
+                documents,
+                records,
+                self.profile,
+                issued_at=now,
+                related=record_store.achievements(self.store, targets),
+                policy=self.policy,
+            )
             who = LearnerRef(learner.learner.key, email=learner.learner.email)
             context = IssueContext(kind="clr", learner=who, run_id=run_id)
             refusal = self._policy(draft, context)

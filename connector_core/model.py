@@ -54,10 +54,27 @@ class Alignment(_Model):
 
 
 class Association(_Model):
-    """A relation to another achievement, e.g. a competency `isPartOf` a course."""
+    """A relation to another achievement, e.g. a competency `isPartOf` a course.
+
+    Name the target the way it is keyed: build it with `Association.to(target)`, which copies the
+    target's catalog key (and kind, version) when it has one, so the link survives across sources.
+    """
 
     association_type: str = "isPartOf"
     target_key: str
+    target_catalog_key: str | None = None
+    target_kind: AchievementKind | None = None
+    target_version: str | None = None
+
+    @classmethod
+    def to(cls, target: Achievement, association_type: str = "isPartOf") -> Association:
+        return cls(
+            association_type=association_type,
+            target_key=target.key,
+            target_catalog_key=target.catalog_key,
+            target_kind=target.kind if target.catalog_key else None,
+            target_version=target.version if target.catalog_key else None,
+        )
 
 
 class RubricLevel(_Model):
@@ -97,10 +114,21 @@ class Learner(_Model):
 
 
 class Achievement(_Model):
-    """What can be achieved: a course, a competency, an activity, a job. `key` is stable per source."""
+    """What can be achieved: a course, a competency, an activity, a job. `key` is stable per source.
+
+    `catalog_key` is the achievement as the institution's catalog defines it, the same in every
+    section, term and source: for a course institution + subject + number (`MATH 101`, or
+    `SU:MATH 101` where one issuer covers several institutions), for an outcome its framework id,
+    for an activity the activity's id. When it is set the framework keys the achievement by it
+    (see `achievement_key`), so sections and terms share one achievement and two sources of the same
+    course meet. `version` is the catalog's version (an effective date or term): a new version is a
+    new achievement. Section-specific details belong on the `LearningRecord`, not here.
+    """
 
     key: str = Field(min_length=1)
     kind: AchievementKind
+    catalog_key: str | None = Field(default=None, min_length=1)
+    version: str | None = Field(default=None, min_length=1)
     title: str = Field(min_length=1)
     description: str | None = None
     code: str | None = None
@@ -122,6 +150,24 @@ class Result(_Model):
     scheme: str | None = None
 
 
+class Term(_Model):
+    """An academic term in one vocabulary for every source: `code` matches across systems (the SIS
+    term code, e.g. `202530`), `name` is what a person reads ("Fall 2025") and credentials show."""
+
+    code: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    start: date | None = None
+    end: date | None = None
+
+    @classmethod
+    def of(cls, value: Any) -> Any:
+        """A bare text is taken as both code and name (plugins written before terms had a model)."""
+        if isinstance(value, str):
+            text = value.strip()
+            return cls(code=text, name=text) if text else None
+        return value
+
+
 class Provenance(_Model):
     """Where a stored record came from; filled by the engine, never part of the content hash."""
 
@@ -140,7 +186,9 @@ class LearningRecord(_Model):
     learner: Learner
     achievement: Achievement
     result: Result = Result()
-    term: str | None = None
+    term: Term | None = None
+    section: str | None = None
+    role: str | None = None
     started_on: date | None = None
     completed_on: date | None = None
     credits_earned: Decimal | None = None
@@ -151,6 +199,11 @@ class LearningRecord(_Model):
     @classmethod
     def _id_as_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) else value
+
+    @field_validator("term", mode="before")
+    @classmethod
+    def _term(cls, value: Any) -> Any:
+        return Term.of(value)
 
     def content_hash(self) -> str:
         """SHA-256 of the normalized content; fetch and update times are left out on purpose."""
@@ -169,15 +222,17 @@ class LearningRecord(_Model):
         grade: str | None = None,
         score: float | None = None,
         status: ResultStatus = ResultStatus.completed,
-        term: str | None = None,
+        term: Term | str | None = None,
         credits: Decimal | None = None,
         code: str | None = None,
+        catalog_key: str | None = None,
         **extra: Any,
     ) -> LearningRecord:
         """A graded course enrollment; credits earned only when completed with a grade."""
         achievement = Achievement(
             key=course_key,
             kind=AchievementKind.course,
+            catalog_key=catalog_key,
             title=title,
             code=code,
             credits=credits,
@@ -204,11 +259,16 @@ class LearningRecord(_Model):
         activity: str,
         completed_on: date | None = None,
         description: str | None = None,
+        catalog_key: str | None = None,
         **extra: Any,
     ) -> LearningRecord:
         """Participation in a co-curricular activity (club, service, leadership, event)."""
         achievement = Achievement(
-            key=activity_key, kind=AchievementKind.cocurricular, title=activity, description=description
+            key=activity_key,
+            kind=AchievementKind.cocurricular,
+            catalog_key=catalog_key,
+            title=activity,
+            description=description,
         )
         status = ResultStatus.completed if completed_on else ResultStatus.in_progress
         return cls(
@@ -219,6 +279,29 @@ class LearningRecord(_Model):
             completed_on=completed_on,
             **extra,
         )
+
+
+def achievement_key(source: str, achievement: Achievement) -> str:
+    """The framework's key of an achievement: by catalog when the plugin gives a catalog key (one
+    achievement per course across sections, terms and sources), else per source."""
+    return _key(source, achievement.kind, achievement.key, achievement.catalog_key, achievement.version)
+
+
+def association_target_key(source: str, association: Association) -> str:
+    """The framework's key of an association's target, by the same rule as `achievement_key`."""
+    return _key(
+        source,
+        association.target_kind,
+        association.target_key,
+        association.target_catalog_key,
+        association.target_version,
+    )
+
+
+def _key(source: str, kind: AchievementKind | None, key: str, catalog: str | None, version: str | None) -> str:
+    if catalog is None or kind is None:
+        return f"{source}:{key}"
+    return f"catalog:{kind.value}:{catalog}" + (f"@{version}" if version else "")
 
 
 class Tombstone(_Model):

@@ -145,3 +145,17 @@ def test_bad_toml(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nope.toml"
     assert error_of(path) == f"{path}: no such config file: create one with `lerconnect init {path}`"
+
+
+def test_privacy_policy_is_read_and_a_wrong_identifier_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, '[issuer.privacy]\nshow_name = true\nidentifiers = ["institution_id", "email"]\n')
+    privacy = load_settings(path).issuer.privacy
+    assert (privacy.show_name, privacy.identifiers, privacy.all_identifiers) == (
+        True,
+        ("institution_id", "email"),
+        False,
+    )
+    message = error_of(write(tmp_path, '[issuer.privacy]\nidentifiers = ["phone"]\n'))
+    assert message.startswith(
+        f"{path}: issuer.privacy.identifiers.0 input should be 'did', 'email' or 'institution_id'"
+    )

@@ -86,31 +86,78 @@ def _number(value: Decimal | float) -> float:
     return float(value)
 
 
-def recipient(learner: Learner, *, learner_did: str | None, salt_source: str) -> dict:
-    """`id` when the learner's DID is known, else a salted SHA-256 of the email (IdentityObject)."""
-    if learner_did:
-        return {"id": learner_did}
-    if learner.email:
-        kind, value = "emailAddress", learner.email.strip().lower()
-    elif learner.institution_id:
-        kind, value = "sisSourcedId", learner.institution_id
-    else:
-        raise IssuerError(
-            f"learner {learner.source_id} has no DID, email or institution id; a credential needs a recipient"
-        )
-    salt = hashlib.sha256(salt_source.encode()).hexdigest()[:16]
+IDENTIFIER_TYPES: Mapping[str, str] = {"email": "emailAddress", "institution_id": "sisSourcedId"}
+
+
+@dataclass(frozen=True)
+class RecipientPolicy:
+    """What personal data a credential carries about its learner; one policy for OB and CLR alike.
+
+    `identifiers` in order of preference: `did` (the subject `id`), `email` and `institution_id`
+    (salted SHA-256 IdentityObjects). With `all_identifiers` every listed one the learner has is
+    carried, else only the first. `show_name` adds the learner's name in clear (an unhashed `name`
+    IdentityObject, and the CLR's title); off, no credential names the learner.
+    """
+
+    show_name: bool = False
+    identifiers: tuple[str, ...] = ("did", "email", "institution_id")
+    all_identifiers: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = [i for i in self.identifiers if i != "did" and i not in IDENTIFIER_TYPES]
+        if unknown or not self.identifiers:
+            raise IssuerError(
+                f"recipient identifiers {list(self.identifiers)} are not valid: list one or more of "
+                f"did, {', '.join(IDENTIFIER_TYPES)}"
+            )
+
+
+def _hashed(kind: str, value: str, salt: str) -> dict:
     digest = hashlib.sha256((value + salt).encode("utf-8")).hexdigest()
     return {
-        "identifier": [
-            {
-                "type": "IdentityObject",
-                "identityHash": f"sha256${digest}",
-                "identityType": kind,
-                "hashed": True,
-                "salt": salt,
-            }
-        ]
+        "type": "IdentityObject",
+        "identityHash": f"sha256${digest}",
+        "identityType": kind,
+        "hashed": True,
+        "salt": salt,
     }
+
+
+def full_name(learner: Learner) -> str | None:
+    return " ".join(p for p in (learner.given_name, learner.family_name) if p) or None
+
+
+def recipient(
+    learner: Learner, *, learner_did: str | None, salt_source: str, policy: RecipientPolicy | None = None
+) -> dict:
+    """The subject's recipient fields under the privacy policy: a DID as `id`, hashed identifiers
+    (salt derived from the credential id, so output is deterministic), the name only when shown."""
+    policy = policy or RecipientPolicy()
+    salt = hashlib.sha256(salt_source.encode()).hexdigest()[:16]
+    values = {
+        "did": learner_did,
+        "email": (learner.email or "").strip().lower(),
+        "institution_id": learner.institution_id,
+    }
+    available = [kind for kind in policy.identifiers if values[kind]]
+    if not available:
+        raise IssuerError(
+            f"learner {learner.source_id} has none of the recipient identifiers {list(policy.identifiers)}; "
+            f"a credential needs one: add another type to [issuer.privacy].identifiers"
+        )
+    out: dict[str, Any] = {}
+    identifiers = []
+    for kind in available if policy.all_identifiers else available[:1]:
+        if kind == "did":
+            out["id"] = learner_did
+        else:
+            identifiers.append(_hashed(IDENTIFIER_TYPES[kind], values[kind], salt))
+    name = full_name(learner) if policy.show_name else None
+    if name:
+        identifiers.append({"type": "IdentityObject", "identityHash": name, "identityType": "name", "hashed": False})
+    if identifiers:
+        out["identifier"] = identifiers
+    return out
 
 
 def _result_description(ach_id: str, scheme: ResultScheme) -> dict:
@@ -203,20 +250,27 @@ def open_badge_credential(
     learner_did: str | None = None,
     record_key: str | None = None,
     credential_status: Mapping | None = None,
+    policy: RecipientPolicy | None = None,
+    learner: Learner | None = None,
 ) -> dict:
-    """Unsigned OB 3.0 credential for one learning record."""
+    """Unsigned OB 3.0 credential for one learning record.
+
+    `learner` is the recipient as the issuer knows them across sources (the same person the CLR
+    names), by default the record's own; the id still derives from the record alone."""
     ach = achievement_json(issuer, record.achievement)
     cred_id = credential_id(issuer, record, record_key)
     subject: dict[str, Any] = {
         "type": ["AchievementSubject"],
-        **recipient(record.learner, learner_did=learner_did, salt_source=cred_id),
+        **recipient(learner or record.learner, learner_did=learner_did, salt_source=cred_id, policy=policy),
         "achievement": ach,
         "result": [_result(ach["id"], record)],
     }
     if record.credits_earned is not None:
         subject["creditsEarned"] = _number(record.credits_earned)
     if record.term:
-        subject["term"] = record.term
+        subject["term"] = record.term.name
+    if record.role:
+        subject["role"] = record.role
     if record.started_on:
         subject["activityStartDate"] = _datetime(record.started_on)
     if record.completed_on:
@@ -255,43 +309,54 @@ def clr_credential(
     issued_at: datetime,
     learner_did: str | None = None,
     partial: bool | None = None,
+    related: Iterable[Achievement] = (),
+    policy: RecipientPolicy | None = None,
 ) -> dict:
-    """Unsigned CLR 2.0 credential embedding a learner's signed credentials, with associations."""
+    """Unsigned CLR 2.0 credential embedding a learner's signed credentials, with associations.
+
+    Every association names achievements the CLR lists: the awarded ones, plus the definitions in
+    `related` (e.g. the course an assessed competency is part of, not yet awarded); a link to an
+    achievement the issuer has no definition of is left out.
+    """
     if not signed:
         raise IssuerError(f"learner {learner.source_id} has no signed credentials to put in a CLR")
     achievements: dict[str, dict] = {}
-    associations = []
     for cred in signed:
         ach = cred["credentialSubject"]["achievement"]
         achievements.setdefault(ach["id"], ach)
+    definitions = {achievement_id(issuer, a.key): a for a in related}
+    associations = []
     for record in records:
         source = achievement_id(issuer, record.achievement.key)
         for assoc in record.achievement.associations:
+            target = achievement_id(issuer, assoc.target_key)
+            if target not in achievements and target in definitions:
+                achievements[target] = achievement_json(issuer, definitions[target])
             link = {
                 "type": "Association",
                 "associationType": assoc.association_type,
                 "sourceId": source,
-                "targetId": achievement_id(issuer, assoc.target_key),
+                "targetId": target,
             }
-            if link not in associations:
+            if source in achievements and target in achievements and link not in associations:
                 associations.append(link)
     clr_id = clr_credential_id(issuer, learner.source_id, [c["id"] for c in signed])
     subject: dict[str, Any] = {
         "type": ["ClrSubject"],
-        **recipient(learner, learner_did=learner_did, salt_source=clr_id),
+        **recipient(learner, learner_did=learner_did, salt_source=clr_id, policy=policy),
         "verifiableCredential": [dict(c) for c in signed],
         "achievement": list(achievements.values()),
     }
     if associations:
         subject["association"] = associations
-    name = " ".join(p for p in (learner.given_name, learner.family_name) if p) or learner.source_id
+    name = full_name(learner) if (policy or RecipientPolicy()).show_name else None
     credential: dict[str, Any] = {
         "@context": [VC_V2, CLR_V2, OB_V3],
         "id": clr_id,
         "type": ["VerifiableCredential", "ClrCredential"],
         "issuer": issuer.as_json(),
         "validFrom": _datetime(issued_at),
-        "name": f"Comprehensive Learner Record: {name}",
+        "name": f"Comprehensive Learner Record: {name}" if name else "Comprehensive Learner Record",
         "credentialSubject": subject,
     }
     if partial is not None:

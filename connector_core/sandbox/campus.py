@@ -257,6 +257,11 @@ class Activity:
     name: str
     category: str
 
+    @property
+    def code(self) -> str:
+        """The campus-wide activity code (student life's catalog) that every system files it under."""
+        return "CC-" + "-".join("".join(c if c.isalnum() else " " for c in self.name.upper()).split())[:24]
+
 
 @dataclass(frozen=True)
 class Participation:

@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from connector_core.store import records
 from connector_core.store.database import Store
 from connector_core.store.tables import (
     AuditRow,
@@ -101,7 +102,7 @@ def records_to_issue(
     store: Store, held: set[str], statuses: tuple[str, ...], batch: int = 500
 ) -> Iterator[list[RecordRow]]:
     """Active records with a result status that earns a credential and no live one yet, in batches,
-    leaving out held learners."""
+    leaving out held learners and records whose fact another provenance speaks for."""
     last = 0
     while True:
         live = select(CredentialRow.record_id).where(
@@ -121,25 +122,39 @@ def records_to_issue(
                     .limit(batch)
                 )
             )
+            speakers = records.fact_speakers(session, rows)  # one credential per learner, achievement, term
         if not rows:
             return
         last = rows[-1].id
-        kept = [r for r in rows if r.learner_key not in held]
+        kept = [r for r in rows if r.learner_key not in held and speakers[records.fact(r)].id == r.id]
         if kept:
             yield kept
 
 
-def credentials_to_revoke(store: Store) -> list[tuple[CredentialRow, RecordRow]]:
-    """Live achievement credentials whose record was superseded or withdrawn at the source."""
+def credentials_to_revoke(store: Store) -> list[tuple[CredentialRow, str]]:
+    """Live achievement credentials, with the reason, whose record was superseded or withdrawn at the
+    source, or whose fact (learner, achievement, term) another provenance now speaks for."""
     with store.session() as session:
-        return [
-            (credential, record)
+        ended = [
+            (credential, record.ended_reason or record.status)
             for credential, record in session.execute(
                 select(CredentialRow, RecordRow)
                 .join(RecordRow, RecordRow.id == CredentialRow.record_id)
                 .where(CredentialRow.status == "active", RecordRow.status != "active")
             )
         ]
+        silent = records.silent_provenances(session)
+        merged = [
+            (
+                credential,
+                f"merged: record {silent[credential.record_id].id} of {silent[credential.record_id].source} "
+                "now speaks for this learner, achievement and term",
+            )
+            for credential in session.scalars(
+                select(CredentialRow).where(CredentialRow.status == "active", CredentialRow.record_id.in_(silent))
+            )
+        ]
+        return ended + merged
 
 
 def replaced_credential(session: Session, record: RecordRow) -> str | None:

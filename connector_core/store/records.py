@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, tuple_
 from sqlmodel import Session
 
-from connector_core.model import Achievement, LearningRecord, Tombstone
+from connector_core.model import Achievement, LearningRecord, Tombstone, achievement_key
 from connector_core.store.database import Store
-from connector_core.store.tables import AchievementRow, LearnerIdentifierRow, RecordRow, SeenRow
+from connector_core.store.tables import AchievementRow, LearnerIdentifierRow, LearnerRow, RecordRow, SeenRow
 
 
 @dataclass
@@ -36,10 +37,6 @@ class Origin:
     plugin: str
     plugin_version: str
     run_id: str
-
-
-def achievement_key(source: str, achievement: Achievement) -> str:
-    return f"{source}:{achievement.key}"
 
 
 def _hash(data: dict) -> str:
@@ -68,6 +65,84 @@ def _upsert_achievement(session: Session, source: str, achievement: Achievement,
         row.kind, row.title, row.content_hash, row.data = achievement.kind.value, achievement.title, digest, data
     cache[key] = digest
     return key
+
+
+Fact = tuple[str, str, str | None]
+STATUS_RANK = {"completed": 0, "failed": 1, "incomplete": 2, "in_progress": 3, "withdrawn": 4}
+
+
+def fact(row: RecordRow) -> Fact:
+    """What a record states: this learner, this achievement, this term. Records of several sources
+    (or two enrollments in one activity) stating the same fact are provenances of one record."""
+    return (row.learner_key, row.achievement_key, row.term)
+
+
+def _precedence(row: RecordRow) -> tuple[int, float, int]:
+    updated = row.source_updated_at.timestamp() if row.source_updated_at else float("-inf")
+    return (STATUS_RANK.get(row.result_status, len(STATUS_RANK)), -updated, -(row.id or 0))
+
+
+def speaker(rows: Iterable[RecordRow]) -> RecordRow:
+    """The provenance that speaks for a fact: the best result status (completed, failed, incomplete,
+    in progress, withdrawn), then the latest source update, then the latest stored. Deterministic."""
+    return min(rows, key=_precedence)
+
+
+def _active_rows(session: Session, pairs: Iterable[tuple[str, str]]) -> Iterator[RecordRow]:
+    """Active records of these (learner, achievement) pairs, queried 500 pairs at a time."""
+    ordered = sorted(set(pairs))
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        yield from session.scalars(
+            select(RecordRow).where(
+                RecordRow.status == "active", tuple_(RecordRow.learner_key, RecordRow.achievement_key).in_(chunk)
+            )
+        )
+
+
+def _facts(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[Fact, list[RecordRow]]:
+    groups: dict[Fact, list[RecordRow]] = defaultdict(list)
+    for row in _active_rows(session, pairs):
+        groups[fact(row)].append(row)
+    return groups
+
+
+def fact_speakers(session: Session, rows: Iterable[RecordRow]) -> dict[Fact, RecordRow]:
+    """For each fact the given records state, the active record that speaks for it."""
+    groups = _facts(session, ((r.learner_key, r.achievement_key) for r in rows))
+    return {key: speaker(group) for key, group in groups.items()}
+
+
+def silent_provenances(session: Session) -> dict[int, RecordRow]:
+    """Active records whose fact another active record speaks for: record id -> the speaker."""
+    shared = (
+        select(RecordRow.learner_key, RecordRow.achievement_key)
+        .where(RecordRow.status == "active")
+        .group_by(RecordRow.learner_key, RecordRow.achievement_key, RecordRow.term)
+        .having(func.count() > 1)
+    )
+    silent = {}
+    for group in _facts(session, (tuple(pair) for pair in session.execute(shared))).values():
+        voice = speaker(group)
+        silent.update({row.id: voice for row in group if row.id != voice.id})
+    return silent
+
+
+def learners(store: Store, keys: set[str]) -> dict[str, LearnerRow]:
+    """The learners under these keys, as identity matching merged them across sources."""
+    with store.session() as session:
+        return {row.key: row for row in session.scalars(select(LearnerRow).where(LearnerRow.key.in_(keys)))}
+
+
+def achievements(store: Store, keys: set[str]) -> list[Achievement]:
+    """Stored achievement definitions under their store keys (e.g. the targets of associations)."""
+    if not keys:
+        return []
+    with store.session() as session:
+        rows = list(
+            session.scalars(select(AchievementRow).where(AchievementRow.key.in_(keys)).order_by(AchievementRow.key))
+        )
+    return [Achievement.model_validate({**row.data, "key": row.key}) for row in rows]
 
 
 def upsert(
@@ -109,7 +184,7 @@ def upsert(
             learner_key=learner_key,
             achievement_key=ach_key,
             content_hash=digest,
-            term=record.term,
+            term=record.term.code if record.term else None,
             result_status=record.result.status.value,
             data=record.model_dump(mode="json"),
             plugin=origin.plugin,
@@ -168,6 +243,11 @@ def withdraw_unseen(session: Session, origin: Origin, covered: list[str] | None)
     return count
 
 
+def _shown(value: object) -> object:
+    """A term by its name (older records hold a bare text), anything else as it is."""
+    return value.get("name") if isinstance(value, dict) else value
+
+
 def describe_change(old: dict, new: dict) -> str:
     """A human reason for a supersession, e.g. 'grade changed from B to A-'."""
     parts = []
@@ -178,7 +258,7 @@ def describe_change(old: dict, new: dict) -> str:
                 parts.append(f"{name} changed from {before.get(name)} to {after.get(name)}")
     for name in ("term", "completed_on", "credits_earned"):
         if old.get(name) != new.get(name):
-            parts.append(f"{name} changed from {old.get(name)} to {new.get(name)}")
+            parts.append(f"{name} changed from {_shown(old.get(name))} to {_shown(new.get(name))}")
     if not parts and old.get("achievement") != new.get("achievement"):
         parts.append("achievement details changed")
     if not parts and old.get("learner") != new.get("learner"):

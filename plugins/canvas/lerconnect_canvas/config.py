@@ -36,6 +36,36 @@ class Cocurricular(BaseModel):
         return bool(self.sub_account_ids or self.course_code_pattern)
 
 
+DEFAULT_CATALOG_PATTERN = r"^\s*(?P<subject>[A-Za-z]{2,6})[\s_.-]*(?P<number>\d{2,4}[A-Za-z]?)(?![A-Za-z0-9])"
+
+
+class Catalog(BaseModel):
+    """How a Canvas course (one per section and term) names its catalog course.
+
+    Canvas has no catalog: the course code (`MATH 101`, `MATH-101-02`) or the SIS course id carries
+    subject and number by campus convention. `pattern` finds them (named groups `subject` and
+    `number`); a value it does not match is used whole (co-curricular codes such as `CC-ROBOTICS`).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: Literal["course_code", "sis_course_id"] = "course_code"
+    pattern: str = DEFAULT_CATALOG_PATTERN
+    institution: str | None = None
+    """A prefix (`SU` gives `SU:MATH 101`) when one issuer signs for several institutions."""
+
+    @field_validator("pattern")
+    @classmethod
+    def _subject_and_number(cls, value: str) -> str:
+        try:
+            groups = re.compile(value).groupindex
+        except re.error as exc:
+            raise ValueError(f"catalog.pattern {value!r} is not a valid regular expression: {exc}") from None
+        if not {"subject", "number"} <= set(groups):
+            raise ValueError(f"catalog.pattern {value!r} needs the named groups (?P<subject>…) and (?P<number>…)")
+        return value
+
+
 class Config(RestConfig):
     """Canvas connection and selection settings; see the plugin README for each key.
 
@@ -54,6 +84,7 @@ class Config(RestConfig):
     per_page: int = Field(default=100, ge=1)
     learner_id: Literal["sis_user_id", "login_id", "integration_id", "email"] = "sis_user_id"
     cocurricular: Cocurricular = Field(default_factory=Cocurricular)
+    catalog: Catalog = Field(default_factory=Catalog)
     grade_source: Literal["final_grade", "current_grade", "override_grade"] = "final_grade"
     credits_pattern: str | None = None
     """Canvas has no credits field; a regex with one group finding them in the course name, e.g. `\\((\\d+) cr\\)`."""

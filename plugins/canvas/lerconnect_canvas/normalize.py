@@ -34,9 +34,11 @@ from connector_core import (
     ResultScheme,
     ResultStatus,
     RubricLevel,
+    Term,
     Tombstone,
+    plain_text,
 )
-from lerconnect_canvas.config import Config
+from lerconnect_canvas.config import Catalog, Config
 
 FAILED = {"F", "NP", "INCOMPLETE", "FAIL"}
 INCOMPLETE = {"I"}
@@ -52,6 +54,22 @@ Raw = Mapping[str, Any]
 def course_key(course: Mapping[str, Any]) -> str:
     """Canvas course ids never change and are always visible (SIS ids need a permission)."""
     return f"canvas:course:{course['id']}"
+
+
+def catalog_key(course: Mapping[str, Any], catalog: Catalog) -> str | None:
+    """The catalog course a Canvas course (a section in a term) teaches: `MATH 101`, the same in
+    every section and term; None when the course has no such field (keyed per Canvas course then)."""
+    value = " ".join(str(course.get(catalog.field) or "").split())
+    if not value:
+        return None
+    found = re.match(catalog.pattern, value)
+    key = f"{found['subject']} {found['number']}".upper() if found else value.upper()
+    return f"{catalog.institution}:{key}" if catalog.institution else key
+
+
+def section_of(course: Mapping[str, Any]) -> str:
+    """The section the record belongs to: the SIS course id (`<term>.<CRN>`) when visible."""
+    return str(course.get("sis_course_id") or f"canvas course {course['id']}")
 
 
 def timestamp(value: Any, field: str) -> datetime | None:
@@ -93,6 +111,19 @@ def term_label(term: Mapping[str, Any]) -> str | None:
     return term.get("sis_term_id") or term.get("name")
 
 
+def term_model(term: Mapping[str, Any]) -> Term | None:
+    """The Canvas enrollment term in the common vocabulary: SIS code, name, start, end."""
+    code = term_label(term)
+    if not code:
+        return None
+    return Term(
+        code=str(code),
+        name=str(term.get("name") or code),
+        start=day(term.get("start_at"), "term.start_at"),
+        end=day(term.get("end_at"), "term.end_at"),
+    )
+
+
 def record_id(stream: str, raw: Raw) -> str:
     """Enrollment id; for outcome scores `<course id>:<user id>:<outcome id>` (Canvas has no id for them)."""
 
@@ -112,6 +143,23 @@ class Normalizer:
         self.learner_id = config.learner_id
         self.grade_source = config.grade_source
         self.credits_pattern = re.compile(config.credits_pattern) if config.credits_pattern else None
+        self.catalog = config.catalog
+
+    def course_achievement(self, course: Mapping[str, Any], kind: AchievementKind) -> Achievement:
+        """The catalog course (or activity) a Canvas course shell stands for, without section details."""
+        return Achievement(
+            key=course_key(course),
+            kind=kind,
+            catalog_key=catalog_key(course, self.catalog),
+            title=course.get("name") or course.get("course_code") or f"Canvas course {course['id']}",
+            code=course.get("course_code") if kind is AchievementKind.course else None,
+            credits=self.credits(course) if kind is AchievementKind.course else None,
+            result_schemes=(
+                (ResultScheme(name="Letter grade", result_type="LetterGrade"),)
+                if kind is AchievementKind.course
+                else ()
+            ),
+        )
 
     def __call__(self, stream: str, raw: Raw) -> Iterator[LearningRecord | Tombstone]:
         if stream == "competencies":
@@ -191,17 +239,15 @@ class Normalizer:
         else:
             status = grade_status(grade)
         end = course.get("end_at") or term.get("end_at")
-        yield LearningRecord.course(
-            source_id=str(enrollment["id"]),
+        achievement = self.course_achievement(course, AchievementKind.course)
+        yield LearningRecord(
+            source_record_id=str(enrollment["id"]),
             learner=self.learner(part(raw, "user")),
-            course_key=course_key(course),
-            title=course.get("name") or course.get("course_code") or f"Canvas course {course['id']}",
-            code=course.get("course_code"),
-            grade=grade,
-            score=score,
-            status=status,
-            term=term_label(term),
-            credits=self.credits(course),
+            achievement=achievement,
+            result=Result(status=status, grade=grade, score=score, scheme="Letter grade"),
+            term=term_model(term),
+            section=section_of(course),
+            credits_earned=achievement.credits if status is ResultStatus.completed else None,
             started_on=day(course.get("start_at") or term.get("start_at"), "course.start_at"),
             completed_on=day(end, "course.end_at") if status is not ResultStatus.in_progress else None,
             source_updated_at=timestamp(enrollment.get("updated_at"), "enrollment.updated_at"),
@@ -214,14 +260,17 @@ class Normalizer:
             yield Tombstone(source_record_id=str(enrollment["id"]))
             return
         done = state == "completed" or course.get("workflow_state") == "completed"
-        record = LearningRecord.cocurricular(
-            source_id=str(enrollment["id"]),
+        role = enrollment.get("role")
+        record = LearningRecord(
+            source_record_id=str(enrollment["id"]),
             learner=self.learner(part(raw, "user")),
-            activity_key=course_key(course),
-            activity=course.get("name") or course.get("course_code") or f"Canvas course {course['id']}",
+            achievement=self.course_achievement(course, AchievementKind.cocurricular),
+            result=Result(status=ResultStatus.completed if done else ResultStatus.in_progress),
             completed_on=day(course.get("end_at") or term.get("end_at"), "course.end_at") if done else None,
             started_on=day(course.get("start_at") or term.get("start_at"), "course.start_at"),
-            term=term_label(term),
+            term=term_model(term),
+            section=section_of(course),
+            role=role if isinstance(role, str) and role and not role.endswith("Enrollment") else None,
             source_updated_at=timestamp(enrollment.get("updated_at"), "enrollment.updated_at"),
         )
         if state == "inactive":
@@ -247,16 +296,16 @@ class Normalizer:
             required_level=required,
             mastery_points=float(mastery),
         )
-        key = f"{course_key(course)}:outcome:{outcome['id']}"
         achievement = Achievement(
-            key=key,
+            key=f"canvas:outcome:{outcome['id']}",
             kind=AchievementKind.competency,
+            catalog_key=outcome.get("vendor_guid") or f"canvas-outcome-{outcome['id']}",
             title=outcome.get("title") or f"Outcome {outcome['id']}",
-            description=outcome.get("description") or None,
+            description=plain_text(outcome.get("description")),
             code=outcome.get("vendor_guid") or None,
             criteria=f"Mastery at {mastery:g} points, {outcome.get('calculation_method') or 'default'} of results",
             result_schemes=(scheme,),
-            associations=(Association(target_key=course_key(course)),),
+            associations=(Association.to(self.course_achievement(course, AchievementKind.course)),),
         )
         mastered = value >= mastery
         yield LearningRecord(
@@ -270,7 +319,8 @@ class Normalizer:
                 mastered=mastered,
                 scheme=scheme.name,
             ),
-            term=term_label(term_of(raw)),
+            term=term_model(term_of(raw)),
+            section=section_of(course),
         )
 
 

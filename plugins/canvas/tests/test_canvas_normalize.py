@@ -12,7 +12,8 @@ from lerconnect_canvas.normalize import Normalizer
 from lerconnect_canvas.terms import default_terms, select
 from pydantic import ValidationError
 
-from connector_core import RecordError, ResultStatus, SourceError, Tombstone
+from connector_core import RecordError, ResultStatus, SourceError, Term, Tombstone
+from connector_core.model import achievement_key, association_target_key
 
 USER = {
     "id": 7,
@@ -80,7 +81,7 @@ def test_grade_statuses(grade: str | None, score: float | None, state: str, stat
 
 def test_course_record_fields() -> None:
     record = one("grades", raw(), credits_pattern=r"\((\d+) cr\)")
-    assert (record.source_record_id, record.term, record.achievement.key) == ("99", "202610", "canvas:course:10")
+    assert (record.source_record_id, record.term.code, record.achievement.key) == ("99", "202610", "canvas:course:10")
     assert (record.result.grade, record.result.score) == ("B+", 88.0)
     assert record.achievement.credits == record.credits_earned == Decimal(4)
     assert (record.started_on, record.completed_on) == (date(2026, 1, 12), date(2026, 5, 8))
@@ -160,6 +161,76 @@ def test_competency_levels_and_mastery() -> None:
     assert met.achievement.associations[0].target_key == "canvas:course:10"
     missed = one("competencies", base | {"score": {"score": 1.0}})
     assert (missed.result.level, missed.result.mastered) == ("Beginning", False)
+
+
+OUTCOME = {
+    "id": 5,
+    "title": "Writes proofs",
+    "description": "<p>Writes <strong>rigorous</strong> proofs &amp; counter-examples.</p><ul><li>induction</li></ul>",
+    "vendor_guid": "g-5",
+    "mastery_points": 3.0,
+    "ratings": [{"description": "Proficient", "points": 3.0}],
+}
+
+
+def section(course_id: int, code: str, sis: str, term: dict) -> dict:
+    return {**raw(), "course": {**COURSE, "id": course_id, "course_code": code, "sis_course_id": sis}, "term": term}
+
+
+def test_every_section_and_term_of_a_catalog_course_is_one_achievement() -> None:
+    fall = {"id": 4, "name": "Fall 2026", "sis_term_id": "202630"}
+    records = [
+        one("grades", section(10, "MATH 101", "202610.0001", TERM)),
+        one("grades", section(11, "MATH-101-02", "202610.0002", TERM)),
+        one("grades", section(12, "math 101", "202630.0107", fall)),
+    ]
+    assert {r.achievement.catalog_key for r in records} == {"MATH 101"}
+    assert len({achievement_key("canvas", r.achievement) for r in records}) == 1
+    assert [r.section for r in records] == ["202610.0001", "202610.0002", "202630.0107"]  # the section is the record's
+    assert [r.term.code for r in records] == ["202610", "202610", "202630"]
+    other = one("grades", section(13, "MATH 102", "202610.0003", TERM))
+    assert achievement_key("canvas", other.achievement) != achievement_key("canvas", records[0].achievement)
+
+
+def test_catalog_key_from_the_sis_course_id_with_an_institution() -> None:
+    record = one(
+        "grades",
+        section(10, "Calculus", "SU-MATH-101-001-202610", TERM),
+        catalog={"field": "sis_course_id", "pattern": r"^SU-(?P<subject>[A-Z]+)-(?P<number>\d+)", "institution": "SU"},
+    )
+    assert record.achievement.catalog_key == "SU:MATH 101"
+
+
+def test_term_is_one_model_with_code_name_and_dates() -> None:
+    term = {
+        "id": 3,
+        "name": "Spring 2026",
+        "sis_term_id": "202610",
+        "start_at": "2026-01-12T00:00:00Z",
+        "end_at": "2026-05-08T23:59:59Z",
+    }
+    record = one("grades", {**raw(), "term": term})
+    assert record.term == Term(code="202610", name="Spring 2026", start=date(2026, 1, 12), end=date(2026, 5, 8))
+    no_sis = one("grades", {**raw(), "term": {"id": 3, "name": "Spring 2026"}})
+    assert (no_sis.term.code, no_sis.term.name) == ("Spring 2026", "Spring 2026")
+
+
+def test_outcome_is_one_achievement_across_courses_with_a_plain_text_description() -> None:
+    base = {"kind": "outcome_rollup", "user": USER, "term": TERM, "outcome": OUTCOME, "score": {"score": 3.5}}
+    first = one("competencies", base | {"course": COURSE})
+    second = one("competencies", base | {"course": {**COURSE, "id": 11, "course_code": "MATH-101-02"}})
+    assert achievement_key("canvas", first.achievement) == achievement_key("canvas", second.achievement)
+    assert first.achievement.description == "Writes rigorous proofs & counter-examples.\n\n  * induction"
+    [link] = first.achievement.associations
+    assert association_target_key("canvas", link) == "catalog:course:MATH 101"
+
+
+def test_cocurricular_activity_is_one_achievement_and_the_role_is_the_records() -> None:
+    cc = {**COURSE, "course_code": "CC-ROBOTICS-CLUB", "name": "Robotics Club"}
+    spring = one("cocurricular", {**raw(None, None), "course": cc} | {"enrollment": {"id": 1, "role": "Officer"}})
+    fall = one("cocurricular", {**raw(None, None), "course": {**cc, "id": 77}, "term": {"name": "Fall 2026"}})
+    assert spring.achievement.catalog_key == fall.achievement.catalog_key == "CC-ROBOTICS-CLUB"
+    assert (spring.role, fall.role) == ("Officer", None)
 
 
 def test_config_errors_name_the_key() -> None:

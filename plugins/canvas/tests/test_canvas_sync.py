@@ -40,7 +40,7 @@ def test_full_sync_of_every_stream_yields_every_campus_record() -> None:
 
         grade_raws, grade_cursors = pull(source, "grades")
         grades = records(source, "grades", grade_raws)
-        got = {rid: (r.result.status, r.result.grade, r.result.score, r.term) for rid, r in grades.items()}
+        got = {rid: (r.result.status, r.result.grade, r.result.score, r.term.code) for rid, r in grades.items()}
         assert got == expected_grades(campus)
         assert grade_cursors[-1]["done"] is True
         sample = grades[str(100_000 + campus.enrollments[0].key)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +22,11 @@ class Columns(BaseModel):
     learner_id: IdText
     achievement_id: IdText
     title: IdText
+    catalog_key: IdText | None = None
+    """The achievement as the catalog knows it (course `MATH 101`, activity id): shared across terms and sources."""
+    version: IdText | None = None
+    role: IdText | None = None
+    section: IdText | None = None
     institution_id: IdText | None = None
     email: IdText | None = None
     given_name: IdText | None = None
@@ -35,6 +41,17 @@ class Columns(BaseModel):
     started_on: IdText | None = None
     completed_on: IdText | None = None
     updated_at: IdText | None = None
+
+
+class TermEntry(BaseModel):
+    """One academic term: the `term` column may hold its code or its name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    name: str
+    start: date | None = None
+    end: date | None = None
 
 
 class FileSet(BaseModel):
@@ -54,3 +71,7 @@ class FileSet(BaseModel):
 class FilesConfig(SourceConfig):
     files: dict[str, FileSet] = Field(description="stream name → the files that hold it")
     email_verified: bool = Field(default=False, description="trust emails in these files for matching")
+    terms: list[TermEntry] = Field(
+        default_factory=list,
+        description="the campus's terms, so a `term` column holding `Fall 2025` or `202530` gives one term",
+    )

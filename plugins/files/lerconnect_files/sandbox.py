@@ -42,12 +42,12 @@ def write_engagement_export(campus: Campus, workdir: Path) -> dict[str, Any]:
                     person.given_name,
                     person.family_name,
                     "Y" if person.confidential else "N",
-                    f"ACT-{activity.key:03d}-{p.role.upper()}",
-                    f"{activity.name} ({p.role})",
+                    activity.code,
+                    activity.name,
                     activity.category,
                     p.role,
                     p.hours,
-                    campus.term(p.term_key).name,
+                    campus.term(p.term_key).name,  # a name, as exports have it; [terms] gives the code
                     p.completed_on.isoformat() if p.completed_on else "",
                 )
             )
@@ -62,7 +62,15 @@ def write_engagement_export(campus: Campus, workdir: Path) -> dict[str, Any]:
         "achievement_id": "activity_id",
         "title": "activity",
         "description": "category",
+        "catalog_key": "activity_id",
+        "role": "role",
         "term": "term",
         "completed_on": "completed",
     }
-    return {"files": {"cocurricular": {"path": str(folder / "*.csv"), "kind": "cocurricular", "columns": columns}}}
+    terms = [
+        {"code": t.code, "name": t.name, "start": t.start.isoformat(), "end": t.end.isoformat()} for t in campus.terms
+    ]
+    return {
+        "files": {"cocurricular": {"path": str(folder / "*.csv"), "kind": "cocurricular", "columns": columns}},
+        "terms": terms,
+    }

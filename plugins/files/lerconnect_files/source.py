@@ -17,6 +17,7 @@ from connector_core import (
     ResultStatus,
     SandboxServer,
     Source,
+    Term,
 )
 from lerconnect_files.config import FilesConfig, FileSet
 from lerconnect_files.reader import fingerprint, matching_files, read_rows, require_files
@@ -73,6 +74,15 @@ class FilesSource(Source):
                     batch = []
             done[path.name] = digest
             yield Page(batch, {"done": dict(done), "current": None})
+
+    def term(self, text: str | None) -> Term | None:
+        """The configured term whose code or name the column holds, else the text as code and name."""
+        if text is None:
+            return None
+        for entry in self.config.terms:
+            if text in (entry.code, entry.name):
+                return Term(code=entry.code, name=entry.name, start=entry.start, end=entry.end)
+        return Term(code=text, name=text)
 
     def record_id(self, stream: str, raw: Mapping[str, Any]) -> str:
         column = self.config.files[stream].columns.record_id
@@ -137,12 +147,16 @@ class FilesSource(Source):
             achievement=Achievement(
                 key=f"{stream}:{value('achievement_id', required=True)}",
                 kind=fileset.kind,
+                catalog_key=value("catalog_key"),
+                version=value("version"),
                 title=value("title", required=True),
                 description=value("description"),
                 credits=number("credits"),
             ),
             result=Result(status=status, grade=value("grade"), score=float(score) if score is not None else None),
-            term=value("term"),
+            term=self.term(value("term")),
+            section=value("section"),
+            role=value("role"),
             started_on=day("started_on"),
             completed_on=completed_on,
             credits_earned=number("credits") if status is ResultStatus.completed else None,

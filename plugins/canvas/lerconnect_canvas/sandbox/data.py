@@ -16,7 +16,6 @@ default of newer Canvas accounts: outcomes carry neither; the scale is the root 
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -65,10 +64,6 @@ def stamp(day: date, end_of_day: bool = False) -> str:
 
 def letter_for(score: float) -> str:
     return next(letter for cut, letter in LETTER_CUTS if score >= cut)
-
-
-def slug(name: str) -> str:
-    return re.sub(r"[^A-Z0-9]+", "-", name.upper()).strip("-")[:24]
 
 
 def strip_sis(value: Any) -> Any:
@@ -468,7 +463,7 @@ def _cocurricular(data: CanvasData, campus: Campus) -> None:
                 term,
                 sis_course_id=f"CC.{term.code}.{activity.key}",
                 name=activity.name,
-                course_code=f"CC-{slug(activity.name)}",
+                course_code=activity.code,
                 account_id=CLUBS if activity.category == "Club" else COCURRICULAR,
                 grading_standard_id=None,
                 hide_final_grades=True,
