@@ -40,7 +40,8 @@ def main() -> None:
     t0 = time.monotonic()
     campus = build_campus(learners=args.learners, sis="peoplesoft")
     print(
-        f"campus: {args.learners} learners, {len(campus.enrollments)} enrollments; built in {time.monotonic() - t0:.1f}s"
+        f"campus: {args.learners} learners, {len(campus.enrollments)} enrollments; "
+        f"built in {time.monotonic() - t0:.1f}s"
     )
     for spec in args.modes.split(","):
         mode, execution = spec.split(":")

@@ -30,6 +30,7 @@ from connector_core import (
     ResultScheme,
     ResultStatus,
     RubricLevel,
+    Term,
     Tombstone,
 )
 from lerconnect_peoplesoft.config import KINDS, STREAM_QUERIES, Config
@@ -167,15 +168,23 @@ class Normalizer:
         institution = c.text(raw, "institution", required=True)
         subject, number = c.text(raw, "subject", required=True), c.text(raw, "catalog_number", required=True)
         course_id = c.text(raw, "course_id") or f"{subject}-{number}"
+        strm = c.text(raw, "term", required=True)
         record = LearningRecord.course(
             source_id=source_id,
             learner=self.learner(c, raw),
             course_key=f"peoplesoft:course:{institution}:{course_id}",
             title=c.text(raw, "title") or f"{subject} {number}",
             code=f"{subject} {number}",
+            catalog_key=f"{subject} {number}".upper(),  # one achievement per catalog course, as Canvas keys it
             grade=grade,
             status=status,
-            term=c.text(raw, "term", required=True),
+            term=Term(
+                code=strm,
+                name=c.text(raw, "term_name") or strm,
+                start=c.day(raw, "term_begin"),
+                end=c.day(raw, "term_end"),
+            ),
+            section=f"{strm}.{c.text(raw, 'class_number', required=True)}",
             credits=c.number(raw, "units_taken"),
             started_on=c.day(raw, "term_begin"),
             completed_on=c.day(raw, "term_end")
@@ -196,8 +205,9 @@ class Normalizer:
             learner=self.learner(c, raw),
             activity_key=f"peoplesoft:honor:{institution}:{award}",
             activity=c.text(raw, "title") or award,
+            catalog_key=f"{institution}:honor:{award}",
             completed_on=awarded,
-            term=c.text(raw, "term"),
+            term=term_code(c.text(raw, "term")),
         )
 
     def groups(self, raw: Raw) -> Iterator[LearningRecord]:
@@ -212,6 +222,7 @@ class Normalizer:
             learner=self.learner(c, raw),
             activity_key=f"peoplesoft:group:{institution}:{group}",
             activity=c.text(raw, "title") or group,
+            catalog_key=f"{institution}:group:{group}",
             started_on=c.day(raw, "started_on") or (effective if active == "A" else None),
             completed_on=effective if active == "I" else None,  # membership ended: participation complete
         )
@@ -237,6 +248,7 @@ class Normalizer:
             achievement=Achievement(
                 key=f"peoplesoft:jpm:{content_type}:{item}",
                 kind=AchievementKind.competency,
+                catalog_key=f"jpm:{content_type}:{item}",
                 title=title,
                 code=item,
                 result_schemes=(scheme,),
@@ -250,6 +262,11 @@ class Normalizer:
             ),
             completed_on=c.day(raw, "effective") if mastered else None,
         )
+
+
+def term_code(code: str | None) -> Term | None:
+    """A term known only by its code (rows without TERM_TBL data): the code is its name too."""
+    return Term(code=code, name=code) if code else None
 
 
 def grade_status(grade: str) -> ResultStatus:
