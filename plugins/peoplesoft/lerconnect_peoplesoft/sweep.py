@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from connector_core import Cursor, Page, SourceError
 from lerconnect_peoplesoft.config import STREAM_QUERIES, Config, QueryConfig
+from lerconnect_peoplesoft.normalize import Columns
 from lerconnect_peoplesoft.qas import Prompts, Row
 
 LETTERS = string.ascii_uppercase
@@ -126,8 +127,6 @@ class Sweep:
         """Term -> end date as the rows carry them (TERM_END_DT), to tell open from closed terms."""
         if kind != "grades":
             return {}
-        from lerconnect_peoplesoft.normalize import Columns
-
         columns = Columns(self.config.queries[kind].column_map(kind))
         out: dict[str, str] = {}
         for row in rows:
