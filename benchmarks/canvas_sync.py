@@ -13,20 +13,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from lerconnect_canvas import CanvasSource
+from timed_pull import sweep
 
 from connector_core.sandbox import AS_OF, build_campus
 from connector_core.testing import make_source, serve_sandbox
-
-
-def sweep(source: CanvasSource, stream: str, cursor: object) -> tuple[int, int, float, object]:
-    """(raw records, requests, seconds, last cursor) of one pull."""
-    before, started, count, last = source.requests_made, time.monotonic(), 0, cursor
-    for page in source.pull(stream, cursor):
-        count += len(page.records)
-        for raw in page.records:
-            list(source.normalize(stream, raw))
-        last = page.cursor
-    return count, source.requests_made - before, time.monotonic() - started, last
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from connector_core.cli_app import App
 from connector_core.cli_learners import find_learner, learner_option
 from connector_core.cli_options import db_option, echo_fields, echo_json, json_option, plural
 from connector_core.config import ConfigError
+from connector_core.demo import CAMPUSES, DEFAULT_CAMPUS
 from connector_core.engine import RunResult, build_source
 from connector_core.issuer import IssuerError
 from connector_core.issuing import IssueReport
@@ -579,9 +580,25 @@ def records_export(
 )
 @click.option("--no-issue", is_flag=True, help="Store records only; sign nothing.")
 @click.option("--verify-limit", type=int, default=None, help="Verify at most this many credentials.")
+@click.option(
+    "--campus",
+    type=click.Choice(CAMPUSES),
+    default=DEFAULT_CAMPUS,
+    show_default=True,
+    help="Which student information system the sandbox campus runs; the plugins serving it join the demo.",
+)
 @json_option
 @pass_app
-def demo(app: App, learners: int, seed: int, db: str, no_issue: bool, verify_limit: int | None, as_json: bool) -> None:
+def demo(
+    app: App,
+    learners: int,
+    seed: int,
+    db: str,
+    no_issue: bool,
+    verify_limit: int | None,
+    campus: str,
+    as_json: bool,
+) -> None:
     """Sync the sandbox campus through every installed plugin into an SQLite file (or a database URL), and issue."""
     from connector_core.demo import run_demo
     from connector_core.progress import RunProgress
@@ -603,6 +620,7 @@ def demo(app: App, learners: int, seed: int, db: str, no_issue: bool, verify_lim
             issue=not no_issue,
             verify_limit=verify_limit,
             progress=progress,
+            campus=campus,
         )
     seconds = round(time.monotonic() - started, 1)
     ok = all(r.status == "succeeded" for r in result.runs) and not result.verify_failures

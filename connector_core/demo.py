@@ -6,13 +6,14 @@ comes back unchanged and nothing is rewritten or re-issued.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from connector_core.config import load_settings
 from connector_core.engine import RunResult
@@ -21,11 +22,15 @@ from connector_core.issuing import IssueReport, IssuingService
 from connector_core.pipeline import Pipeline, PipelineProgress
 from connector_core.plugins import Registry
 from connector_core.sandbox import build_campus
+from connector_core.sandbox.campus import SisKind
 from connector_core.sandbox.serve import start
 from connector_core.store import Store
 from connector_core.store import credentials as cred_store
 
 log = logging.getLogger("lerconnect.demo")
+CAMPUSES: tuple[str, ...] = get_args(SisKind)
+"""The campus SIS names `build_campus` accepts (`lerconnect demo --campus`)."""
+DEFAULT_CAMPUS: str = inspect.signature(build_campus).parameters["sis"].default
 FIRST = "files"
 
 
@@ -112,9 +117,14 @@ def _ordered(registry: Registry) -> list[str]:
 
 
 @contextmanager
-def sandboxes(registry: Registry, learners: int, seed: int, workdir: Path) -> Iterator[dict[str, dict]]:
-    """Start every plugin's sandbox; yields the `[sources.*]` tables pointing at them."""
-    campus = build_campus(learners, seed)
+def sandboxes(
+    registry: Registry, learners: int, seed: int, workdir: Path, sis: str | None = None
+) -> Iterator[dict[str, dict]]:
+    """Start every plugin's sandbox on a campus whose SIS is `sis`; yields the `[sources.*]` tables pointing at them.
+
+    Each plugin's sandbox decides whether it serves that campus (an SIS serves only its own).
+    """
+    campus = build_campus(learners, seed, sis=sis or DEFAULT_CAMPUS)
     tables: dict[str, dict] = {}
     with ExitStack() as stack:
         for plugin in _ordered(registry):
@@ -134,6 +144,7 @@ def run_demo(
     issue: bool = True,
     verify_limit: int | None = None,
     progress: PipelineProgress | None = None,
+    campus: str | None = None,
 ) -> DemoResult:
     """Full sync of every stream of every sandbox (hold-flagging sources last), then issue and verify."""
     workdir = workdir.resolve()
@@ -141,7 +152,7 @@ def run_demo(
     config_path = workdir / "lerconnect-demo.toml"
     result = DemoResult(config_path)
     extra = {"issuer": demo_issuer(workdir)} if issue else {}
-    with sandboxes(registry, learners, seed, workdir) as tables:
+    with sandboxes(registry, learners, seed, workdir, campus) as tables:
         write_config(config_path, {**extra, **{f"sources.{name}": table for name, table in tables.items()}})
         settings = load_settings(config_path)  # read back as a user's config is: secrets from files
         pipeline = Pipeline(store, registry, settings)

@@ -220,7 +220,10 @@ class SoapClient:
 
     def _fault(self, fault: Fault, endpoint: str) -> Exception:
         kind = (self.classify_fault(fault) if self.classify_fault else None) or SourceError
-        detail = " ".join(" ".join(fault.detail.itertext()).split()) if fault.detail is not None else ""
+        raw = fault.detail
+        if isinstance(raw, bytes | str):  # zeep hands over a non-XML answer (a gateway's 504 page) as bytes
+            raw = None
+        detail = " ".join(" ".join(raw.itertext()).split()) if raw is not None else ""
         reason = f"SOAP fault {fault.code or '(no code)'}: {fault.message}" + (f" ({detail[:300]})" if detail else "")
         if issubclass(kind, SourceUnavailable):
             return Transient(endpoint, reason, "server")

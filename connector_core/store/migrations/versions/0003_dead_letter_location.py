@@ -1,7 +1,7 @@
 """dead letters say where the bad row is (file and line); identity reviews keep which rule found whom
 
 Revision ID: dead_letter_location
-Revises: 0001
+Revises: issuing_reconciliation
 """
 
 import sqlalchemy as sa
