@@ -174,8 +174,15 @@ def check(app: App, source: str | None, db: str | None, as_json: bool) -> None:
     names = [source] if source else list(app.settings.sources)
     if not names:
         fail("no sources configured: add a [sources.<name>] table (see `lerconnect init`)", EXIT_USAGE)
-    checks = preflight(app, db, names, as_json=as_json)
-    sys.exit(0 if all(c.ok for c in checks) else EXIT_FAILED)
+    sys.exit(preflight_exit_code(preflight(app, db, names, as_json=as_json)))
+
+
+def preflight_exit_code(checks: list) -> int:
+    """0 when every check passed; 2 when a failure is the configuration's, else 1."""
+    failed = [c for c in checks if not c.ok]
+    if not failed:
+        return 0
+    return EXIT_USAGE if any(c.configuration for c in failed) else EXIT_FAILED
 
 
 def preflight(app: App, db: str | None, names: list[str], *, as_json: bool = False) -> list:
@@ -326,8 +333,8 @@ def run(app: App, db: str | None) -> None:
     config_path = str(app.settings.path) if app.settings.path else None
     if not any(t.get("schedule") for t in app.settings.sources.values()):
         fail('no source has a schedule: add e.g. schedule = "0 2 * * *" to a [sources.<name>] table', EXIT_USAGE)
-    if not all(c.ok for c in preflight(app, db, list(app.settings.sources))):
-        fail("not starting: fix what failed above, then run `lerconnect check` again")
+    if code := preflight_exit_code(preflight(app, db, list(app.settings.sources))):
+        fail("not starting: fix what failed above, then run `lerconnect check` again", code)
     store = app.store(db, create=True)
     url = store.url
     store.dispose()

@@ -24,9 +24,7 @@ from connector_core.hookspecs import hookimpl
 from connector_core.issuer import IssuerError, KeyFileError, KeyResolutionError, SigningKey, verify_credential
 from connector_core.issuer.schemas import PinnedSchemas
 from connector_core.issuing import contexts_canonicalizer, key_passphrase, key_path, load_key_ring, retired_file
-from connector_core.store import Store
 from connector_core.store import credentials as cred_store
-from connector_core.store.tables import CredentialRow
 
 SCHEMA_FILES = {  # credential type → 1EdTech schema file name, looked up in --schema-dir
     "ClrCredential": "clr_v2p0_clrcredential_schema.json",
@@ -219,13 +217,6 @@ def _credential(store, credential_id: str):
     if len(matches) > 1:
         raise click.ClickException(f"{credential_id!r} is the start of several credential ids: give more of it")
     return matches[0]
-
-
-def _credential(store: Store, credential_id: str) -> CredentialRow:
-    row = cred_store.get_credential(store, credential_id)
-    if row is None:
-        raise click.ClickException(f"no credential {credential_id!r}: see `lerconnect credentials list`")
-    return row
 
 
 @credentials.command("show")

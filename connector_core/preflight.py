@@ -24,6 +24,7 @@ class Check:
     name: str
     ok: bool
     message: str
+    configuration: bool = False  # failed because of the configuration (exit code 2), not the system
 
 
 def _schedules(settings: Settings, sources: list[str]) -> Iterator[Check]:
@@ -37,7 +38,7 @@ def _schedules(settings: Settings, sources: list[str]) -> Iterator[Check]:
             trigger = source_trigger(settings, name, schedule)
             yield Check(f"schedule {name}", True, f"{schedule!r} in {trigger.timezone}")
         except ConfigError as exc:
-            yield Check(f"schedule {name}", False, str(exc))
+            yield Check(f"schedule {name}", False, str(exc), configuration=True)
 
 
 def _store(url: str) -> Check:
@@ -64,7 +65,7 @@ def _issuer(settings: Settings, base_dir: Path) -> Iterator[Check]:
         ring = load_key_ring(issuer, base_dir)  # decrypts the key once: the passphrase is right
         yield Check("signing key", True, f"decrypts; issuer DID {ring.did}")
     except Exception as exc:  # no key, wrong passphrase, an unreadable file: all say what to fix
-        yield Check("signing key", False, str(exc))
+        yield Check("signing key", False, str(exc), configuration=isinstance(exc, ConfigError))
     folder = published_status_dir(issuer, base_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -80,7 +81,7 @@ def _sources(settings: Settings, registry: Registry, sources: list[str]) -> Iter
         try:
             instance = build_source(settings, registry, name)
         except (ConfigError, UnknownPlugin) as exc:
-            yield Check(f"source {name}", False, str(exc))
+            yield Check(f"source {name}", False, str(exc), configuration=True)
             continue
         try:
             yield Check(f"source {name}", True, instance.check())
@@ -106,6 +107,7 @@ def night_checks(settings: Settings, registry: Registry, store_url: str, sources
                 False,
                 f"{settings.path or '<config>'}: scheduler.timezone {settings.scheduler.timezone!r} is not a known "
                 f'time zone: use an IANA name such as "America/Chicago" or "UTC"',
+                configuration=True,
             )
         )
     else:

@@ -39,10 +39,10 @@ def test_a_good_night_passes_every_check(project: Path) -> None:
 def test_a_bad_schedule_names_the_source_and_key_and_run_refuses_to_start(project: Path) -> None:
     _edit(project, 'plugin = "files"', 'plugin = "files"\nschedule = "every night"')
     code, checks = _checks()
-    assert code == 1 and not checks["schedule sis"]["ok"]
+    assert code == 2 and not checks["schedule sis"]["ok"]
     assert "[sources.sis].schedule 'every night' is not a valid crontab" in checks["schedule sis"]["message"]
     code, out, err = run("run")
-    assert code == 1 and "not starting" in err and "FAILED" in out
+    assert code == 2 and "not starting" in err and "FAILED" in out
 
 
 def test_time_zone_key_passphrase_status_directory_and_source_are_checked(project: Path, monkeypatch) -> None:
@@ -55,7 +55,7 @@ def test_time_zone_key_passphrase_status_directory_and_source_are_checked(projec
     (project / "grades.csv").write_text("a file where a folder should be")
     _edit(project, 'path = "', 'path = "missing-')
     code, checks = _checks()
-    assert code == 1
+    assert code == 2  # the time zone is a configuration problem
     assert "scheduler.timezone 'Mars/Olympus' is not a known time zone" in checks["time zone"]["message"]
     assert not checks["signing key"]["ok"] and "passphrase" in checks["signing key"]["message"]
     assert not checks["status directory"]["ok"] and "cannot be written" in checks["status directory"]["message"]

@@ -41,7 +41,7 @@ def test_files_settings_list_the_nested_tables() -> None:
 
 def test_unknown_plugin_is_named() -> None:
     code, _, err = run("plugins", "--settings", "nosuch")
-    assert code == 1 and "no installed plugin provides source 'nosuch'" in err
+    assert code == 2 and "no installed plugin provides source 'nosuch'" in err  # a configuration problem
 
 
 @pytest.mark.parametrize("name", ["canvas", "files"])

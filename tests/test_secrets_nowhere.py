@@ -19,7 +19,7 @@ from sqlalchemy import MetaData, create_engine, select
 from sqlalchemy.engine import make_url
 from werkzeug.wrappers import Request, Response
 
-from connector_core import cli_app
+from connector_core import plugins
 from connector_core.cli import cli
 from connector_core.config import load_settings
 from connector_core.issuer import SigningKey
@@ -72,7 +72,7 @@ def project(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("STORE_URL", url)
     monkeypatch.setenv("API_TOKEN", TOKEN)
     monkeypatch.setenv("KEY_PASSPHRASE", PASSPHRASE)
-    monkeypatch.setattr(cli_app, "default_registry", lambda: load_registry(extra_modules=(example_source,)))
+    monkeypatch.setattr(plugins, "default_registry", lambda: load_registry(extra_modules=(example_source,)))
     SigningKey.generate().save(tmp_path / "key.pem", PASSPHRASE)
     with serve_sandbox(echoing_server) as base_url:
         config = tmp_path / "lerconnect.toml"
