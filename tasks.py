@@ -8,6 +8,7 @@ tools into it (editable), then runs. Extra arguments go to the underlying comman
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -49,6 +50,20 @@ def install() -> None:
     STAMP.touch()
 
 
+def install_verifiers() -> None:
+    """The npm verifiers the interop tests use (Digital Bazaar, LearnCard), exactly as locked.
+
+    Without Node.js the interop tests skip and say why; nothing else needs it.
+    """
+    folder = ROOT / "tests" / "interop"
+    if (folder / "node_modules").is_dir() or shutil.which("npm") is None:
+        return
+    print("Installing the npm verifiers (tests/interop)", flush=True)
+    code = subprocess.call(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder)  # noqa: S607
+    if code:
+        sys.exit(code)
+
+
 def main(argv: list[str]) -> None:
     task, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if task == "install":
@@ -58,6 +73,7 @@ def main(argv: list[str]) -> None:
         _run(BIN / "lerconnect", "demo", *(rest or ["--learners", "200", "--db", "lerconnect-demo.db"]))
     elif task == "test":
         install()
+        install_verifiers()
         _run(BIN / "python", "-m", "pytest", "-n", os.environ.get("LERCONNECT_TEST_WORKERS", "2"), *rest)
     elif task == "lint":
         install()
