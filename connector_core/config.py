@@ -123,7 +123,10 @@ def _expected(error: dict[str, Any]) -> str:
         return "is required but missing: add it"
     if kind == "extra_forbidden":
         return "is not a known setting: check the spelling against `lerconnect init`"
-    return f"{error['msg'].lower()} (got {error.get('input')!r})" if kind != "missing" else error["msg"]
+    value = error.get("input")
+    if isinstance(value, dict | list):  # a whole table may hold secrets: name the key, never echo it
+        return error["msg"].lower()
+    return f"{error['msg'].lower()} (got {value!r})"
 
 
 def format_validation(path: Path | str, error: ValidationError, prefix: tuple[Any, ...] = ()) -> str:

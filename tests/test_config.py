@@ -167,3 +167,23 @@ def test_privacy_policy_is_read_and_a_wrong_identifier_is_named(tmp_path: Path) 
     assert message.startswith(
         f"{path}: issuer.privacy.identifiers.0 input should be 'did', 'email' or 'institution_id'"
     )
+
+
+def test_a_table_level_error_does_not_echo_the_table_and_its_secrets(tmp_path: Path) -> None:
+    from pydantic import BaseModel, SecretStr, ValidationError, model_validator
+
+    from connector_core.config import format_validation
+
+    class Table(BaseModel):
+        api_key: SecretStr
+        mode: str = "ethos"
+
+        @model_validator(mode="after")
+        def needs_base_url(self) -> Table:
+            raise ValueError("mode banner9 needs base_url")
+
+    try:
+        Table.model_validate({"api_key": "s3cret-key", "mode": "banner9"})
+    except ValidationError as exc:
+        message = format_validation("lerconnect.toml", exc, ("sources", "sis"))
+    assert "needs base_url" in message and "s3cret-key" not in message
