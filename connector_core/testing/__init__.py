@@ -36,7 +36,14 @@ from connector_core.testing.contract import (
     make_source,
     run_contract,
 )
-from connector_core.testing.sandbox import SandboxConfig, run_sandbox, serve_sandbox, shared_path, temporary_database
+from connector_core.testing.sandbox import (
+    SandboxConfig,
+    ServedSandbox,
+    run_sandbox,
+    serve_sandbox,
+    shared_path,
+    temporary_database,
+)
 
 __all__ = [
     "CONTRACT_SOURCE",
@@ -44,6 +51,7 @@ __all__ = [
     "NormalizeResult",
     "PullResult",
     "SandboxConfig",
+    "ServedSandbox",
     "bad_credentials",
     "check_bad_records",
     "check_credentials",

@@ -91,3 +91,28 @@ def temporary_database(directory: Path, base_url: str | None = None) -> Iterator
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     finally:
         admin.dispose()
+
+
+@dataclass
+class ServedSandbox:
+    """A plugin's sandbox served for a test: its app, URL, the config table pointing at it, its campus.
+
+    `source(**overrides)` builds the plugin's source from that table; a source with a `clock`
+    (the plugin's notion of "today") is pinned to the campus's day, never the machine's.
+    """
+
+    source_cls: type[Source]
+    app: Any
+    url: str | None
+    table: dict[str, Any]
+    campus: Any
+
+    def source(self, **overrides: Any) -> Any:
+        from connector_core.sandbox import AS_OF
+        from connector_core.testing.contract import make_source
+
+        source = make_source(self.source_cls, {**self.table, **overrides})
+        assert isinstance(source, self.source_cls)
+        if hasattr(source, "clock"):
+            source.clock = lambda: AS_OF
+        return source

@@ -4,36 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lerconnect_banner import BannerSource
 from lerconnect_banner.normalize import UNVERIFIED_SCHEME
-from lerconnect_banner.sandbox import EthosSandbox
 
 from connector_core import LearningRecord, ResultStatus, Tombstone
 from connector_core.config import settings_from_dict
 from connector_core.engine import SyncEngine
-from connector_core.sandbox import AS_OF, Campus, build_campus
+from connector_core.sandbox import Campus, build_campus
 from connector_core.store import Store
-from connector_core.testing import isolated_registry, make_source, serve_sandbox
+from connector_core.testing import ServedSandbox, isolated_registry, serve_sandbox
 
 SMALL_CAMPUS = {"learners": 40, "seed": 7}
 
 
-@dataclass
-class Running:
-    app: EthosSandbox
-    url: str
-    table: dict[str, Any]
-    campus: Campus
+class Running(ServedSandbox):
+    """The served sandbox; `app` is the EthosSandbox."""
 
-    def source(self, **overrides: Any) -> BannerSource:
-        source = make_source(BannerSource, {**self.table, **overrides})
-        assert isinstance(source, BannerSource)
-        source.clock = lambda: AS_OF  # the campus's "today", never the machine's
-        return source
+    def __init__(self, app: Any, url: str, table: dict[str, Any], campus: Campus) -> None:
+        super().__init__(BannerSource, app, url, table, campus)
 
 
 @contextmanager

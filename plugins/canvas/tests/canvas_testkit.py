@@ -4,34 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lerconnect_canvas import CanvasSource
-from lerconnect_canvas.sandbox import ADMIN_TOKEN, BucketTuning, CanvasSandbox, MasteryScales
+from lerconnect_canvas.sandbox import ADMIN_TOKEN, BucketTuning, MasteryScales
 
 from connector_core import LearningRecord, Tombstone
-from connector_core.sandbox import AS_OF, Campus, build_campus
-from connector_core.testing import make_source, serve_sandbox
+from connector_core.sandbox import Campus, build_campus
+from connector_core.testing import ServedSandbox, serve_sandbox
 
 SMALL_CAMPUS = {"learners": 40, "seed": 7}
 
 
-@dataclass
-class Running:
-    """A served sandbox, its campus and the config table pointing at it."""
+class Running(ServedSandbox):
+    """The served sandbox; `app` is the CanvasSandbox."""
 
-    app: CanvasSandbox
-    url: str
-    table: dict[str, Any]
-    campus: Campus
-
-    def source(self, **overrides: Any) -> CanvasSource:
-        source = make_source(CanvasSource, {**self.table, **overrides})
-        assert isinstance(source, CanvasSource)
-        source.clock = lambda: AS_OF  # the campus's "today", never the machine's
-        return source
+    def __init__(self, app: Any, url: str, table: dict[str, Any], campus: Campus) -> None:
+        super().__init__(CanvasSource, app, url, table, campus)
 
 
 @contextmanager

@@ -4,32 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from lerconnect_peoplesoft import PeopleSoftSource
-from lerconnect_peoplesoft.sandbox import PeopleSoftSandbox, Tuning, build_sandbox
+from lerconnect_peoplesoft.sandbox import Tuning, build_sandbox
 
 from connector_core import LearningRecord, Tombstone
-from connector_core.sandbox import AS_OF, Campus, build_campus
-from connector_core.testing import make_source, serve_sandbox
+from connector_core.sandbox import Campus, build_campus
+from connector_core.testing import ServedSandbox, serve_sandbox
 from connector_core.transport import Backoff
 
 SMALL_CAMPUS = {"learners": 30, "seed": 7}
 
 
-@dataclass
-class Running:
-    app: PeopleSoftSandbox
-    url: str
-    table: dict[str, Any]
-    campus: Campus
+class Running(ServedSandbox):
+    """The served sandbox; `app` is the PeopleSoftSandbox."""
 
-    def source(self, **overrides: Any) -> PeopleSoftSource:
-        source = make_source(PeopleSoftSource, {**self.table, **overrides})
-        assert isinstance(source, PeopleSoftSource)
-        source.clock = lambda: AS_OF
-        return source
+    def __init__(self, app: Any, url: str, table: dict[str, Any], campus: Campus) -> None:
+        super().__init__(PeopleSoftSource, app, url, table, campus)
 
     def query(self, kind: str, **changes: Any) -> dict[str, Any]:
         """The `queries` table with one query changed."""
