@@ -19,21 +19,11 @@ from pathlib import Path
 
 from lerconnect_workday import WorkdaySource
 from lerconnect_workday.sandbox.wsdl import OPERATIONS
+from timed_pull import sweep
 
 from connector_core.sandbox import build_campus, serve
 from connector_core.testing import make_source
 from connector_core.transport import soap
-
-
-def sweep(source: WorkdaySource, stream: str, cursor: object) -> tuple[int, int, float, object]:
-    """(raw records, requests, seconds, last cursor) of one pull, normalization included."""
-    before, started, count, last = source.requests_made, time.monotonic(), 0, cursor
-    for page in source.pull(stream, cursor):
-        count += len(page.records)
-        for raw in page.records:
-            list(source.normalize(stream, raw))
-        last = page.cursor
-    return count, source.requests_made - before, time.monotonic() - started, last
 
 
 def wsdl_loads(table: dict) -> None:
