@@ -39,6 +39,8 @@ from connector_core.testing.contract import (
 from connector_core.testing.sandbox import (
     SandboxConfig,
     ServedSandbox,
+    normalized_by_id,
+    pull_all,
     run_sandbox,
     serve_sandbox,
     shared_path,
@@ -61,6 +63,8 @@ __all__ = [
     "check_sync",
     "isolated_registry",
     "make_source",
+    "normalized_by_id",
+    "pull_all",
     "run_contract",
     "run_sandbox",
     "serve_sandbox",

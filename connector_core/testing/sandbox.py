@@ -116,3 +116,26 @@ class ServedSandbox:
         if hasattr(source, "clock"):
             source.clock = lambda: AS_OF
         return source
+
+
+def pull_all(source: Source, stream: str, cursor: Any = None) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Every raw record of one pull, and the cursor saved after each page."""
+    raws: list[dict[str, Any]] = []
+    cursors: list[Any] = []
+    for page in source.pull(stream, cursor):
+        raws.extend(page.records)  # type: ignore[arg-type]
+        cursors.append(page.cursor)
+    return raws, cursors
+
+
+def normalized_by_id(source: Source, stream: str, raws: list[dict[str, Any]]) -> dict[str, Any]:
+    """The learning records of `raws` by source record id; a tombstone or a record normalized twice fails."""
+    from connector_core.model import Tombstone
+
+    out: dict[str, Any] = {}
+    for raw in raws:
+        for item in source.normalize(stream, raw):
+            assert not isinstance(item, Tombstone)
+            assert item.source_record_id not in out, f"{item.source_record_id} normalized twice"
+            out[item.source_record_id] = item
+    return out

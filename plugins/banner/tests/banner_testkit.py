@@ -10,12 +10,12 @@ from typing import Any
 from lerconnect_banner import BannerSource
 from lerconnect_banner.normalize import UNVERIFIED_SCHEME
 
-from connector_core import LearningRecord, ResultStatus, Tombstone
+from connector_core import ResultStatus
 from connector_core.config import settings_from_dict
 from connector_core.engine import SyncEngine
 from connector_core.sandbox import Campus, build_campus
 from connector_core.store import Store
-from connector_core.testing import ServedSandbox, isolated_registry, serve_sandbox
+from connector_core.testing import ServedSandbox, isolated_registry, normalized_by_id, pull_all, serve_sandbox
 
 SMALL_CAMPUS = {"learners": 40, "seed": 7}
 
@@ -36,23 +36,10 @@ def banner(campus: Campus | None = None, *, mode: str = "ethos", **options: Any)
         yield Running(server.app, url, server.config(url, Path.cwd()), campus)
 
 
-def pull(source: BannerSource, stream: str, cursor: Any = None) -> tuple[list[dict[str, Any]], list[Any]]:
-    raws: list[dict[str, Any]] = []
-    cursors: list[Any] = []
-    for page in source.pull(stream, cursor):
-        raws.extend(page.records)  # type: ignore[arg-type]
-        cursors.append(page.cursor)
-    return raws, cursors
+pull = pull_all
 
 
-def records(source: BannerSource, stream: str, raws: list[dict[str, Any]]) -> dict[str, LearningRecord]:
-    out: dict[str, LearningRecord] = {}
-    for raw in raws:
-        for item in source.normalize(stream, raw):
-            assert not isinstance(item, Tombstone)
-            assert item.source_record_id not in out, f"{item.source_record_id} normalized twice"
-            out[item.source_record_id] = item
-    return out
+records = normalized_by_id
 
 
 def expected_grades(campus: Campus) -> dict[str, tuple[ResultStatus, str | None, str | None, str]]:

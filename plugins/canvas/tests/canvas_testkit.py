@@ -10,9 +10,8 @@ from typing import Any
 from lerconnect_canvas import CanvasSource
 from lerconnect_canvas.sandbox import ADMIN_TOKEN, BucketTuning, MasteryScales
 
-from connector_core import LearningRecord, Tombstone
 from connector_core.sandbox import Campus, build_campus
-from connector_core.testing import ServedSandbox, serve_sandbox
+from connector_core.testing import ServedSandbox, normalized_by_id, pull_all, serve_sandbox
 
 SMALL_CAMPUS = {"learners": 40, "seed": 7}
 
@@ -43,21 +42,7 @@ def canvas(
         yield Running(server.app, url, table, campus)
 
 
-def pull(source: CanvasSource, stream: str, cursor: Any = None) -> tuple[list[dict[str, Any]], list[Any]]:
-    """Every raw record of one pull, and the cursor saved after each page."""
-    raws: list[dict[str, Any]] = []
-    cursors: list[Any] = []
-    for page in source.pull(stream, cursor):
-        raws.extend(page.records)  # type: ignore[arg-type]
-        cursors.append(page.cursor)
-    return raws, cursors
+pull = pull_all
 
 
-def records(source: CanvasSource, stream: str, raws: list[dict[str, Any]]) -> dict[str, LearningRecord]:
-    out: dict[str, LearningRecord] = {}
-    for raw in raws:
-        for item in source.normalize(stream, raw):
-            assert not isinstance(item, Tombstone)
-            assert item.source_record_id not in out, f"{item.source_record_id} normalized twice"
-            out[item.source_record_id] = item
-    return out
+records = normalized_by_id
