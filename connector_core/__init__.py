@@ -4,88 +4,14 @@ This module is the public face a plugin imports from, together with the toolkits
 `connector_core.sandbox` (the synthetic campus and serving helpers), `connector_core.testing` (the
 plugin test kit) and `connector_core.transport` (REST and SOAP clients, paginators, source bases).
 Everything else is internal.
+
+The names are listed once, in `__init__.pyi` (which type checkers read), and each is imported on
+first use (PEP 562), so a command that needs none of them, such as `lerconnect --help`, starts quickly.
 """
 
-from connector_core.hook_contexts import (
-    CredentialKind,
-    DeliveryContext,
-    IssueContext,
-    LearnerRef,
-    RecordRef,
-    TransformContext,
-)
-from connector_core.hookspecs import DropRecord, IssuePolicyError, hookimpl
-from connector_core.model import (
-    Achievement,
-    AchievementKind,
-    Alignment,
-    Association,
-    Learner,
-    LearningRecord,
-    Result,
-    ResultScheme,
-    ResultStatus,
-    RubricLevel,
-    Term,
-    Tombstone,
-)
-from connector_core.sandbox import Campus, build_campus
-from connector_core.source import (
-    CONTRACT_VERSION,
-    Cursor,
-    IdText,
-    Page,
-    RecordError,
-    SandboxServer,
-    Source,
-    SourceAuthError,
-    SourceConfig,
-    SourceContext,
-    SourceError,
-    SourcePermissionError,
-    SourceUnavailable,
-)
-from connector_core.text import plain_text
+import lazy_loader
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "CONTRACT_VERSION",
-    "Achievement",
-    "AchievementKind",
-    "Alignment",
-    "Association",
-    "Campus",
-    "CredentialKind",
-    "Cursor",
-    "DeliveryContext",
-    "DropRecord",
-    "IdText",
-    "IssueContext",
-    "IssuePolicyError",
-    "Learner",
-    "LearnerRef",
-    "LearningRecord",
-    "Page",
-    "RecordError",
-    "RecordRef",
-    "Result",
-    "ResultScheme",
-    "ResultStatus",
-    "RubricLevel",
-    "SandboxServer",
-    "Source",
-    "SourceAuthError",
-    "SourceConfig",
-    "SourceContext",
-    "SourceError",
-    "SourcePermissionError",
-    "SourceUnavailable",
-    "Term",
-    "Tombstone",
-    "TransformContext",
-    "__version__",
-    "build_campus",
-    "hookimpl",
-    "plain_text",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)
+__all__ += ["__version__"]

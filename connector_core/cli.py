@@ -13,27 +13,19 @@ import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from connector_core import __version__, cli_learners, cli_state, logs
+from connector_core import __version__, cli_learners, cli_state, command_index, logs
 from connector_core.cli_app import App
 from connector_core.cli_learners import find_learner, learner_option
 from connector_core.cli_options import db_option, echo_fields, echo_json, json_option, plural
-from connector_core.config import ConfigError
-from connector_core.demo import CAMPUSES, DEFAULT_CAMPUS
-from connector_core.engine import RunResult, build_source
-from connector_core.issuer import IssuerError
-from connector_core.issuing import IssueReport
-from connector_core.plugins import UnknownPlugin
-from connector_core.progress import RunProgress
-from connector_core.signals import stop_on_signals
-from connector_core.source import SourceError
-from connector_core.store import Store, StoreError, redact
-from connector_core.store import records as record_store
-from connector_core.store import runs as run_store
-from connector_core.store.identities import ReviewError
+from connector_core.sandbox.campus import DEFAULT_SIS, SIS_KINDS
+
+if TYPE_CHECKING:  # the heavy modules are imported in the commands that use them (quick --help)
+    from connector_core.engine import RunResult
+    from connector_core.issuing import IssueReport
 
 EXIT_FAILED, EXIT_USAGE, EXIT_STORE = 1, 2, 3
 
@@ -69,26 +61,51 @@ def hoist_global_options(args: list[str]) -> list[str]:
 class Group(click.Group):
     """Turns known errors into one clear line and a documented exit code, never a traceback.
 
-    Plugins' commands (the issuer's built-in ones included) join on first lookup, through
-    `lerconnect_register_commands`, however the group is invoked.
+    Plugins' commands (the issuer's built-in ones included) join through
+    `lerconnect_register_commands` when one of them is looked up to run; listing them (`--help`)
+    reads the command index instead, so it imports no plugin (see `connector_core.command_index`).
     """
 
     plugin_commands_loaded = False
+    plugin_index: dict[str, dict[str, Any]] = {}
 
-    def _load_plugin_commands(self) -> None:
-        if not self.plugin_commands_loaded:
-            self.plugin_commands_loaded = True
-            from connector_core.plugins import default_registry
+    def load_plugin_commands(self) -> None:
+        """Import the plugins and let each register its commands; remember them in the index."""
+        if self.plugin_commands_loaded:
+            return
+        self.plugin_commands_loaded = True
+        from connector_core.plugins import default_registry
 
-            default_registry().hook.lerconnect_register_commands(cli=self)
+        built_in = set(self.commands)
+        default_registry().hook.lerconnect_register_commands(cli=self)
+        plugins = {name: cmd for name, cmd in self.commands.items() if name not in built_in}
+        self.plugin_index = {name: command_index.help_fields(cmd) for name, cmd in plugins.items()}
+        command_index.write(self.plugin_index)
+
+    def plugin_command_index(self) -> dict[str, dict[str, Any]]:
+        """The plugins' commands by name → help fields: from the index, else by loading the plugins."""
+        if not self.plugin_commands_loaded and (index := command_index.read()) is not None:
+            return index
+        self.load_plugin_commands()
+        return self.plugin_index
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._load_plugin_commands()
-        return super().list_commands(ctx)
+        return sorted(set(self.commands) | set(self.plugin_command_index()))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        self._load_plugin_commands()
+        if cmd_name not in self.commands:
+            self.load_plugin_commands()
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Click's listing, with a stand-in for each plugin command not loaded: listing imports no plugin."""
+        real = self.commands
+        index = self.plugin_command_index()
+        self.commands = {**{n: command_index.stand_in(n, f) for n, f in index.items()}, **real}
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self.commands = real
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -102,6 +119,12 @@ class Group(click.Group):
 
 def _exit_code(exc: Exception) -> int | None:
     """The documented exit code of a known error (printed as one line), or None for a real bug."""
+    from connector_core.config import ConfigError
+    from connector_core.issuer import IssuerError
+    from connector_core.plugins import UnknownPlugin
+    from connector_core.source import SourceError
+    from connector_core.store import StoreError
+    from connector_core.store.identities import ReviewError
 
     if isinstance(exc, ConfigError | UnknownPlugin):  # IssuerSetupError is a ConfigError
         return EXIT_USAGE
@@ -135,7 +158,7 @@ class RootGroup(Group):
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, log_format: str | None, log_level: str | None) -> None:
     """Campus records in, signed Open Badges 3.0 and CLR 2.0 credentials out."""
-    from connector_core import logs
+    from connector_core.config import ConfigError
 
     app = ctx.obj = App(config)
     try:
@@ -187,6 +210,7 @@ def preflight_exit_code(checks: list) -> int:
 
 def preflight(app: App, db: str | None, names: list[str], *, as_json: bool = False) -> list:
     """Run the night's checks and print them: one line each, or JSON."""
+    from connector_core.engine import build_source
     from connector_core.preflight import night_checks
 
     if source_name := next((n for n in names if n not in app.settings.sources), None):
@@ -282,6 +306,9 @@ def sync(
     app: App, source: str | None, stream: str | None, full: bool, dry_run: bool, db: str | None, as_json: bool
 ) -> None:
     """Sync now, once: every configured source, or SOURCE; then issue and revoke credentials."""
+    from connector_core.progress import RunProgress
+    from connector_core.signals import stop_on_signals
+
     stop = threading.Event()  # SIGTERM/SIGINT: the current page commits, the lease is released
     with RunProgress(enabled=not as_json) as progress, stop_on_signals(stop):
         night = app.pipeline(db).run(
@@ -350,6 +377,8 @@ def run(app: App, db: str | None) -> None:
 @click.pass_context
 def runs(ctx: click.Context, source: str | None, limit: int, db: str | None, as_json: bool) -> None:
     """Run history (newest first); `runs show RUN` for one run."""
+    from connector_core.store import runs as run_store
+
     ctx.ensure_object(App)
     ctx.obj.db = db
     if ctx.invoked_subcommand is not None:
@@ -525,7 +554,7 @@ def db() -> None:
 @pass_app
 def db_upgrade(app: App, db: str | None) -> None:
     """Create or migrate the store's schema to the newest revision."""
-    from connector_core.store import redact
+    from connector_core.store import Store, redact
 
     store = Store(db or app.settings.store.url, auto_upgrade=True)  # creates the store when it is missing
     click.echo(f"{redact(store.url)} is at schema revision {store.revision()}")
@@ -547,6 +576,8 @@ def records_export(
     app: App, source: str | None, stream: str | None, learner: str | None, out: str, db: str | None
 ) -> None:
     """Write normalized records as JSON Lines: learner, achievement, result, provenance."""
+
+    from connector_core.store import records as record_store
 
     count = 0
     store = app.store(db)
@@ -589,8 +620,8 @@ def records_export(
 @click.option("--verify-limit", type=int, default=None, help="Verify at most this many credentials.")
 @click.option(
     "--campus",
-    type=click.Choice(CAMPUSES),
-    default=DEFAULT_CAMPUS,
+    type=click.Choice(SIS_KINDS),
+    default=DEFAULT_SIS,
     show_default=True,
     help="Which student information system the sandbox campus runs; the plugins serving it join the demo.",
 )
@@ -609,6 +640,7 @@ def demo(
     """Sync the sandbox campus through every installed plugin into an SQLite file (or a database URL), and issue."""
     from connector_core.demo import run_demo
     from connector_core.progress import RunProgress
+    from connector_core.store import Store, redact
 
     started = time.monotonic()
     store = Store(db)

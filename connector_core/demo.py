@@ -6,14 +6,13 @@ comes back unchanged and nothing is rewritten or re-issued.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 from connector_core.config import load_settings
 from connector_core.engine import RunResult
@@ -22,15 +21,12 @@ from connector_core.issuing import IssueReport, IssuingService
 from connector_core.pipeline import Pipeline, PipelineProgress
 from connector_core.plugins import Registry
 from connector_core.sandbox import build_campus
-from connector_core.sandbox.campus import SisKind
+from connector_core.sandbox.campus import DEFAULT_SIS
 from connector_core.sandbox.serve import start
 from connector_core.store import Store
 from connector_core.store import credentials as cred_store
 
 log = logging.getLogger("lerconnect.demo")
-CAMPUSES: tuple[str, ...] = get_args(SisKind)
-"""The campus SIS names `build_campus` accepts (`lerconnect demo --campus`)."""
-DEFAULT_CAMPUS: str = inspect.signature(build_campus).parameters["sis"].default
 FIRST = "files"
 
 
@@ -124,7 +120,7 @@ def sandboxes(
 
     Each plugin's sandbox decides whether it serves that campus (an SIS serves only its own).
     """
-    campus = build_campus(learners, seed, sis=sis or DEFAULT_CAMPUS)
+    campus = build_campus(learners, seed, sis=sis or DEFAULT_SIS)
     tables: dict[str, dict] = {}
     with ExitStack() as stack:
         for plugin in _ordered(registry):

@@ -6,7 +6,6 @@ set aside with the reason; it never takes the others down.
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 from dataclasses import dataclass, field
 from functools import cache
@@ -14,10 +13,10 @@ from functools import cache
 import pluggy
 
 from connector_core import hookspecs
+from connector_core.command_index import installed_entry_points
 from connector_core.source import CONTRACT_VERSION, Source
 
 log = logging.getLogger("lerconnect.plugins")
-ENTRY_POINT_GROUP = "lerconnect"
 
 
 class UnknownPlugin(LookupError):
@@ -121,7 +120,7 @@ def load_registry(extra_modules: tuple[object, ...] = ()) -> Registry:
     """Load every plugin from the entry-point group, plus `extra_modules` (tests, scripts)."""
     registry = empty_registry()
     manager = registry.manager
-    for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    for ep in installed_entry_points():
         version = ep.dist.version if ep.dist else "unknown"
         module = None
         try:

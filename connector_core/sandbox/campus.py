@@ -20,7 +20,7 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Literal
+from typing import Literal, get_args
 
 AS_OF = date(2026, 11, 15)
 """The campus's "today": fall 2026 is open, earlier terms are closed."""
@@ -148,6 +148,9 @@ TRAININGS = (
     ("LRN-105", "Data Security Awareness"),
 )
 SisKind = Literal["banner", "peoplesoft"]
+SIS_KINDS: tuple[str, ...] = get_args(SisKind)
+"""The SIS names `build_campus` accepts (`lerconnect demo --campus`)."""
+DEFAULT_SIS: SisKind = "banner"
 RATINGS = ((4.0, "Exemplary"), (3.0, "Proficient"), (2.0, "Developing"), (1.0, "Beginning"))
 
 
@@ -308,7 +311,7 @@ class Campus:
 
     seed: int
     learners: int
-    sis: SisKind = "banner"
+    sis: SisKind = DEFAULT_SIS
     people: list[Person] = field(default_factory=list)
     terms: list[Term] = field(default_factory=list)
     courses: list[Course] = field(default_factory=list)
@@ -354,7 +357,7 @@ class Campus:
         return [p for p in self.people if role in p.roles]
 
 
-def build_campus(learners: int = 200, seed: int = 42, *, sis: SisKind = "banner") -> Campus:
+def build_campus(learners: int = 200, seed: int = 42, *, sis: SisKind = DEFAULT_SIS) -> Campus:
     """Generate the campus. Deterministic in (learners, seed, sis); `sis` picks whose id is `institution_id`."""
     rng = random.Random(seed)
     campus = Campus(seed=seed, learners=learners, sis=sis)
