@@ -177,14 +177,19 @@ pass_app = click.make_pass_decorator(App)
 @cli.command()
 @click.argument("path", default="lerconnect.toml", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def init(path: Path, force: bool) -> None:
+@json_option
+def init(path: Path, force: bool, as_json: bool) -> None:
     """Write a commented starter config."""
     from connector_core.starter import STARTER_CONFIG
 
     if path.exists() and not force:
         fail(f"{path} exists; use --force to overwrite it", EXIT_USAGE)
     path.write_text(STARTER_CONFIG, encoding="utf-8")
-    click.echo(f"Wrote {path}. Edit the [sources.*] tables, then run `lerconnect check`.")
+    next_step = "edit the [sources.*] tables (and [issuer]), then run `lerconnect check`"
+    if as_json:
+        echo_json({"config": str(path.resolve()), "next": next_step})
+    else:
+        click.echo(f"Wrote {path}. Next: {next_step}.")
 
 
 @cli.command()
@@ -551,13 +556,17 @@ def db() -> None:
 
 @db.command("upgrade")
 @db_option
+@json_option
 @pass_app
-def db_upgrade(app: App, db: str | None) -> None:
+def db_upgrade(app: App, db: str | None, as_json: bool) -> None:
     """Create or migrate the store's schema to the newest revision."""
     from connector_core.store import Store, redact
 
     store = Store(db or app.settings.store.url, auto_upgrade=True)  # creates the store when it is missing
-    click.echo(f"{redact(store.url)} is at schema revision {store.revision()}")
+    if as_json:
+        echo_json({"store": redact(store.url), "revision": store.revision()})
+    else:
+        click.echo(f"{redact(store.url)} is at schema revision {store.revision()}")
 
 
 @cli.group()
@@ -571,9 +580,10 @@ def records() -> None:
 @learner_option
 @click.option("--out", required=True, type=click.Path(dir_okay=False, allow_dash=True), help="File, or - for stdout.")
 @db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (on stderr with --out -).")
 @pass_app
 def records_export(
-    app: App, source: str | None, stream: str | None, learner: str | None, out: str, db: str | None
+    app: App, source: str | None, stream: str | None, learner: str | None, out: str, db: str | None, as_json: bool
 ) -> None:
     """Write normalized records as JSON Lines: learner, achievement, result, provenance."""
 
@@ -603,7 +613,11 @@ def records_export(
             }
             handle.write(json.dumps(line, default=str, ensure_ascii=False) + "\n")
             count += 1
-    click.echo(f"Wrote {plural(count, 'record')} to {'standard output' if out == '-' else out}", err=out == "-")
+    to_stdout = out == "-"
+    if as_json:
+        echo_json({"records": count, "out": "-" if to_stdout else str(Path(out).resolve())}, err=to_stdout)
+    else:
+        click.echo(f"Wrote {plural(count, 'record')} to {'standard output' if to_stdout else out}", err=to_stdout)
 
 
 @cli.command()

@@ -17,8 +17,8 @@ db_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
-def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+def echo_json(data: Any, *, err: bool = False) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False), err=err)
 
 
 def echo_fields(fields: list[tuple[str, Any]], indent: int = 0) -> None:
@@ -36,7 +36,7 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 def confirm_or_abort(question: str, yes: bool) -> None:
     """Ask before a destructive change unless `--yes` was given."""
     if not yes:
-        click.confirm(question, abort=True)
+        click.confirm(question, abort=True, err=True)  # the prompt never mixes into --json output
 
 
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")

@@ -119,8 +119,9 @@ def state_show(app: App, source: str, stream: str, db: str | None, as_json: bool
 @click.option("--stream", help="Only this stream (default: every stream of SOURCE).")
 @yes_option
 @db_option
+@json_option
 @click.pass_obj
-def state_reset(app: App, source: str, stream: str | None, yes: bool, db: str | None) -> None:
+def state_reset(app: App, source: str, stream: str | None, yes: bool, db: str | None, as_json: bool) -> None:
     """Forget saved cursors: the next run of SOURCE reads everything again (a full pass).
 
     Stored records and credentials stay; records the source no longer returns are withdrawn by
@@ -135,7 +136,10 @@ def state_reset(app: App, source: str, stream: str | None, yes: bool, db: str | 
     streams = run_store.reset_state(store, source, stream)
     if not streams:
         raise click.UsageError(f"no saved state for {what}: see `lerconnect state list`")
-    click.echo(f"Reset {plural(len(streams), 'stream')} of {source}: {', '.join(streams)}.")
+    if as_json:
+        echo_json({"source": source, "reset": list(streams)})
+    else:
+        click.echo(f"Reset {plural(len(streams), 'stream')} of {source}: {', '.join(streams)}.")
 
 
 @click.group("dead-letters", invoke_without_command=True)

@@ -153,9 +153,13 @@ def keys_rotate(app: App, as_json: bool) -> None:
 
 @keys.command("did-document")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@json_option
 @click.pass_obj
-def keys_did_document(app: App, out: Path | None) -> None:
-    """The did:web document to publish at https://<domain>/.well-known/did.json."""
+def keys_did_document(app: App, out: Path | None, as_json: bool) -> None:
+    """The did:web document to publish at https://<domain>/.well-known/did.json.
+
+    It is JSON already; with --out, --json prints where it went and where to publish it.
+    """
     from connector_core.issuer.keys import did_web_url
     from connector_core.issuing import load_key_ring
 
@@ -164,11 +168,14 @@ def keys_did_document(app: App, out: Path | None) -> None:
         raise ConfigError('did-document is for did:web: set [issuer].did_method = "web" and domain')
     ring = load_key_ring(settings, _base_dir(app))
     text = json.dumps(ring.did_document(), indent=2)
-    if out:
-        out.write_text(text + "\n", encoding="utf-8")
-        click.echo(f"Wrote {out}; publish it at {did_web_url(ring.did)}")
-    else:
+    if not out:
         click.echo(text)
+        return
+    out.write_text(text + "\n", encoding="utf-8")
+    if as_json:
+        echo_json({"out": str(out.resolve()), "did": ring.did, "publish_at": did_web_url(ring.did)})
+    else:
+        click.echo(f"Wrote {out}; publish it at {did_web_url(ring.did)}")
 
 
 @click.group()
@@ -245,9 +252,10 @@ def credentials_show(app: App, credential_id: str, db: str | None, as_json: bool
 @click.option("--by-learner", is_flag=True, help="One folder per learner (named by institution id, else key).")
 @learner_option
 @db_option
+@json_option
 @click.pass_obj
 def credentials_export(
-    app: App, out: Path, include_revoked: bool, by_learner: bool, learner: str | None, db: str | None
+    app: App, out: Path, include_revoked: bool, by_learner: bool, learner: str | None, db: str | None, as_json: bool
 ) -> None:
     """Write each credential as a JSON file and the status lists beside them, for offline checks.
 
@@ -277,6 +285,16 @@ def credentials_export(
     lists = _copy_status_lists(published_status_dir(settings, _base_dir(app)), out) or app.issuer(
         db
     ).publish_status_lists(out)
+    if as_json:
+        echo_json(
+            {
+                "out": str(out.resolve()),
+                "credentials": len(rows),
+                "learner_folders": len(set(folders.values())) if by_learner else None,
+                "status_lists": [str(p.relative_to(out)) for p in lists],
+            }
+        )
+        return
     hint = f"; verify with `lerconnect verify --status-dir {out} {out}/*/*.json`" if by_learner else ""
     where = f" in {plural(len(set(folders.values())), 'learner folder')}" if by_learner else ""
     click.echo(f"Wrote {plural(len(rows), 'credential')}{where} and {plural(len(lists), 'status list')} to {out}{hint}")
@@ -302,8 +320,9 @@ def _copy_status_lists(published: Path, out: Path) -> list[Path]:
 @click.argument("credential_id")
 @click.option("--reason", required=True, help="Why; kept in the audit ledger.")
 @db_option
+@json_option
 @click.pass_obj
-def credentials_revoke(app: App, credential_id: str, reason: str, db: str | None) -> None:
+def credentials_revoke(app: App, credential_id: str, reason: str, db: str | None, as_json: bool) -> None:
     """Revoke one credential by hand; nothing is issued for its record again until it is reinstated.
 
     The learner's CLR is re-issued without it at once, and the status lists are republished.
@@ -313,9 +332,12 @@ def credentials_revoke(app: App, credential_id: str, reason: str, db: str | None
     if cred_store.revoke_by_hand(issuing.store, row.id, reason) is None:
         raise click.ClickException(f"{row.id} is already revoked")
     report = issuing.reconcile(learners={row.learner_key})
+    if as_json:
+        echo_json({"revoked": row.id, "kind": row.kind, "reason": reason, "issuing": report.as_dict()})
+        return
     click.echo(f"Revoked {row.id}: {reason}")
     if row.kind == "achievement":
-        click.echo(f"The learner's CLR was re-issued without it ({report.clrs} CLR signed).")
+        click.echo(f"The learner's CLR was re-issued without it ({plural(report.clrs, 'CLR')} signed).")
     click.echo(f"Withheld until `lerconnect credentials reinstate {row.id} --reason …`.")
 
 
@@ -323,8 +345,9 @@ def credentials_revoke(app: App, credential_id: str, reason: str, db: str | None
 @click.argument("credential_id")
 @click.option("--reason", required=True, help="Why; kept in the audit ledger.")
 @db_option
+@json_option
 @click.pass_obj
-def credentials_reinstate(app: App, credential_id: str, reason: str, db: str | None) -> None:
+def credentials_reinstate(app: App, credential_id: str, reason: str, db: str | None, as_json: bool) -> None:
     """Lift a revocation by hand: the record (or CLR) is issued again, as a new credential."""
     issuing = app.issuer(db)
     row = _credential(issuing.store, credential_id)
@@ -333,9 +356,14 @@ def credentials_reinstate(app: App, credential_id: str, reason: str, db: str | N
     except cred_store.NotWithheld as exc:
         raise click.ClickException(str(exc)) from None
     report = issuing.reconcile(learners={decision.learner_key})
+    if as_json:
+        echo_json(
+            {"reinstated": decision.subject, "revoked_stays": row.id, "reason": reason, "issuing": report.as_dict()}
+        )
+        return
     click.echo(
-        f"Reinstated {decision.subject} ({reason}): {report.issued} credential(s) and {report.clrs} CLR(s) issued; "
-        f"the revoked {row.id} stays revoked."
+        f"Reinstated {decision.subject} ({reason}): {plural(report.issued, 'credential')} and "
+        f"{plural(report.clrs, 'CLR')} issued; the revoked {row.id} stays revoked."
     )
 
 
