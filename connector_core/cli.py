@@ -342,8 +342,9 @@ def print_issue_report(report: IssueReport | None) -> None:
         return
     counts = (
         f"{report.issued} issued ({report.replaced} replacing older ones), {report.revoked} revoked, "
-        f"{plural(report.clrs, 'CLR')}; {plural(report.held, 'record')} held (FERPA hold, identity review or "
-        f"waiting for a hold source); {report.withheld} withheld (revoked by hand); "
+        f"{plural(report.clrs, 'CLR')}; {plural(report.held, 'record')} held ({report.held_ferpa} for a FERPA hold, "
+        f"{report.held_review} awaiting identity review, {report.held_waiting} waiting for a hold-flagging pass); "
+        f"{report.withheld} withheld (revoked by hand); "
         f"{len(report.refused)} refused by policy."
     )
     if report.dry_run:
@@ -351,7 +352,7 @@ def print_issue_report(report: IssueReport | None) -> None:
     else:
         click.echo(f"Credentials: {counts}")
     for note in report.notes:
-        click.echo(f"  issuing is {note}")
+        click.echo(f"  issuing: {note}")
 
 
 @cli.command()

@@ -62,7 +62,10 @@ class IssueReport:
     replaced: int = 0
     revoked: int = 0
     clrs: int = 0
-    held: int = 0
+    held: int = 0  # = held_ferpa + held_review + held_waiting
+    held_ferpa: int = 0
+    held_review: int = 0
+    held_waiting: int = 0  # kept back until a hold-flagging stream completes a pass (`notes` says which)
     withheld: int = 0
     refused: list[str] = field(default_factory=list)
     published: list[Path] = field(default_factory=list)
@@ -80,6 +83,9 @@ class IssueReport:
             "revoked": self.revoked,
             "clrs": self.clrs,
             "held": self.held,
+            "held_ferpa": self.held_ferpa,
+            "held_review": self.held_review,
+            "held_waiting": self.held_waiting,
             "withheld": self.withheld,
             "refused": len(self.refused),
             "dry_run": self.dry_run,
@@ -223,8 +229,6 @@ class IssuingService:
             holds = identities.holds(session)
             gate = cred_store.hold_gate(session) if self.settings.wait_for_holds else cred_store.HoldGate()
         held = set(holds)
-        if gate.closed or gate.cutoff is not None:
-            report.notes.append(gate.describe())
         for credential in cred_store.live_credentials_of(self.store, held if learners is None else held & learners):
             with self.store.session() as session:  # a hold that appeared takes back what was issued
                 if cred_store.revoke(session, credential.id, holds[credential.learner_key], run_id):
@@ -240,8 +244,12 @@ class IssuingService:
             self._issue_batch(rows, now, run_id, report)
             lease.renew()
         with self.store.session() as session:
-            backlog = cred_store.backlog(session, held, statuses, gate)
+            review = {key for key, why in holds.items() if why == identities.AWAITING_REVIEW}
+            backlog = cred_store.backlog(session, held, statuses, gate, review)
         report.held, report.withheld = backlog.held, backlog.withheld
+        report.held_ferpa, report.held_review, report.held_waiting = backlog.ferpa, backlog.review, backlog.waiting
+        if backlog.waiting:
+            report.notes.append(gate.describe(backlog.waiting))
         self._refresh_clrs(held, now, run_id, report, learners)
         if not report.dry_run:
             report.published = self.publish_status_lists()

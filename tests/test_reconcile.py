@@ -276,7 +276,7 @@ def test_issuing_waits_while_the_hold_flagging_export_is_missing(campus: CliCamp
 
     assert {r.source: r.status for r in results} == {"lms": "succeeded", "registrar": "failed"}
     assert report.issued == 0 and report.held == 4, "both new grades wait, with the held learner's two"
-    assert any("waiting for registrar/grades" in n for n in report.notes)
+    assert any("for registrar/grades to complete a pass" in n for n in report.notes)
     two_sources(campus, registrar_rows({"S2"}))
     _, report = night(campus)
     assert report.issued == 1 and held_live(campus, "S2") == []

@@ -102,9 +102,24 @@ class HoldGate:
     waiting_for: tuple[str, ...] = ()
     cutoff: datetime | None = None
     closed: bool = False
+    completed_at: tuple[datetime | None, ...] = ()  # each stream's last completed pass, as `waiting_for`
 
-    def describe(self) -> str:
-        return "waiting for " + ", ".join(self.waiting_for) + " to complete a pass"
+    def describe(self, waiting: int) -> str:
+        """Why `waiting` records are kept back: which passes they wait for, and where those stand."""
+        last = ", ".join(
+            f"{name}: {f'{moment:%Y-%m-%d %H:%M:%S} UTC' if moment else 'never'}"
+            for name, moment in zip(self.waiting_for, self.completed_at, strict=True)
+        )
+        verb = "waits" if waiting == 1 else "wait"
+        return (
+            f"{records_text(waiting)} {verb} for {' and '.join(self.waiting_for)} to complete a pass "
+            f"({'its' if len(self.waiting_for) == 1 else 'their'} last completed {last}): "
+            "a hold in that pass would stop them"
+        )
+
+
+def records_text(count: int) -> str:
+    return f"{count} record{'' if count == 1 else 's'}"
 
 
 def hold_gate(session: Session) -> HoldGate:
@@ -113,10 +128,10 @@ def hold_gate(session: Session) -> HoldGate:
     if not states:
         return HoldGate()
     names = tuple(f"{s.source}/{s.stream}" for s in states)
-    completed = [s.pass_completed_at for s in states]
+    completed = tuple(s.pass_completed_at for s in states)
     if any(moment is None for moment in completed):
-        return HoldGate(names, None, closed=True)
-    return HoldGate(names, min(completed))
+        return HoldGate(names, None, closed=True, completed_at=completed)
+    return HoldGate(names, min(completed), completed_at=completed)
 
 
 def _waiting(gate: HoldGate):
@@ -146,18 +161,30 @@ def _unissued(statuses: tuple[str, ...]):
 class Backlog:
     """Records that would earn a credential but are kept back, by why."""
 
-    held: int = 0  # FERPA hold, identity review, or waiting for a hold-flagging stream's pass
+    ferpa: int = 0  # the learner has a FERPA hold
+    review: int = 0  # the learner's identity awaits review
+    waiting: int = 0  # neither, but the hold gate keeps it back until a hold-flagging pass completes
     withheld: int = 0  # revoked by hand, until reinstated
 
+    @property
+    def held(self) -> int:
+        return self.ferpa + self.review + self.waiting
 
-def backlog(session: Session, held: set[str], statuses: tuple[str, ...], gate: HoldGate) -> Backlog:
+
+def backlog(
+    session: Session, held: set[str], statuses: tuple[str, ...], gate: HoldGate, review: set[str] = frozenset()
+) -> Backlog:
+    """The records kept back, by why; `review` are the `held` learners whose identity awaits review."""
+
     def count(*conditions) -> int:
         return session.scalar(select(func.count()).select_from(RecordRow).where(_unissued(statuses), *conditions)) or 0
 
     waiting = _waiting(gate)
     kept = RecordRow.learner_key.in_(held)
     return Backlog(
-        held=count(~_withheld(), kept if waiting is None else (kept | waiting)),
+        ferpa=count(~_withheld(), RecordRow.learner_key.in_(held - review)),
+        review=count(~_withheld(), RecordRow.learner_key.in_(review & held)),
+        waiting=0 if waiting is None else count(~_withheld(), ~kept, waiting),
         withheld=count(_withheld()),
     )
 

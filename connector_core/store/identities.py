@@ -186,6 +186,9 @@ def keep_separate(store: Store, review_id: int) -> None:
         session.execute(update(LearnerRow).where(LearnerRow.key == review.learner_key).values(review_pending=False))
 
 
+AWAITING_REVIEW = "identity awaiting review"  # the reason `holds` gives for a learner under review
+
+
 def holds(session: Session, learner_key: str | None = None) -> dict[str, str]:
     """Learners nothing may be issued for, and why: an identity awaiting review, or a FERPA hold
     (directory hold / confidentiality flag) from any source. One learner's, or everyone's."""
@@ -197,7 +200,7 @@ def holds(session: Session, learner_key: str | None = None) -> dict[str, str]:
         ferpa = ferpa.where(LearnerIdentifierRow.learner_key == learner_key)
         review = review.where(LearnerRow.key == learner_key)
     reasons = {key: f"FERPA hold flagged by {source}" for key, source in session.execute(ferpa)}
-    reasons.update({key: "identity awaiting review" for key in session.scalars(review)})
+    reasons.update({key: AWAITING_REVIEW for key in session.scalars(review)})
     return reasons
 
 
