@@ -6,6 +6,7 @@ configuration; 3 the store cannot be used (e.g. schema needs `lerconnect db upgr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 import sys
@@ -119,6 +120,8 @@ class Group(click.Group):
 
 def _exit_code(exc: Exception) -> int | None:
     """The documented exit code of a known error (printed as one line), or None for a real bug."""
+    if isinstance(exc, click.ClickException | click.exceptions.Exit | click.Abort):
+        return None  # click's own (usage errors, --help's exit): click answers them as usual
     from connector_core.config import ConfigError
     from connector_core.issuer import IssuerError
     from connector_core.plugins import UnknownPlugin
@@ -139,7 +142,13 @@ class RootGroup(Group):
     """The `lerconnect` group: global options are accepted after the subcommand too."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, hoist_global_options(list(args)))
+        args = hoist_global_options(list(args))
+        options = args[: args.index("--")] if "--" in args else args
+        ctx.meta[HELP_ONLY] = any(arg in ctx.help_option_names for arg in options)
+        return super().parse_args(ctx, args)
+
+
+HELP_ONLY = "lerconnect.help_only"  # ctx.meta key: a subcommand's --help was asked for, the config is not needed
 
 
 @click.group(cls=RootGroup)
@@ -158,13 +167,13 @@ class RootGroup(Group):
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, log_format: str | None, log_level: str | None) -> None:
     """Campus records in, signed Open Badges 3.0 and CLR 2.0 credentials out."""
-    from connector_core.config import ConfigError
-
     app = ctx.obj = App(config)
-    try:
-        settings_logging = app.settings.logging
-    except ConfigError:
-        settings_logging = None  # the command that needs the config reports the error
+    settings_logging = None  # a subcommand's --help answers without the config (and the plugins its secrets need)
+    if not ctx.meta.get(HELP_ONLY):
+        from connector_core.config import ConfigError
+
+        with contextlib.suppress(ConfigError):  # the command that needs the config reports the error
+            settings_logging = app.settings.logging
     logs.configure(
         log_format or (settings_logging.format if settings_logging else "text"),
         log_level or (settings_logging.level if settings_logging else "INFO"),
@@ -383,12 +392,12 @@ def run(app: App, db: str | None) -> None:
 @click.pass_context
 def runs(ctx: click.Context, source: str | None, limit: int, db: str | None, as_json: bool) -> None:
     """Run history (newest first); `runs show RUN` for one run."""
-    from connector_core.store import runs as run_store
-
     ctx.ensure_object(App)
     ctx.obj.db = db
     if ctx.invoked_subcommand is not None:
         return
+    from connector_core.store import runs as run_store
+
     store = ctx.obj.store(db)
     rows = run_store.list_runs(store, source=source, limit=limit)
     issuing = run_store.issuing_of(store, {r.issue_run_id for r in rows if r.issue_run_id})

@@ -31,11 +31,19 @@ print("MODULES=" + json.dumps(sorted(sys.modules)))
 """
 
 
-def run_cli(*args: str, cache: Path) -> tuple[str, set[str]]:
-    """What `lerconnect ARGS` printed (both streams), and every module the process had imported by the end."""
+def run_cli(*args: str, cache: Path, cwd: Path | None = None) -> tuple[str, set[str]]:
+    """What `lerconnect ARGS` printed (both streams), and every module the process had imported by the end.
+
+    It runs in a folder with no `lerconnect.toml` (`cwd`, default the cache's parent)."""
     env = {**os.environ, command_index.CACHE_DIR_VARIABLE: str(cache)}
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, env=env, timeout=120, check=True
+        [sys.executable, "-c", CHILD, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+        cwd=cwd or cache.parent,
     )
     output, _, modules = done.stdout.rpartition("MODULES=")
     return output + done.stderr, set(json.loads(modules))
@@ -61,7 +69,7 @@ def every_command() -> set[str]:
     return set(group.commands)
 
 
-@pytest.mark.parametrize("args", [("--help",), ("--version",), ()])
+@pytest.mark.parametrize("args", [("--help",), ("--version",), (), ("sync", "--help"), ("runs", "show", "--help")])
 def test_help_and_version_import_nothing_heavy(tmp_path: Path, args: tuple[str, ...]) -> None:
     run_cli("--help", cache=tmp_path)  # the first answer in a new environment writes the index
     output, modules = run_cli(*args, cache=tmp_path)
@@ -104,5 +112,5 @@ def test_a_plugin_command_runs_after_an_indexed_help(tmp_path: Path) -> None:
 def test_an_unwritable_cache_costs_time_not_correctness(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    output, _ = run_cli("--help", cache=blocker / "cache")
+    output, _ = run_cli("--help", cache=blocker / "cache", cwd=tmp_path)
     assert listed_commands(output) == every_command()
