@@ -107,6 +107,11 @@ class RestSource(_Remote):
             return BasicAuth(config.username, config.password)
         return None
 
+    @property
+    def requests_made(self) -> int:
+        """Requests this source has sent (benchmarks and tests count them); 0 before the first."""
+        return self.rest.requests_made if "rest" in self.__dict__ else 0
+
     @cached_property
     def rest(self) -> RestClient:
         config = self.config
@@ -174,6 +179,11 @@ class SoapSource(_Remote):
     def classify_fault(self, fault: Fault) -> type[SourceError] | None:
         """The kind of error a fault is (`SourceUnavailable`: transient, retried), or None for SourceError."""
         return None
+
+    @property
+    def requests_made(self) -> int:
+        """Requests this source has sent (benchmarks and tests count them); 0 before the first."""
+        return self.soap.requests_made if "soap" in self.__dict__ else 0
 
     @cached_property
     def soap(self) -> SoapClient:

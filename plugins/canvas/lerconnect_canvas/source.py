@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
@@ -13,8 +12,6 @@ from lerconnect_canvas import normalize
 from lerconnect_canvas.client import UP_FRONT_COST, USER_AGENT, CanvasClient, classify_error, is_throttled
 from lerconnect_canvas.config import Config
 from lerconnect_canvas.pull import SIS_KEYED, Sweep
-
-log = logging.getLogger("lerconnect.canvas")
 
 
 class CanvasSource(RestSource):
@@ -37,13 +34,6 @@ class CanvasSource(RestSource):
         self.config: Config = config
         self.client = CanvasClient(self.rest, config)
         self.normalizer = normalize.Normalizer(config)
-        self._warned: set[str] = set()
-
-    def warn_once(self, key: str, message: str) -> None:
-        """Say a configuration problem once per run, not once per record."""
-        if key not in self._warned:
-            self._warned.add(key)
-            log.warning("canvas source %s: %s", self.context.name, message)
 
     def rate_limit(self) -> RemainingBudgetWatcher:
         low_water = self.config.rate_limit_low_water
@@ -52,10 +42,6 @@ class CanvasSource(RestSource):
             low_water=UP_FRONT_COST * (self.config.max_concurrency + 1) if low_water is None else low_water,
             refill_per_second=self.config.rate_limit_refill_per_second,
         )
-
-    @property
-    def requests_made(self) -> int:
-        return self.rest.requests_made
 
     def check(self) -> str:
         me = self.client.me()
