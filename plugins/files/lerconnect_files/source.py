@@ -18,6 +18,7 @@ from connector_core import (
     SandboxServer,
     Source,
     Term,
+    read,
 )
 from lerconnect_files.config import FilesConfig, FileSet
 from lerconnect_files.reader import DuplicateIds, fingerprint, matching_files, read_rows, require_files
@@ -168,7 +169,7 @@ class FilesSource(Source):
             started_on=day("started_on"),
             completed_on=completed_on,
             credits_earned=number("credits") if status is ResultStatus.completed else None,
-            source_updated_at=datetime.fromisoformat(updated) if updated else None,
+            source_updated_at=read.timestamp(updated, cols.updated_at or "updated_at"),
         )
 
     @classmethod
