@@ -170,6 +170,11 @@ class Source:
         """Turn one raw record into LER records; raise `RecordError` naming the bad field."""
         raise NotImplementedError
 
+    def check_stream(self, stream: str) -> None:
+        """Refuse, naming the ones it offers, a stream this source does not have (call it first in `pull`)."""
+        if stream not in self.streams:
+            raise SourceError(f"{self.name} has no stream {stream!r}; its streams are {', '.join(self.streams)}")
+
     def active_streams(self) -> tuple[str, ...]:
         """The streams this configured instance syncs: all of `streams`, or those the config lists."""
         wanted = self.config.streams

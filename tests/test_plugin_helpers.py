@@ -181,3 +181,14 @@ def test_the_pin_ends_with_the_test(lerconnect_store: Any, tmp_path: Any) -> Non
 def test_run_cli_is_the_lerconnect_command() -> None:
     result = run_cli("plugins")
     assert result.exit_code == 0 and "canvas" in result.output
+
+
+def test_a_stream_the_source_does_not_offer_is_refused_naming_those_it_does() -> None:
+    from lerconnect_canvas import CanvasSource
+
+    from connector_core import SourceError
+
+    canvas = make_source(CanvasSource, {"base_url": "https://canvas.example.edu", "token": "t"})
+    with pytest.raises(SourceError, match="canvas has no stream 'employment'; its streams are grades, competencies"):
+        next(iter(canvas.pull("employment", None)))
+    make_source(Quiet, {}).check_stream("grades")

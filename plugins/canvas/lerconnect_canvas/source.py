@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from connector_core import Cursor, LearningRecord, Page, SandboxServer, SourceContext, SourceError, Tombstone
+from connector_core import Cursor, LearningRecord, Page, SandboxServer, SourceContext, Tombstone
 from connector_core.transport import Backoff, RemainingBudgetWatcher, RestSource
 from lerconnect_canvas import normalize
 from lerconnect_canvas.client import UP_FRONT_COST, USER_AGENT, CanvasClient, classify_error, is_throttled
@@ -63,8 +63,7 @@ class CanvasSource(RestSource):
         )
 
     def pull(self, stream: str, cursor: Cursor) -> Iterator[Page]:
-        if stream not in self.streams:
-            raise SourceError(f"canvas has no stream {stream!r}; its streams are {', '.join(self.streams)}")
+        self.check_stream(stream)
         yield from Sweep(self.client, self.config, stream, self.clock(), self.warn_once).run(cursor)
 
     def normalize(self, stream: str, raw: Mapping[str, Any]) -> Iterable[LearningRecord | Tombstone]:
