@@ -81,10 +81,8 @@ class FilesSource(Source):
         """The configured term whose code or name the column holds, else the text as code and name."""
         if text is None:
             return None
-        for entry in self.config.terms:
-            if text in (entry.code, entry.name):
-                return Term(code=entry.code, name=entry.name, start=entry.start, end=entry.end)
-        return Term(code=text, name=text)
+        known = next((t for t in self.config.terms if text in (t.code, t.name)), None)
+        return known or Term(code=text, name=text)
 
     def flags_holds(self, stream: str) -> bool:
         """A stream whose files have a hold column is where holds come from."""
