@@ -192,3 +192,27 @@ def test_a_stream_the_source_does_not_offer_is_refused_naming_those_it_does() ->
     with pytest.raises(SourceError, match="canvas has no stream 'employment'; its streams are grades, competencies"):
         next(iter(canvas.pull("employment", None)))
     make_source(Quiet, {}).check_stream("grades")
+
+
+class OneRecord(Quiet):
+    name = "one"
+
+    def pull(self, stream: str, cursor: Any) -> Any:
+        yield Page(records=[{"id": "r1"}], cursor={"after": "r1"})
+
+    def normalize(self, stream: str, raw: Any) -> Any:
+        from connector_core import Learner, LearningRecord
+
+        yield LearningRecord.cocurricular(
+            source_id=raw["id"], learner=Learner(source_id="S1"), activity_key="club", activity="Club"
+        )
+
+
+def test_failing_writes_is_a_crash_before_the_commit_and_a_rerun_stores_it(lerconnect_sync: SyncBench) -> None:
+    engine = lerconnect_sync.engine(OneRecord, {})
+    with lerconnect_sync.failing_writes(RuntimeError("power cut")):
+        (crashed,) = engine.sync("one")
+    assert crashed.status == "failed" and "power cut" in (crashed.error or "")
+    assert lerconnect_sync.records() == {} and lerconnect_sync.cursor("one", "grades") is None
+    (again,) = engine.sync("one")
+    assert again.status == "succeeded" and list(lerconnect_sync.records()) == ["r1"]

@@ -9,7 +9,8 @@ behind the public face.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -69,6 +70,21 @@ class SyncBench:
             from connector_core.sandbox import AS_OF
 
             self.monkeypatch.setattr(source_cls, "clock", staticmethod(lambda: AS_OF))
+
+    @contextmanager
+    def failing_writes(self, error: Exception) -> Iterator[None]:
+        """Within the block, storing a page fails with `error` before it commits, as a power cut would
+        between reading from the system and saving: the test then proves a rerun loses nothing."""
+        import pytest
+
+        from connector_core.store import records
+
+        def fail(*args: Any, **kwargs: Any) -> Any:
+            raise error
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(records, "upsert", fail)
+            yield
 
     def records(self, *, source: str | None = None, stream: str | None = None) -> dict[str, RecordRow]:
         """The active stored records by source record id (name `source` where several share ids)."""
