@@ -216,3 +216,15 @@ def test_failing_writes_is_a_crash_before_the_commit_and_a_rerun_stores_it(lerco
     assert lerconnect_sync.records() == {} and lerconnect_sync.cursor("one", "grades") is None
     (again,) = engine.sync("one")
     assert again.status == "succeeded" and list(lerconnect_sync.records()) == ["r1"]
+
+
+def test_the_bench_demo_issues_credentials_that_verify(lerconnect_sync: SyncBench) -> None:
+    from lerconnect_files import FilesSource
+
+    from connector_core.testing import verify_credential
+
+    result = lerconnect_sync.demo(FilesSource, learners=12, seed=7)
+    assert {r.source for r in result.runs} == {"files"} and result.verify_failures == []
+    documents = lerconnect_sync.credentials()
+    assert documents and all(verify_credential(d).verified for d in documents[:3])
+    assert {"OpenBadgeCredential", "ClrCredential"} <= {t for d in documents for t in d["type"]}

@@ -24,6 +24,7 @@ from connector_core.testing.contract import isolated_registry
 if TYPE_CHECKING:
     import pytest
 
+    from connector_core.demo import DemoResult
     from connector_core.store import Store
     from connector_core.store.tables import DeadLetterRow, RecordRow, SyncRunRow
 
@@ -70,6 +71,22 @@ class SyncBench:
             from connector_core.sandbox import AS_OF
 
             self.monkeypatch.setattr(source_cls, "clock", staticmethod(lambda: AS_OF))
+
+    def demo(self, *plugins: object, learners: int = 40, seed: int = 42, campus: str | None = None) -> DemoResult:
+        """`lerconnect demo` into this store with exactly `plugins`: each sandbox synced in full, then
+        credentials issued with a demo key and verified; `credentials()` reads what it signed."""
+        from connector_core.demo import run_demo
+
+        registry = isolated_registry(*plugins)
+        return run_demo(
+            self.store, registry, learners=learners, seed=seed, workdir=self.workdir / "demo", campus=campus
+        )
+
+    def credentials(self) -> list[dict[str, Any]]:
+        """Every live credential document in this store: OB 3.0 badges and CLR 2.0 credentials."""
+        from connector_core.store import credentials
+
+        return list(credentials.iter_documents(self.store, run_id=None))
 
     @contextmanager
     def failing_writes(self, error: Exception) -> Iterator[None]:
