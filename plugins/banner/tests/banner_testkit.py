@@ -15,6 +15,9 @@ from connector_core.config import settings_from_dict
 from connector_core.engine import SyncEngine
 from connector_core.sandbox import Campus, build_campus
 from connector_core.store import Store
+from connector_core.store import records as stored
+from connector_core.store.runs import list_dead_letters
+from connector_core.store.tables import DeadLetterRow, RecordRow
 from connector_core.testing import ServedSandbox, isolated_registry, normalized_by_id, pull_all, serve_sandbox
 
 SMALL_CAMPUS = {"learners": 40, "seed": 7}
@@ -68,3 +71,21 @@ def engine(store: Store, tables: dict[str, dict[str, Any]], tmp_path: Path, *plu
     """A real engine over `tables` (source name -> config table with its plugin)."""
     settings = settings_from_dict({"sources": tables}, tmp_path / "lerconnect.toml")
     return SyncEngine(store, isolated_registry(*(plugins or (BannerSource,))), settings)
+
+
+def expected_activities(campus: Campus) -> dict[str, tuple[Any, Any, Any]]:
+    """SGRSACT record id (Banner ID:term:activity code) -> (person, activity, term) of each participation."""
+    out = {}
+    for p in campus.participations:
+        person, activity, term = campus.person(p.person_key), campus.activity(p.activity_key), campus.term(p.term_key)
+        out[f"{person.banner_id}:{term.code}:{activity.code}"] = (person, activity, term)
+    return out
+
+
+def active_records(store: Store, stream: str) -> dict[str, RecordRow]:
+    """The Banner source's stored records of `stream` that are not withdrawn, by source record id."""
+    return {row.source_record_id: row for row, _ in stored.iter_records(store, source="banner", stream=stream)}
+
+
+def dead_letters(store: Store) -> list[DeadLetterRow]:
+    return list(list_dead_letters(store, source="banner"))

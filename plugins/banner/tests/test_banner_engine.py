@@ -5,23 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from banner_testkit import banner, engine, expected_grades
+from banner_testkit import active_records, banner, dead_letters, engine, expected_grades
 from lerconnect_banner import BannerSource
 from sqlmodel import select
 
 from connector_core.sandbox import build_campus
 from connector_core.store import Store, records
-from connector_core.store.runs import list_dead_letters, load_state
-from connector_core.store.tables import LearnerIdentifierRow, RecordRow
+from connector_core.store.runs import load_state
+from connector_core.store.tables import LearnerIdentifierRow
 from connector_core.testing import check_source_contract
 
 
 def _table(running) -> dict:  # type: ignore[no-untyped-def]
     return {"banner": {**running.table, "plugin": "banner"}}
-
-
-def _active(store: Store, stream: str) -> dict[str, RecordRow]:
-    return {row.source_record_id: row for row, _ in records.iter_records(store, source="banner", stream=stream)}
 
 
 def _enrollment(campus, *, closed: bool, grade: str | None = None, state: str | None = None):  # type: ignore[no-untyped-def]
@@ -57,7 +53,7 @@ def test_full_load_then_change_notifications_then_a_quiet_night(store: Store, tm
         assert app.queue.consumed == consumed + 1  # one batch held all four notifications
         assert load_state(store, "banner", "grades").cursor == {"changes": 4}
 
-        grades = _active(store, "grades")
+        grades = active_records(store, "grades")
         changed = grades[campus.guid("transcript-grade", graded.key)]
         assert changed.data["result"]["grade"] == "A-"
         withdrawn = grades[campus.guid("registration", running_course.key)]
@@ -90,7 +86,7 @@ def test_a_crash_after_consuming_before_committing_loses_nothing(
         again = sync.sync("banner", stream="grades")[0]
     assert running.app.consumed_after[-2:] == ["0", "0"]  # the saved position is sent again
     assert again.status == "succeeded" and again.count("changed") == 1
-    stored = _active(store, "grades")[running.campus.guid("transcript-grade", graded.key)]
+    stored = active_records(store, "grades")[running.campus.guid("transcript-grade", graded.key)]
     assert stored.data["result"]["grade"] == "B"
 
 
@@ -119,7 +115,7 @@ def test_a_malformed_record_dead_letters_and_the_run_goes_on(store: Store, tmp_p
         result = engine(store, _table(running), tmp_path).sync("banner", stream="grades")[0]
     assert result.status == "succeeded"
     assert result.count("dead_lettered") == 1 and result.count("new") == len(campus.enrollments) - 1
-    [letter] = list_dead_letters(store, source="banner")
+    [letter] = dead_letters(store)
     assert letter.source_record_id == campus.guid("transcript-grade", broken.key)
     assert letter.field == "grade" and "grade-definitions" in letter.reason
 

@@ -11,7 +11,7 @@ from lerconnect_banner import BannerSource
 
 from connector_core import SourceAuthError, SourceError
 from connector_core.config import ConfigError
-from connector_core.sandbox import build_campus
+from connector_core.sandbox import AS_OF, build_campus
 from connector_core.testing import make_source
 
 
@@ -123,7 +123,7 @@ def test_banner9_mode_reads_the_student_api_with_basic_auth() -> None:
         assert "Banner API user accepted" in source.check()
         raws, cursors = pull(source, "grades")
         assert records(source, "grades", raws).keys() == expected_grades(running.campus).keys()
-        assert cursors[-1] is None  # no notification queue: every run is a full sweep
+        assert cursors[-1] == {"full_on": AS_OF.isoformat()}  # no queue: later nights re-read the open terms
         assert running.app.stats["auth"] == 0
         with pytest.raises(SourceAuthError):
             running.source(password="wrong").check()
