@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 from banner_testkit import active_records, banner, dead_letters, engine, expected_activities, pull, records
+from lerconnect_banner import BannerSource
 
 from connector_core import ResultStatus, SourceError
 from connector_core.sandbox import AS_OF
+from connector_core.testing import check_source_contract
 
 MODES = ("ethos", "banner9")
 
@@ -115,3 +117,12 @@ def test_check_reads_the_activity_types_of_the_business_process_api() -> None:
     with banner(mode="banner9") as running:
         said = running.source(cocurricular="activities").check()
     assert "Banner API user accepted" in said and "activity-types v1.0.0 readable (4 on the first page)" in said
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_plugin_test_kit_on_the_activities_source(mode: str) -> None:
+    with banner(mode=mode) as running:
+        table = {**running.table, "cocurricular": "activities"}
+        report = check_source_contract(BannerSource, table, streams=("cocurricular",))
+    assert report.ok, report.summary()
+    assert report.records["cocurricular"] == len(expected_activities(running.campus))
