@@ -1,4 +1,8 @@
-"""Helpers for the Banner plugin tests: the Ethos sandbox on loopback, a source at it, a pinned clock."""
+"""Helpers for the Banner plugin tests: the Ethos sandbox on loopback, a source at it, an engine over it.
+
+The tests themselves import only the public face (`connector_core`, `connector_core.testing`,
+`connector_core.sandbox`); what they need of the engine and the store beyond it is here, in one place.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from lerconnect_banner import BannerSource
 from lerconnect_banner.normalize import UNVERIFIED_SCHEME
@@ -16,8 +21,8 @@ from connector_core.engine import SyncEngine
 from connector_core.sandbox import Campus, build_campus
 from connector_core.store import Store
 from connector_core.store import records as stored
-from connector_core.store.runs import list_dead_letters
-from connector_core.store.tables import DeadLetterRow, RecordRow
+from connector_core.store.runs import list_dead_letters, load_state
+from connector_core.store.tables import DeadLetterRow, LearnerIdentifierRow, RecordRow
 from connector_core.testing import ServedSandbox, isolated_registry, normalized_by_id, pull_all, serve_sandbox
 
 SMALL_CAMPUS = {"learners": 40, "seed": 7}
@@ -89,3 +94,24 @@ def active_records(store: Store, stream: str) -> dict[str, RecordRow]:
 
 def dead_letters(store: Store) -> list[DeadLetterRow]:
     return list(list_dead_letters(store, source="banner"))
+
+
+def saved_cursor(store: Store, stream: str) -> Any:
+    """The cursor the engine saved for the Banner source's `stream`."""
+    return load_state(store, "banner", stream).cursor
+
+
+def learner_links(store: Store, source_id: str) -> dict[str, str]:
+    """Source name -> learner key of every identifier row for `source_id` (a Banner ID, a Canvas sis id)."""
+    from sqlmodel import select
+
+    with store.session() as session:
+        rows = session.scalars(select(LearnerIdentifierRow).where(LearnerIdentifierRow.source_id == source_id))
+        return {row.source: row.learner_key for row in rows}
+
+
+@contextmanager
+def storing_fails(error: Exception) -> Iterator[None]:
+    """Every page's commit fails with `error` inside the block: a crash after pulling, before storing."""
+    with mock.patch.object(stored, "upsert", side_effect=error):
+        yield

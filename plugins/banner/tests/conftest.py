@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from banner_testkit import Store
 from lerconnect_banner import BannerSource
 
 from connector_core.sandbox import AS_OF
-from connector_core.store import Store
 
 
 @pytest.fixture

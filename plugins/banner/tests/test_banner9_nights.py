@@ -6,11 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from banner_testkit import active_records, banner, engine
+from banner_testkit import Store, active_records, banner, engine
 from lerconnect_banner import BannerSource
 
 from connector_core.sandbox import AS_OF
-from connector_core.store import Store
 
 
 def _enrollments(campus, term_code: str, *, grade: str | None = None, state: str | None = None) -> list:  # type: ignore[no-untyped-def]

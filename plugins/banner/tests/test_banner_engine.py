@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from banner_testkit import active_records, banner, dead_letters, engine, expected_grades
+from banner_testkit import (
+    Store,
+    active_records,
+    banner,
+    dead_letters,
+    engine,
+    expected_grades,
+    learner_links,
+    saved_cursor,
+    storing_fails,
+)
 from lerconnect_banner import BannerSource
-from sqlmodel import select
 
 from connector_core.sandbox import build_campus
-from connector_core.store import Store, records
-from connector_core.store.runs import load_state
-from connector_core.store.tables import LearnerIdentifierRow
 from connector_core.testing import check_source_contract
 
 
@@ -51,7 +56,7 @@ def test_full_load_then_change_notifications_then_a_quiet_night(store: Store, tm
         assert second["grades"].count("withdrawn") == 1  # the deleted transcript grade
         assert second["cocurricular"].count("new") == 1
         assert app.queue.consumed == consumed + 1  # one batch held all four notifications
-        assert load_state(store, "banner", "grades").cursor == {"changes": 4}
+        assert saved_cursor(store, "grades") == {"changes": 4}
 
         grades = active_records(store, "grades")
         changed = grades[campus.guid("transcript-grade", graded.key)]
@@ -67,22 +72,18 @@ def test_full_load_then_change_notifications_then_a_quiet_night(store: Store, tm
         assert third["grades"].count("new") == third["grades"].count("changed") == 0
 
 
-def test_a_crash_after_consuming_before_committing_loses_nothing(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_crash_after_consuming_before_committing_loses_nothing(store: Store, tmp_path: Path) -> None:
     with banner() as running:
         sync = engine(store, _table(running), tmp_path)
         sync.sync("banner", stream="grades")
         graded = _enrollment(running.campus, closed=True, grade="C")
         running.app.change_grade(graded.key, "B")
 
-        real = records.upsert
-        monkeypatch.setattr(records, "upsert", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("power cut")))
-        crashed = sync.sync("banner", stream="grades")[0]
+        with storing_fails(RuntimeError("power cut")):
+            crashed = sync.sync("banner", stream="grades")[0]
         assert crashed.status == "failed" and "power cut" in (crashed.error or "")
         assert running.app.queue.remaining() == 0  # Ethos removed what it handed out
 
-        monkeypatch.setattr(records, "upsert", real)
         again = sync.sync("banner", stream="grades")[0]
     assert running.app.consumed_after[-2:] == ["0", "0"]  # the saved position is sent again
     assert again.status == "succeeded" and again.count("changed") == 1
@@ -100,7 +101,7 @@ def test_a_notification_for_a_resource_not_read_is_skipped_and_the_cursor_advanc
         running.app.publish_foreign("person-holds")
         result = sync.sync("banner", stream="grades")[0]
         assert result.status == "succeeded" and result.count("fetched") == 0 and result.count("dead_lettered") == 0
-        assert load_state(store, "banner", "grades").cursor == {"changes": 2}
+        assert saved_cursor(store, "grades") == {"changes": 2}
         sync.sync("banner", stream="grades")
     assert running.app.consumed_after[-1] == "2" and running.app.queue.acknowledged == 2
 
@@ -134,12 +135,9 @@ def test_a_learner_in_banner_and_canvas_becomes_one_learner(store: Store, tmp_pa
         assert all(r.status == "succeeded" for r in sync.sync("banner", stream="grades"))
         assert all(r.status == "succeeded" for r in sync.sync("canvas", stream="grades"))
     person = next(p for p in campus.people if p.banner_id)
-    with store.session() as session:
-        links = list(
-            session.scalars(select(LearnerIdentifierRow).where(LearnerIdentifierRow.source_id == person.banner_id))
-        )
-    assert {link.source for link in links} == {"banner", "canvas"}
-    assert len({link.learner_key for link in links}) == 1
+    links = learner_links(store, person.banner_id)
+    assert set(links) == {"banner", "canvas"}
+    assert len(set(links.values())) == 1
 
 
 def test_plugin_test_kit() -> None:
