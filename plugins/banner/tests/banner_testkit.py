@@ -1,12 +1,11 @@
-"""Helpers for the Banner plugin tests: the Ethos sandbox on loopback, a source at it, an engine over it.
+"""Helpers for the Banner plugin tests: the Ethos sandbox on loopback, a source at it, what it should hold.
 
-The tests themselves import only the public face (`connector_core`, `connector_core.testing`,
-`connector_core.sandbox`); what they need of the engine and the store beyond it is here, in one place.
+Engine runs go through `connector_core.testing`'s `lerconnect_sync` bench (the `bench` fixture).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,14 +15,8 @@ from lerconnect_banner import BannerSource
 from lerconnect_banner.normalize import UNVERIFIED_SCHEME
 
 from connector_core import ResultStatus
-from connector_core.config import settings_from_dict
-from connector_core.engine import SyncEngine
 from connector_core.sandbox import Campus, build_campus
-from connector_core.store import Store
-from connector_core.store import records as stored
-from connector_core.store.runs import list_dead_letters, load_state
-from connector_core.store.tables import DeadLetterRow, LearnerIdentifierRow, RecordRow
-from connector_core.testing import ServedSandbox, isolated_registry, normalized_by_id, pull_all, serve_sandbox
+from connector_core.testing import ServedSandbox, normalized_by_id, pull_all, serve_sandbox
 
 SMALL_CAMPUS = {"learners": 40, "seed": 7}
 
@@ -72,12 +65,6 @@ def expected_grades(campus: Campus) -> dict[str, tuple[ResultStatus, str | None,
     return out
 
 
-def engine(store: Store, tables: dict[str, dict[str, Any]], tmp_path: Path, *plugins: object) -> SyncEngine:
-    """A real engine over `tables` (source name -> config table with its plugin)."""
-    settings = settings_from_dict({"sources": tables}, tmp_path / "lerconnect.toml")
-    return SyncEngine(store, isolated_registry(*(plugins or (BannerSource,))), settings)
-
-
 def expected_activities(campus: Campus) -> dict[str, tuple[Any, Any, Any]]:
     """SGRSACT record id (Banner ID:term:activity code) -> (person, activity, term) of each participation."""
     out = {}
@@ -87,31 +74,19 @@ def expected_activities(campus: Campus) -> dict[str, tuple[Any, Any, Any]]:
     return out
 
 
-def active_records(store: Store, stream: str) -> dict[str, RecordRow]:
-    """The Banner source's stored records of `stream` that are not withdrawn, by source record id."""
-    return {row.source_record_id: row for row, _ in stored.iter_records(store, source="banner", stream=stream)}
-
-
-def dead_letters(store: Store) -> list[DeadLetterRow]:
-    return list(list_dead_letters(store, source="banner"))
-
-
-def saved_cursor(store: Store, stream: str) -> Any:
-    """The cursor the engine saved for the Banner source's `stream`."""
-    return load_state(store, "banner", stream).cursor
-
-
-def learner_links(store: Store, source_id: str) -> dict[str, str]:
-    """Source name -> learner key of every identifier row for `source_id` (a Banner ID, a Canvas sis id)."""
-    from sqlmodel import select
-
-    with store.session() as session:
-        rows = session.scalars(select(LearnerIdentifierRow).where(LearnerIdentifierRow.source_id == source_id))
-        return {row.source: row.learner_key for row in rows}
-
-
 @contextmanager
-def storing_fails(error: Exception) -> Iterator[None]:
-    """Every page's commit fails with `error` inside the block: a crash after pulling, before storing."""
-    with mock.patch.object(stored, "upsert", side_effect=error):
+def store_fails_once_consumed(store: Any, queue: Any, error: Exception) -> Iterator[None]:
+    """The first store session opened after Ethos handed out a /consume batch fails with `error`:
+    the process dies between consuming and committing (the run records its failure afterwards)."""
+    real: Callable[..., Any] = store.session
+    handed_out, failed = queue.consumed, []
+
+    def session(*args: Any, **kwargs: Any) -> Any:
+        if queue.consumed > handed_out and not failed:
+            failed.append(error)
+            raise error
+        return real(*args, **kwargs)
+
+    with mock.patch.object(store, "session", session):
         yield
+    assert failed, "no /consume batch was handed out inside the block"

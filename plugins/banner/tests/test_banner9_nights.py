@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from banner_testkit import Store, active_records, banner, engine
+from banner_testkit import banner
 from lerconnect_banner import BannerSource
 
 from connector_core.sandbox import AS_OF
+from connector_core.testing import SyncBench
 
 
 def _enrollments(campus, term_code: str, *, grade: str | None = None, state: str | None = None) -> list:  # type: ignore[no-untyped-def]
@@ -25,11 +25,11 @@ def _enrollments(campus, term_code: str, *, grade: str | None = None, state: str
 
 
 def test_nights_reread_the_open_terms_and_a_due_full_pass_withdraws(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    bench: SyncBench, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the campus's terms: 202510, 202530, 202610 ended; 202630 runs on AS_OF (recent_terms = 1: 202610)
     with banner(mode="banner9", max_page_size=20) as running:
-        sync = engine(store, {"banner": {**running.table, "plugin": "banner"}}, tmp_path)
+        sync = bench.engine(BannerSource, running.table)
         campus, app = running.campus, running.app
         before = app.stats["requests"]
         first = sync.sync("banner", stream="grades")[0]
@@ -53,7 +53,7 @@ def test_nights_reread_the_open_terms_and_a_due_full_pass_withdraws(
         app.delete("section-registrations", campus.guid("registration", deleted.key))
         night = sync.sync("banner", stream="grades")[0]
         assert not night.full and (night.count("changed"), night.count("withdrawn")) == (1, 0)
-        grades = active_records(store, "grades")
+        grades = bench.records(source="banner", stream="grades")
         assert grades[campus.guid("transcript-grade", recent.key)].data["result"]["grade"] == "A"
         assert grades[campus.guid("transcript-grade", old.key)].data["result"]["grade"] == "B"  # an older term
 
@@ -64,7 +64,7 @@ def test_nights_reread_the_open_terms_and_a_due_full_pass_withdraws(
         full = sync.sync("banner", stream="grades")[0]
         assert full.full and full.status == "succeeded"
         assert (full.count("changed"), full.count("withdrawn")) == (2, 1)
-        grades = active_records(store, "grades")
+        grades = bench.records(source="banner", stream="grades")
         assert grades[campus.guid("transcript-grade", old.key)].data["result"]["grade"] == "A"
         assert grades[campus.guid("registration", dropped.key)].result_status == "withdrawn"
         assert campus.guid("registration", deleted.key) not in grades

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from banner_testkit import active_records, banner, dead_letters, engine, expected_activities, pull, records
+from banner_testkit import banner, expected_activities, pull, records
 from lerconnect_banner import BannerSource
 
 from connector_core import ResultStatus, SourceError
 from connector_core.sandbox import AS_OF
-from connector_core.testing import check_source_contract
+from connector_core.testing import SyncBench, check_source_contract
 
 MODES = ("ethos", "banner9")
 
@@ -56,10 +54,10 @@ def test_initial_terms_narrow_each_request_to_the_term() -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_new_activities_arrive_the_next_night_and_deleted_ones_are_withdrawn(mode: str, store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_new_activities_arrive_the_next_night_and_deleted_ones_are_withdrawn(mode: str, bench: SyncBench) -> None:  # type: ignore[no-untyped-def]
     with banner(mode=mode) as running:
-        table = {"banner": {**running.table, "plugin": "banner", "cocurricular": "activities"}}
-        sync = engine(store, table, tmp_path)
+        table = {**running.table, "cocurricular": "activities"}
+        sync = bench.engine(BannerSource, table)
         campus, app = running.campus, running.app
         first = sync.sync("banner", stream="cocurricular")[0]
         assert first.status == "succeeded" and first.full
@@ -73,7 +71,7 @@ def test_new_activities_arrive_the_next_night_and_deleted_ones_are_withdrawn(mod
         assert second.status == "succeeded" and second.full
         assert (second.count("new"), second.count("withdrawn"), second.count("changed")) == (1, 1, 0)
 
-        stored = active_records(store, "cocurricular")
+        stored = bench.records(source="banner", stream="cocurricular")
         new_id = f"{person.banner_id}:{added['termCode']}:{added['actcCode']}"
         assert new_id in stored and gone_id not in stored
         assert stored[new_id].data["achievement"]["title"] == campus.activity(5).name
@@ -82,18 +80,18 @@ def test_new_activities_arrive_the_next_night_and_deleted_ones_are_withdrawn(mod
         assert (third.count("new"), third.count("changed"), third.count("withdrawn")) == (0, 0, 0)
 
 
-def test_a_malformed_row_is_dead_lettered_and_the_rest_stored(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_malformed_row_is_dead_lettered_and_the_rest_stored(bench: SyncBench) -> None:  # type: ignore[no-untyped-def]
     with banner() as running:
         campus, app = running.campus, running.app
         person = next(p for p in campus.people if app.data.student_activities.get(p.banner_id))
         rows = app.data.student_activities[person.banner_id]
         rows[0]["termCode"] = "209910"  # a term Banner does not have
         bad_id = f"{person.banner_id}:209910:{rows[0]['actcCode']}"
-        table = {"banner": {**running.table, "plugin": "banner", "cocurricular": "activities"}}
-        result = engine(store, table, tmp_path).sync("banner", stream="cocurricular")[0]
+        table = {**running.table, "cocurricular": "activities"}
+        result = bench.engine(BannerSource, table).sync("banner", stream="cocurricular")[0]
     assert result.status == "succeeded"
     assert result.count("dead_lettered") == 1 and result.count("new") == len(expected_activities(campus)) - 1
-    [letter] = dead_letters(store)
+    [letter] = bench.dead_letters(source="banner")
     assert letter.source_record_id == bad_id
     assert letter.field == "termCode" and "'209910' is not an academic-periods code" in letter.reason
 
