@@ -64,6 +64,7 @@ class ActivitySweep:
 
     def raw(self, banner_id: str, person: Mapping[str, Any], row: Mapping[str, Any]) -> dict[str, Any]:
         """The row with its learner and term joined, in the shape involvements have."""
+        row = row if isinstance(row, Mapping) else {"unexpected": row}  # normalize names what is missing
         code = row.get("termCode")
         period = self.tables.get("academic-periods", self.periods.get(str(code)))
         end = iso_day(period["endOn"]) if period else None
@@ -83,6 +84,7 @@ class ActivitySweep:
 
     def pages(self, cursor: Mapping[str, Any] | None) -> Iterator[Page]:
         covers = tuple(self.config.initial_terms or ())
+        self.tables.initial_terms(list(covers))
         after = str(cursor["after"]) if cursor else ""
         learners = [(banner_id, person) for banner_id, person in self.learners() if banner_id > after]
         for start in range(0, len(learners), LEARNERS_PER_PAGE):

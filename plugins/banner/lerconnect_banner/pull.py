@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from connector_core import Cursor, Page, SourceError
+from connector_core import Cursor, Page
 from lerconnect_banner.config import Config
 from lerconnect_banner.ethos import EthosClient
 from lerconnect_banner.tables import CodeTables, iso_day, ref
@@ -152,13 +152,7 @@ class Reader:
         terms = self.config.initial_terms
         if not terms:
             return [Walk(TRANSCRIPT), Walk(REGISTRATION)]
-        by_code = self.tables.by_code("academic-periods")
-        unknown = [t for t in terms if t not in by_code]
-        if unknown:
-            raise SourceError(
-                f"initial_terms {unknown} are not academic-periods codes this tenant serves "
-                f"(known: {', '.join(sorted(c for c in by_code if c)[:8])}...)"
-            )
+        by_code = self.tables.initial_terms(terms)
         return [Walk(TRANSCRIPT, {"academicPeriod": {"id": by_code[t]}}) for t in terms] + [Walk(REGISTRATION)]
 
     def joined(self, stream: str, resource: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
+from connector_core import SourceError
 from lerconnect_banner.ethos import EthosClient, NotFound
 
 Row = dict[str, Any]
@@ -155,6 +156,17 @@ class CodeTables:
     def by_code(self, resource: str) -> dict[str, str]:
         """Banner code -> GUID of a code table's rows (term codes for academic-periods)."""
         return {row["code"]: guid for guid, row in self.table(resource).items() if row.get("code")}
+
+    def initial_terms(self, codes: list[str]) -> dict[str, str]:
+        """Term code -> academic-periods GUID; `initial_terms` naming a term the tenant lacks is an error."""
+        by_code = self.by_code("academic-periods")
+        unknown = [code for code in codes if code not in by_code]
+        if unknown:
+            raise SourceError(
+                f"initial_terms {unknown} are not academic-periods codes this tenant serves "
+                f"(known: {', '.join(sorted(by_code)[:8])}...)"
+            )
+        return by_code
 
     def update(self, resource: str, guid: str, content: Mapping[str, Any] | None) -> bool:
         """A notification about a reference row: refresh it if the table is loaded; True if it is one."""

@@ -98,6 +98,9 @@ def test_a_malformed_row_is_dead_lettered_and_the_rest_stored(bench: SyncBench) 
 
 def test_errors_name_the_business_process_api() -> None:
     with banner() as running:
+        with pytest.raises(SourceError, match=r"initial_terms \['209910'\] are not academic-periods codes"):
+            pull(running.source(cocurricular="activities", initial_terms=["209910"]), "cocurricular")
+
         source = running.source(cocurricular="activities", resource_versions={"general-student-activities": "2"})
         with pytest.raises(SourceError, match=r"general-student-activities: the tenant does not serve version 2"):
             pull(source, "cocurricular")
