@@ -25,8 +25,11 @@ DEFAULT_VERSIONS = {
     "campus-involvements": "7",
     "student-cohorts": "7",
     "student-cohort-assignments": "1",
+    "general-student-activities": "1.0.0",
+    "activity-types": "1.0.0",
 }
-"""EEDM major versions asked for by default (Ethos resolves a major to its newest minor)."""
+"""EEDM major versions asked for by default (Ethos resolves a major to its newest minor); the
+Banner Business Process APIs (code-based, keyed by Banner ID) exist in v1.0.0 only."""
 VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
 
 
@@ -45,7 +48,8 @@ class Config(RestConfig):
     initial_terms: list[str] | None = None
     """Banner term codes (e.g. `202510`) the first sync reads; default every term."""
     cocurricular: Literal["campus-involvements", "student-cohort-assignments", "activities"] = "campus-involvements"
-    """Where co-curricular records come from: EEDM campus involvements, cohort assignments, or the BP API."""
+    """Where co-curricular records come from: EEDM campus involvements, cohort assignments, or the
+    Banner BP API `general-student-activities` (SGRSACT, read per Banner ID)."""
     unverified_grades: bool = False
     """Also read faculty-entered (unverified) grades: stored flagged, in progress, never issued as final."""
     page_size: int = Field(default=500, ge=1)
@@ -54,6 +58,11 @@ class Config(RestConfig):
     """Change notifications asked per `/consume` call (Ethos allows 1..1000, at most 1 MB)."""
     token_minutes: int = Field(default=5, ge=1, le=120)
     """How long an Ethos token is asked to live (`expirationMinutes`)."""
+    recent_terms: int = Field(default=1, ge=0)
+    """Banner 9 mode: how many of the latest ended terms a nightly run re-reads besides the running
+    ones (grade changes and the grade roll land there); older terms wait for the full pass."""
+    full_pass_days: int = Field(default=7, ge=1)
+    """Banner 9 mode: a full pass (every term, withdrawing what Banner no longer has) this often."""
 
     @field_validator("base_url", "ethos_url")
     @classmethod

@@ -32,7 +32,8 @@ CHANGES_MEDIA_TYPE = "application/vnd.hedtech.change-notifications.v2+json"
 REFRESH_MARGIN = 30.0
 """Seconds before a token's expiry at which it is replaced."""
 INTEGRATION_API = {"persons", "subjects", "academic-periods"}
-"""Banner 9 serves these under /IntegrationApi; the student resources under /StudentApi."""
+"""Banner 9 serves these under /IntegrationApi; the student resources (and the student Business
+Process APIs, `general-student-activities`, `activity-types`) under /StudentApi."""
 SERVED_VERSION = re.compile(r"\.v([\d.]+)\+json")
 
 
@@ -61,6 +62,10 @@ def resource_of(path: str) -> str:
     """`/api/sections/<guid>` -> `sections`; `/StudentApi/api/sections` -> `sections`."""
     tail = path.split("/api/", 1)[-1] if "/api/" in path else path.strip("/")
     return tail.split("/", 1)[0].split("?", 1)[0]
+
+
+class NotFound(SourceError):
+    """HTTP 404: the resource is not deployed for the tenant, or the GUID asked for is unknown."""
 
 
 def classify_error(response: requests.Response, endpoint: str) -> SourceError:
@@ -93,7 +98,7 @@ def classify_error(response: requests.Response, endpoint: str) -> SourceError:
             "grant it this resource"
         )
     if status == 404:
-        return SourceError(f"{where}: HTTP 404 ({message}): not deployed for this tenant, or an unknown GUID")
+        return NotFound(f"{where}: HTTP 404 ({message}): not deployed for this tenant, or an unknown GUID")
     return SourceError(f"{where}: HTTP {status} ({message})")
 
 
@@ -219,11 +224,22 @@ class EthosClient:
         return body
 
     def pages(
-        self, resource: str, *, offset: int = 0, criteria: Mapping[str, Any] | None = None
+        self,
+        resource: str,
+        *,
+        offset: int = 0,
+        criteria: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
     ) -> Iterator[tuple[list[dict[str, Any]], int]]:
-        """(rows, offset after them) per page, from `offset`, in pages of the server's cap."""
-        params: dict[str, Any] = {"criteria": json.dumps(criteria, separators=(",", ":"))} if criteria else {}
-        first = self.paginator.first(self.path(resource), params)
+        """(rows, offset after them) per page, from `offset`, in pages of the server's cap.
+
+        `criteria` is an EEDM filter (JSON in `?criteria=`); `params` are plain query parameters,
+        as the Business Process APIs take them (`id`, `stvtermTermCode`).
+        """
+        query: dict[str, Any] = dict(params or {})
+        if criteria:
+            query["criteria"] = json.dumps(criteria, separators=(",", ":"))
+        first = self.paginator.first(self.path(resource), query)
         request: PageRequest | None = PageRequest(first.url, {**dict(first.params or {}), "offset": offset})
         pages = 0
         while request is not None:
@@ -239,8 +255,10 @@ class EthosClient:
             yield page.items, offset
             request = self.paginator.next(page, request)
 
-    def all(self, resource: str, criteria: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        return [row for rows, _ in self.pages(resource, criteria=criteria) for row in rows]
+    def all(
+        self, resource: str, criteria: Mapping[str, Any] | None = None, params: Mapping[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        return [row for rows, _ in self.pages(resource, criteria=criteria, params=params) for row in rows]
 
     def consume(self, last_processed_id: int) -> tuple[list[dict[str, Any]], int | None]:
         """One `/consume` batch after `last_processed_id` (always sent), and `x-remaining`."""

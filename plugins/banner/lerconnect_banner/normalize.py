@@ -9,6 +9,7 @@ Status decisions:
   registration registered (term running)   -> in progress; a faculty-entered grade is kept, flagged
                                               "Unverified letter grade", never completed, never issued
   a `deleted` notification                 -> Tombstone (the engine withdraws the record)
+  a BP API student activity (SGRSACT)      -> co-curricular, completed when its term has ended
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from connector_core import Learner, LearningRecord, RecordError, Result, ResultStatus, Term, Tombstone
 
 Raw = Mapping[str, Any]
+ACTIVITIES = "general-student-activities"
 FAILED = {"F", "NP"}
 UNVERIFIED_SCHEME = "Unverified letter grade"
 
@@ -160,6 +162,13 @@ def cocurricular(raw: Raw) -> Iterator[LearningRecord | Tombstone]:
     activity = part(raw, "activity", "the activity (campus-organizations / student-cohorts GUID)")
     name = text(activity.get("title"), "activity.title", "the activity's name")
     key = activity.get("code") or name
+    if raw.get("resource") == ACTIVITIES:
+        key = text(activity.get("code"), "actcCode", "the activity code (SGRSACT_ACTC_CODE)")
+        code = text(raw.get("termCode"), "termCode", "the activity's term code (SGRSACT_TERM_CODE)")
+        if raw.get("term") is None:
+            raise RecordError(
+                f"term code {code!r} is not an academic-periods code this tenant serves", field="termCode"
+            )
     role = raw.get("role")
     yield LearningRecord.cocurricular(
         source_id=text(raw.get("id"), "id", "the record's GUID"),

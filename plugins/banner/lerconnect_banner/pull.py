@@ -10,6 +10,15 @@ grades); registrations count only while their term runs (in progress, withdrawn,
 Cursors (JSON): `{"walk": i, "offset": n}` inside a full load; `{"changes": id}` after it, `id`
 being the last change notification stored (0 after a full load: everything still queued). It is
 sent as `lastProcessedID` on every `/consume`, so a run that died before storing a batch gets it again.
+
+Banner 9 mode has no notification queue. After a full load the cursor is `{"full_on": day}` (the
+day of that full pass); a nightly run then re-reads only the open terms' transcript grades (the
+running terms and the `recent_terms` latest ended ones, by the `academicPeriod` filter Banner
+offers) and the engine's content hash finds what changed; `{"full_on": day, "walk": i, "offset": n}`
+inside it. Registrations cannot be filtered by term, so running-term registrations (in progress,
+never issued as final) and whatever else changed in older terms wait for the full pass: the first
+nightly run `full_pass_days` after the last one ends with an empty cursor, so the next run is full
+and withdraws what Banner no longer has.
 """
 
 from __future__ import annotations
@@ -17,13 +26,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from connector_core import Cursor, Page, SourceError
+from connector_core import Cursor, Page
 from lerconnect_banner.config import Config
 from lerconnect_banner.ethos import EthosClient
-from lerconnect_banner.tables import CodeTables, ref
+from lerconnect_banner.tables import CodeTables, iso_day, ref
 
 log = logging.getLogger("lerconnect.banner")
 
@@ -42,13 +51,6 @@ COCURRICULAR = {
 class Walk:
     resource: str
     criteria: Mapping[str, Any] | None = None
-
-
-def _day(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
 
 
 class Reader:
@@ -81,7 +83,7 @@ class Reader:
     def term_running(self, section_guid: str | None) -> bool:
         section = self.tables.get("sections", section_guid)
         period = self.tables.get("academic-periods", section["period"]) if section else None
-        end = _day(period["endOn"]) if period else None
+        end = iso_day(period["endOn"]) if period else None
         return end is None or end >= self.today
 
     def transcript(self, record: Mapping[str, Any], operation: str = "load") -> dict[str, Any]:
@@ -146,22 +148,11 @@ class Reader:
 
     def walks(self, stream: str) -> list[Walk]:
         if stream == "cocurricular":
-            if self.config.cocurricular == "activities":
-                raise SourceError(
-                    "cocurricular = 'activities' (the Banner BP API general-student-activities) is not "
-                    "supported yet: use 'campus-involvements' or 'student-cohort-assignments'"
-                )
             return [Walk(self.config.cocurricular)]
         terms = self.config.initial_terms
         if not terms:
             return [Walk(TRANSCRIPT), Walk(REGISTRATION)]
-        by_code = {row["code"]: guid for guid, row in self.tables.table("academic-periods").items()}
-        unknown = [t for t in terms if t not in by_code]
-        if unknown:
-            raise SourceError(
-                f"initial_terms {unknown} are not academic-periods codes this tenant serves "
-                f"(known: {', '.join(sorted(c for c in by_code if c)[:8])}...)"
-            )
+        by_code = self.tables.initial_terms(terms)
         return [Walk(TRANSCRIPT, {"academicPeriod": {"id": by_code[t]}}) for t in terms] + [Walk(REGISTRATION)]
 
     def joined(self, stream: str, resource: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -186,13 +177,51 @@ class Reader:
 
     def full(self, stream: str, cursor: Mapping[str, Any] | None, then: Cursor) -> Iterator[Page]:
         covers = tuple(self.config.initial_terms or ()) if stream == "grades" else ()
-        walks = self.walks(stream)
-        start, offset = (int(cursor["walk"]), int(cursor["offset"])) if cursor else (0, 0)
+        yield from self._walk(stream, self.walks(stream), cursor, {}, covers)
+        yield Page([], then, covers)
+
+    def _walk(
+        self,
+        stream: str,
+        walks: list[Walk],
+        cursor: Mapping[str, Any] | None,
+        marks: Mapping[str, Any],
+        covers: tuple[str, ...] = (),
+    ) -> Iterator[Page]:
+        """The walks' pages from where `cursor` stopped; each page's cursor is `marks` + its position."""
+        start, offset = (int(cursor["walk"]), int(cursor["offset"])) if cursor and "walk" in cursor else (0, 0)
         for number, walk in enumerate(walks[start:], start=start):
             for rows, after in self.client.pages(walk.resource, offset=offset, criteria=walk.criteria):
-                yield Page(self.joined(stream, walk.resource, rows), {"walk": number, "offset": after}, covers)
+                yield Page(self.joined(stream, walk.resource, rows), {**marks, "walk": number, "offset": after}, covers)
             offset = 0
-        yield Page([], then, covers)
+
+    # --- Banner 9 nights: the open terms again, a full pass now and then -------------------------
+
+    def open_terms(self) -> list[str]:
+        """Term codes a night re-reads: running ones and the `recent_terms` latest ended, within initial_terms."""
+        periods = [p for p in self.tables.table("academic-periods").values() if p.get("code")]
+        started = [p for p in periods if (iso_day(p["startOn"]) or date.min) <= self.today]
+        ended = sorted(
+            (p for p in started if (iso_day(p["endOn"]) or date.max) < self.today),
+            key=lambda p: iso_day(p["endOn"]) or date.min,
+        )
+        recent = ended[len(ended) - self.config.recent_terms :] if self.config.recent_terms else []
+        chosen = [p["code"] for p in started if p not in ended] + [p["code"] for p in recent]
+        wanted = self._term_filter()
+        return sorted(c for c in chosen if wanted is None or c in wanted)
+
+    def full_pass_due(self, full_on: date) -> bool:
+        return self.today >= full_on + timedelta(days=self.config.full_pass_days)
+
+    def nightly(self, cursor: Mapping[str, Any]) -> Iterator[Page]:
+        """The open terms' transcript grades; the last cursor asks for a full pass once one is due."""
+        full_on = iso_day(cursor["full_on"]) or self.today
+        by_code = self.tables.by_code("academic-periods")
+        terms = [{"academicPeriod": {"id": by_code[code]}} for code in self.open_terms()]
+        self.tables.narrow("sections", terms)  # sections and transcript grades share the term filter
+        walks = [Walk(TRANSCRIPT, term) for term in terms]
+        yield from self._walk("grades", walks, cursor, {"full_on": full_on.isoformat()})
+        yield Page([], None if self.full_pass_due(full_on) else {"full_on": full_on.isoformat()})
 
     # --- change notifications ----------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from requests.auth import AuthBase
 from connector_core import Cursor, LearningRecord, Page, SandboxServer, SourceContext, SourceError, Tombstone
 from connector_core.transport import Backoff, RestSource
 from lerconnect_banner import normalize
+from lerconnect_banner.activities import ACTIVITY_TYPES, ActivitySweep
 from lerconnect_banner.config import Config
 from lerconnect_banner.ethos import EthosClient, EthosToken, classify_error, fetch_token
 from lerconnect_banner.pull import Reader
@@ -61,13 +62,15 @@ class BannerSource(RestSource):
         return self.rest.requests_made
 
     def check(self) -> str:
-        rows, _ = next(self.ethos.pages("academic-periods"))
+        """A token (or the Banner user) and one resource; with `activities`, the BP API's types too."""
         how = "Ethos token obtained" if self.config.mode == "ethos" else "Banner API user accepted"
-        version = self.ethos.served.get("academic-periods", "?")
-        return (
-            f"Banner via {self.config.mode} at {self.config.base_url}: {how}; academic-periods "
-            f"v{version} readable ({len(rows)} on the first page)"
-        )
+        said = [f"Banner via {self.config.mode} at {self.config.base_url}: {how}"]
+        read = ["academic-periods"] + ([ACTIVITY_TYPES] if self.config.cocurricular == "activities" else [])
+        for resource in read:
+            rows, _ = next(self.ethos.pages(resource))
+            version = self.ethos.served.get(resource, "?")
+            said.append(f"{resource} v{version} readable ({len(rows)} on the first page)")
+        return "; ".join(said)
 
     def pull(self, stream: str, cursor: Cursor) -> Iterator[Page]:
         if stream not in self.streams:
@@ -75,14 +78,25 @@ class BannerSource(RestSource):
                 f"banner has no stream {stream!r}: Banner holds no competency data; its streams are "
                 f"{', '.join(self.streams)}"
             )
-        reader = Reader(self.ethos, self.tables, self.config, self.clock())
-        notifications = self.config.mode == "ethos" and stream == "grades"
-        if isinstance(cursor, Mapping) and "changes" in cursor and notifications:
-            yield from reader.changes(int(cursor["changes"] or 0))
+        saved = cursor if isinstance(cursor, Mapping) else {}
+        if stream == "cocurricular" and self.config.cocurricular == "activities":
+            # BP APIs publish no notifications: every run sweeps them in full, learner by learner
+            sweep = ActivitySweep(self.ethos, self.tables, self.config, self.clock())
+            yield from sweep.pages(saved if "after" in saved else None)
             return
-        loading = cursor if isinstance(cursor, Mapping) and "walk" in cursor else None
-        # co-curricular rows and Banner 9 (no notification queue) are swept in full every run
-        yield from reader.full(stream, loading, {"changes": 0} if notifications else None)
+        reader = Reader(self.ethos, self.tables, self.config, self.clock())
+        if stream == "grades" and self.config.mode == "ethos":
+            if "changes" in saved:
+                yield from reader.changes(int(saved["changes"] or 0))
+            else:
+                yield from reader.full(stream, saved or None, {"changes": 0})
+        elif stream == "grades":  # Banner 9: no notification queue
+            if "full_on" in saved:
+                yield from reader.nightly(saved)
+            else:
+                yield from reader.full(stream, saved or None, {"full_on": self.clock().isoformat()})
+        else:  # EEDM co-curricular rows are few and not fed by the grades' queue: swept every run
+            yield from reader.full(stream, saved or None, None)
 
     def normalize(self, stream: str, raw: Mapping[str, Any]) -> Iterable[LearningRecord | Tombstone]:
         if stream == "grades":

@@ -1,21 +1,22 @@
-"""Helpers for the Banner plugin tests: the Ethos sandbox on loopback, a source at it, a pinned clock."""
+"""Helpers for the Banner plugin tests: the Ethos sandbox on loopback, a source at it, what it should hold.
+
+Engine runs go through `connector_core.testing`'s `lerconnect_sync` bench (the `bench` fixture).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from lerconnect_banner import BannerSource
 from lerconnect_banner.normalize import UNVERIFIED_SCHEME
 
 from connector_core import ResultStatus
-from connector_core.config import settings_from_dict
-from connector_core.engine import SyncEngine
 from connector_core.sandbox import Campus, build_campus
-from connector_core.store import Store
-from connector_core.testing import ServedSandbox, isolated_registry, normalized_by_id, pull_all, serve_sandbox
+from connector_core.testing import ServedSandbox, normalized_by_id, pull_all, serve_sandbox
 
 SMALL_CAMPUS = {"learners": 40, "seed": 7}
 
@@ -64,7 +65,28 @@ def expected_grades(campus: Campus) -> dict[str, tuple[ResultStatus, str | None,
     return out
 
 
-def engine(store: Store, tables: dict[str, dict[str, Any]], tmp_path: Path, *plugins: object) -> SyncEngine:
-    """A real engine over `tables` (source name -> config table with its plugin)."""
-    settings = settings_from_dict({"sources": tables}, tmp_path / "lerconnect.toml")
-    return SyncEngine(store, isolated_registry(*(plugins or (BannerSource,))), settings)
+def expected_activities(campus: Campus) -> dict[str, tuple[Any, Any, Any]]:
+    """SGRSACT record id (Banner ID:term:activity code) -> (person, activity, term) of each participation."""
+    out = {}
+    for p in campus.participations:
+        person, activity, term = campus.person(p.person_key), campus.activity(p.activity_key), campus.term(p.term_key)
+        out[f"{person.banner_id}:{term.code}:{activity.code}"] = (person, activity, term)
+    return out
+
+
+@contextmanager
+def store_fails_once_consumed(store: Any, queue: Any, error: Exception) -> Iterator[None]:
+    """The first store session opened after Ethos handed out a /consume batch fails with `error`:
+    the process dies between consuming and committing (the run records its failure afterwards)."""
+    real: Callable[..., Any] = store.session
+    handed_out, failed = queue.consumed, []
+
+    def session(*args: Any, **kwargs: Any) -> Any:
+        if queue.consumed > handed_out and not failed:
+            failed.append(error)
+            raise error
+        return real(*args, **kwargs)
+
+    with mock.patch.object(store, "session", session):
+        yield
+    assert failed, "no /consume batch was handed out inside the block"

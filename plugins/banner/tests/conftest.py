@@ -1,4 +1,4 @@
-"""Banner tests run with the sandbox campus's "today" and the test kit's store."""
+"""Banner tests run with the sandbox campus's "today"; engine runs on the test kit's bench."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import pytest
 from lerconnect_banner import BannerSource
 
 from connector_core.sandbox import AS_OF
-from connector_core.store import Store
+from connector_core.testing import SyncBench
 
 
 @pytest.fixture
-def store(lerconnect_store: Store) -> Store:
-    """SQLite, or PostgreSQL when LERCONNECT_TEST_DATABASE_URL is set."""
-    return lerconnect_store
+def bench(lerconnect_sync: SyncBench) -> SyncBench:
+    """The real engine on this test's store (SQLite, or PostgreSQL when LERCONNECT_TEST_DATABASE_URL is set)."""
+    return lerconnect_sync
 
 
 @pytest.fixture(autouse=True)

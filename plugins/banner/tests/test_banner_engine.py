@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-from banner_testkit import banner, engine, expected_grades
+from banner_testkit import banner, expected_grades, store_fails_once_consumed
 from lerconnect_banner import BannerSource
-from sqlmodel import select
 
 from connector_core.sandbox import build_campus
-from connector_core.store import Store, records
-from connector_core.store.runs import list_dead_letters, load_state
-from connector_core.store.tables import LearnerIdentifierRow, RecordRow
-from connector_core.testing import check_source_contract
-
-
-def _table(running) -> dict:  # type: ignore[no-untyped-def]
-    return {"banner": {**running.table, "plugin": "banner"}}
-
-
-def _active(store: Store, stream: str) -> dict[str, RecordRow]:
-    return {row.source_record_id: row for row, _ in records.iter_records(store, source="banner", stream=stream)}
+from connector_core.testing import SyncBench, check_source_contract
 
 
 def _enrollment(campus, *, closed: bool, grade: str | None = None, state: str | None = None):  # type: ignore[no-untyped-def]
@@ -32,9 +17,9 @@ def _enrollment(campus, *, closed: bool, grade: str | None = None, state: str | 
     raise AssertionError("no such enrollment in the campus")
 
 
-def test_full_load_then_change_notifications_then_a_quiet_night(store: Store, tmp_path: Path) -> None:
+def test_full_load_then_change_notifications_then_a_quiet_night(bench: SyncBench) -> None:
     with banner() as running:
-        sync = engine(store, _table(running), tmp_path)
+        sync = bench.engine(BannerSource, running.table)
         first = {r.stream: r for r in sync.sync("banner")}
         campus, app = running.campus, running.app
         assert first["grades"].count("new") == len(campus.enrollments)
@@ -55,9 +40,9 @@ def test_full_load_then_change_notifications_then_a_quiet_night(store: Store, tm
         assert second["grades"].count("withdrawn") == 1  # the deleted transcript grade
         assert second["cocurricular"].count("new") == 1
         assert app.queue.consumed == consumed + 1  # one batch held all four notifications
-        assert load_state(store, "banner", "grades").cursor == {"changes": 4}
+        assert bench.cursor("banner", "grades") == {"changes": 4}
 
-        grades = _active(store, "grades")
+        grades = bench.records(source="banner", stream="grades")
         changed = grades[campus.guid("transcript-grade", graded.key)]
         assert changed.data["result"]["grade"] == "A-"
         withdrawn = grades[campus.guid("registration", running_course.key)]
@@ -71,60 +56,54 @@ def test_full_load_then_change_notifications_then_a_quiet_night(store: Store, tm
         assert third["grades"].count("new") == third["grades"].count("changed") == 0
 
 
-def test_a_crash_after_consuming_before_committing_loses_nothing(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_crash_after_consuming_before_committing_loses_nothing(bench: SyncBench) -> None:
     with banner() as running:
-        sync = engine(store, _table(running), tmp_path)
+        sync = bench.engine(BannerSource, running.table)
         sync.sync("banner", stream="grades")
         graded = _enrollment(running.campus, closed=True, grade="C")
         running.app.change_grade(graded.key, "B")
 
-        real = records.upsert
-        monkeypatch.setattr(records, "upsert", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("power cut")))
-        crashed = sync.sync("banner", stream="grades")[0]
+        with store_fails_once_consumed(bench.store, running.app.queue, RuntimeError("power cut")):
+            crashed = sync.sync("banner", stream="grades")[0]
         assert crashed.status == "failed" and "power cut" in (crashed.error or "")
         assert running.app.queue.remaining() == 0  # Ethos removed what it handed out
 
-        monkeypatch.setattr(records, "upsert", real)
         again = sync.sync("banner", stream="grades")[0]
     assert running.app.consumed_after[-2:] == ["0", "0"]  # the saved position is sent again
     assert again.status == "succeeded" and again.count("changed") == 1
-    stored = _active(store, "grades")[running.campus.guid("transcript-grade", graded.key)]
+    stored = bench.records(source="banner", stream="grades")[running.campus.guid("transcript-grade", graded.key)]
     assert stored.data["result"]["grade"] == "B"
 
 
-def test_a_notification_for_a_resource_not_read_is_skipped_and_the_cursor_advances(
-    store: Store, tmp_path: Path
-) -> None:
+def test_a_notification_for_a_resource_not_read_is_skipped_and_the_cursor_advances(bench: SyncBench) -> None:
     with banner() as running:
-        sync = engine(store, _table(running), tmp_path)
+        sync = bench.engine(BannerSource, running.table)
         sync.sync("banner", stream="grades")
         running.app.publish_foreign("person-holds")
         running.app.publish_foreign("person-holds")
         result = sync.sync("banner", stream="grades")[0]
         assert result.status == "succeeded" and result.count("fetched") == 0 and result.count("dead_lettered") == 0
-        assert load_state(store, "banner", "grades").cursor == {"changes": 2}
+        assert bench.cursor("banner", "grades") == {"changes": 2}
         sync.sync("banner", stream="grades")
     assert running.app.consumed_after[-1] == "2" and running.app.queue.acknowledged == 2
 
 
-def test_a_malformed_record_dead_letters_and_the_run_goes_on(store: Store, tmp_path: Path) -> None:
+def test_a_malformed_record_dead_letters_and_the_run_goes_on(bench: SyncBench) -> None:
     with banner() as running:
         campus = running.campus
         broken = _enrollment(campus, closed=True, grade="B")
         row = running.app.data.find("student-transcript-grades", campus.guid("transcript-grade", broken.key))
         assert row is not None
         row["grade"] = {"id": "00000000-0000-0000-0000-00000000dead"}
-        result = engine(store, _table(running), tmp_path).sync("banner", stream="grades")[0]
+        result = bench.engine(BannerSource, running.table).sync("banner", stream="grades")[0]
     assert result.status == "succeeded"
     assert result.count("dead_lettered") == 1 and result.count("new") == len(campus.enrollments) - 1
-    [letter] = list_dead_letters(store, source="banner")
+    [letter] = bench.dead_letters(source="banner")
     assert letter.source_record_id == campus.guid("transcript-grade", broken.key)
     assert letter.field == "grade" and "grade-definitions" in letter.reason
 
 
-def test_a_learner_in_banner_and_canvas_becomes_one_learner(store: Store, tmp_path: Path) -> None:
+def test_a_learner_in_banner_and_canvas_becomes_one_learner(bench: SyncBench) -> None:
     from lerconnect_canvas import CanvasSource
     from lerconnect_canvas.sandbox import build_sandbox as canvas_sandbox
 
@@ -133,17 +112,17 @@ def test_a_learner_in_banner_and_canvas_becomes_one_learner(store: Store, tmp_pa
     campus = build_campus(learners=12, seed=7)
     canvas = canvas_sandbox(campus)
     with banner(campus) as running, serve_sandbox(canvas.app) as canvas_url:
-        tables = {**_table(running), "canvas": {**canvas.config(canvas_url, tmp_path), "plugin": "canvas"}}
-        sync = engine(store, tables, tmp_path, BannerSource, CanvasSource)
+        tables = {
+            "banner": {**running.table, "plugin": "banner"},
+            "canvas": {**canvas.config(canvas_url, bench.workdir), "plugin": "canvas"},
+        }
+        sync = bench.engine_over(tables, BannerSource, CanvasSource)
         assert all(r.status == "succeeded" for r in sync.sync("banner", stream="grades"))
         assert all(r.status == "succeeded" for r in sync.sync("canvas", stream="grades"))
     person = next(p for p in campus.people if p.banner_id)
-    with store.session() as session:
-        links = list(
-            session.scalars(select(LearnerIdentifierRow).where(LearnerIdentifierRow.source_id == person.banner_id))
-        )
-    assert {link.source for link in links} == {"banner", "canvas"}
-    assert len({link.learner_key for link in links}) == 1
+    links = bench.learner_links(person.banner_id)
+    assert {source for source, _ in links} == {"banner", "canvas"}
+    assert len({key for _, key in links}) == 1  # one learner
 
 
 def test_plugin_test_kit() -> None:

@@ -10,9 +10,7 @@ from banner_testkit import banner, expected_grades, pull, records
 from lerconnect_banner import BannerSource
 
 from connector_core import SourceAuthError, SourceError
-from connector_core.config import ConfigError
-from connector_core.sandbox import build_campus
-from connector_core.testing import make_source
+from connector_core.sandbox import AS_OF, build_campus
 
 
 def test_full_load_joins_every_grade_to_its_learner_course_and_term() -> None:
@@ -123,15 +121,15 @@ def test_banner9_mode_reads_the_student_api_with_basic_auth() -> None:
         assert "Banner API user accepted" in source.check()
         raws, cursors = pull(source, "grades")
         assert records(source, "grades", raws).keys() == expected_grades(running.campus).keys()
-        assert cursors[-1] is None  # no notification queue: every run is a full sweep
+        assert cursors[-1] == {"full_on": AS_OF.isoformat()}  # no queue: later nights re-read the open terms
         assert running.app.stats["auth"] == 0
         with pytest.raises(SourceAuthError):
             running.source(password="wrong").check()
 
 
 def test_asking_for_competencies_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigError, match=r"(?i)banner holds no competency data"):
-        make_source(BannerSource, {"api_key": "k", "streams": ["grades", "competencies"]})
+    with pytest.raises(ValueError, match=r"(?i)banner holds no competency data"):
+        BannerSource.Config.model_validate({"plugin": "banner", "api_key": "k", "streams": ["grades", "competencies"]})
 
 
 def test_the_sandbox_serves_only_a_banner_campus() -> None:

@@ -5,7 +5,9 @@ after `token_uses` requests, to expire one mid-run in tests). Resources answer i
 `Accept` header asks (a major alone means its newest minor; an unserved one is 406 in the Ethos
 error shape), say it in `x-media-type`, cap `limit` at `x-max-page-size` and count rows in
 `x-total-count`. `/consume` is the destructive change-notification queue. Banner 9 mode: the same
-resources under `/StudentApi/api` and `/IntegrationApi/api` with HTTP Basic.
+resources under `/StudentApi/api` and `/IntegrationApi/api` with HTTP Basic. The Business Process
+API `general-student-activities` (SGRSACT) answers for one Banner ID (`id`, required) and
+optionally one term (`stvtermTermCode`), through Ethos (JWT) and under /StudentApi (Basic) alike.
 """
 
 from __future__ import annotations
@@ -43,7 +45,10 @@ SERVED = {
     "campus-involvements": ("7.0.0",),
     "student-cohorts": ("7.2.0",),
     "student-cohort-assignments": ("1.0.0",),
+    "general-student-activities": ("1.0.0",),
+    "activity-types": ("1.0.0",),
 }
+STUDENT_ACTIVITIES = "general-student-activities"
 ASKED = re.compile(r"application/vnd\.hedtech\.integration\.v([\d.]+)\+json")
 PATH = re.compile(r"^/(?:api|StudentApi/api|IntegrationApi/api)/([a-z-]+)(?:/([^/]+))?$")
 
@@ -96,6 +101,8 @@ class EthosSandbox:
         self.token_seconds = token_seconds
         self.token_uses = token_uses
         self.served = {**SERVED, **(served or {})}
+        self.business_process_apis = {STUDENT_ACTIVITIES}
+        """The BP APIs this tenant has deployed (a test empties it to see the 404)."""
         self.tokens: dict[str, list[float]] = {}
         self.stats: Counter[str] = Counter()
         self.consumed_after: list[str | None] = []
@@ -122,7 +129,7 @@ class EthosSandbox:
             self.consumed_after.append(request.args.get("lastProcessedID"))
             return self.queue.respond(request)
         found = PATH.match(request.path)
-        if not found or found.group(1) not in self.data.resources:
+        if not found or found.group(1) not in {*self.data.resources, *self.business_process_apis}:
             return errors(404, "Global.NotFound", f"no resource at {request.path}")
         return self._resource(request, found.group(1), found.group(2))
 
@@ -173,7 +180,13 @@ class EthosSandbox:
                 f"{resource} is served in versions {', '.join(served)}",
             )
         headers = {"x-media-type": f"application/vnd.hedtech.integration.v{version}+json"}
-        rows = self.data.resources[resource]
+        if resource == STUDENT_ACTIVITIES:
+            found = self._student_activities(request)
+            if isinstance(found, Response):
+                return found
+            rows = found
+        else:
+            rows = self.data.resources[resource]
         if guid is not None:
             row = self.data.find(resource, guid)
             if row is None:
@@ -190,6 +203,17 @@ class EthosSandbox:
         return Response(
             json.dumps(page.rows), content_type=headers["x-media-type"], headers={**headers, **page.headers}
         )
+
+    def _student_activities(self, request: Request) -> list[dict[str, Any]] | Response:
+        """SGRSACT rows of the student `id` names (optionally of one `stvtermTermCode`)."""
+        banner_id = request.args.get("id")
+        if not banner_id:
+            return errors(400, "Global.SchemaValidation.Error", "id (the student's Banner ID) is required")
+        if banner_id not in self.data.banner_ids:
+            return errors(400, "Global.SchemaValidation.Error", f"Invalid Banner ID {banner_id}")
+        term = request.args.get("stvtermTermCode")
+        rows = self.data.student_activities.get(banner_id, [])
+        return [r for r in rows if term is None or r.get("termCode") == term]
 
     # --- changes at the "campus" (tests and benchmarks) ----------------------------------------
 
@@ -238,6 +262,16 @@ class EthosSandbox:
         }
         self.data.resources["campus-involvements"].append(row)
         return self._publish("campus-involvements", row, "created")
+
+    def add_student_activity(self, person_key: int, activity_key: int, term_key: int) -> dict[str, Any]:
+        """A new SGRSACT row (BP APIs publish no notification: the next sweep finds it)."""
+        return self.data.add_student_activity(person_key, activity_key, term_key)
+
+    def remove_student_activity(self, banner_id: str, term_code: str, activity_code: str) -> None:
+        rows = self.data.student_activities.get(banner_id, [])
+        kept = [r for r in rows if (r.get("termCode"), r.get("actcCode")) != (term_code, activity_code)]
+        assert len(kept) < len(rows), f"{banner_id} has no activity {activity_code} in {term_code}"
+        self.data.student_activities[banner_id] = kept
 
     def delete(self, resource: str, guid: str) -> dict[str, Any]:
         self.data.resources[resource] = [r for r in self.data.resources[resource] if r["id"] != guid]

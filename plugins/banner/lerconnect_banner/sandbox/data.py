@@ -1,7 +1,9 @@
 """The sandbox campus as Ethos (EEDM) resources: GUID references everywhere, Banner codes on code tables.
 
 Ended terms are rolled to academic history (`student-transcript-grades`, withdrawals as W); the
-running term has registrations only, some with a faculty-entered (unverified) grade.
+running term has registrations only, some with a faculty-entered (unverified) grade. Participations
+are also SGRSACT rows for the Business Process API `general-student-activities` (code-based, per
+Banner ID) with the campus activity categories as `activity-types` (STVACTP).
 """
 
 from __future__ import annotations
@@ -18,6 +20,11 @@ ROLES = ("Member", "Volunteer", "Officer")
 
 def stamp(day: Any) -> str:
     return f"{day.isoformat()}T00:00:00Z"
+
+
+def activity_type(category: str) -> str:
+    """An STVACTP code (four letters, as Banner validation codes are) for a campus activity category."""
+    return category[:4].upper()
 
 
 def unverified_letter(score: float) -> str:
@@ -97,11 +104,24 @@ class EthosData:
             "campus-involvements": [],
             "student-cohorts": [{"id": g("cohort", a.key), "code": a.code, "title": a.name} for a in c.activities],
             "student-cohort-assignments": [],
+            "activity-types": [
+                {
+                    "code": activity_type(category),
+                    "desc": category,
+                    "systemReqInd": "N",
+                    "activityDate": AS_OF.isoformat(),
+                }
+                for category in sorted({a.category for a in c.activities})
+            ],
         }
+        self.banner_ids = {p.banner_id for p in c.people if p.banner_guid}
+        self.student_activities: dict[str, list[dict[str, Any]]] = {}
+        """SGRSACT as the BP API serves it: Banner ID -> rows (one per term and activity code)."""
         for e in c.enrollments:
             self._enrollment(e)
         for p in c.participations:
             self._participation(p)
+            self.add_student_activity(p.person_key, p.activity_key, p.term_key)
 
     def _person(self, p: Any) -> dict[str, Any]:
         return {
@@ -226,6 +246,18 @@ class EthosData:
         self.resources["student-cohort-assignments"].append(
             {"id": g("cohort-assignment", p.key), **common, "cohort": {"id": g("cohort", p.activity_key)}}
         )
+
+    def add_student_activity(self, person_key: int, activity_key: int, term_key: int) -> dict[str, Any]:
+        """An SGRSACT row (its key is student, term and activity code: a repeat is the same row)."""
+        c = self.campus
+        activity, term = c.activity(activity_key), c.term(term_key)
+        rows = self.student_activities.setdefault(c.person(person_key).banner_id, [])
+        row = {"termCode": term.code, "actcCode": activity.code, "stvactcDesc": activity.name}
+        found = next((r for r in rows if (r["termCode"], r["actcCode"]) == (term.code, activity.code)), None)
+        if found is None:
+            found = {**row, "activityDate": term.start.isoformat()}
+            rows.append(found)
+        return found
 
     def find(self, resource: str, guid: str) -> dict[str, Any] | None:
         return next((r for r in self.resources[resource] if r["id"] == guid), None)
