@@ -8,22 +8,22 @@ from pathlib import Path
 
 import pytest
 from lerconnect_workday.sandbox.data import Worker
-from workday_testkit import pull_all, workday, wsdl_cache  # noqa: F401 - wsdl_cache is an autouse fixture
+from workday_testkit import workday, wsdl_cache  # noqa: F401 - wsdl_cache is an autouse fixture
 
-from connector_core import AchievementKind, LearningRecord, ResultStatus, SourceAuthError, SourceError
+from connector_core import AchievementKind, ResultStatus, SourceAuthError, SourceError
 from connector_core.store import Store
 from connector_core.store.runs import list_dead_letters
-
-
-def records(source, stream: str, raws: list[dict]) -> list[LearningRecord]:  # type: ignore[no-untyped-def]
-    return [r for raw in raws for r in source.normalize(stream, raw) if isinstance(r, LearningRecord)]
+from connector_core.testing import normalized_by_id, pull_all
 
 
 def test_every_stream_reads_the_campus_over_soap() -> None:
     with workday(page_size=50) as running:
         source = running.source()
         campus = running.campus
-        got = {stream: records(source, stream, pull_all(source, stream)[0]) for stream in source.streams}
+        got = {
+            stream: list(normalized_by_id(source, stream, pull_all(source, stream)[0]).values())
+            for stream in source.streams
+        }
         calls = dict(running.app.calls)
 
     assert len(got["grades"]) == len(campus.enrollments)
@@ -100,14 +100,14 @@ def test_a_changed_worker_is_picked_up_by_the_next_incremental_window(store: Sto
 def test_the_lagged_window_waits_for_the_transaction_log() -> None:
     with workday(log_lag_minutes=60, overlap_minutes=5) as running:
         source = running.source()
-        _, cursor = pull_all(source, "employment")
+        _, cursors = pull_all(source, "employment")
         employee = sorted(running.app.tenant.revisions)[0]
         running.app.tenant.advance(minutes=1)
         running.app.tenant.retitle(employee, "Changed")
         running.app.tenant.advance(minutes=2)
-        early, cursor = pull_all(source, "employment", cursor)
+        early, cursors = pull_all(source, "employment", cursors[-1])
         running.app.tenant.advance(minutes=90)
-        later, _ = pull_all(source, "employment", cursor)
+        later, _ = pull_all(source, "employment", cursors[-1])
 
     assert early == []  # the change is newer than now - lag: not asked for yet
     assert [raw["employee_id"] for raw in later] == [employee]
