@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from connector_core.transport import SoapConfig
 
 SERVICES = ("Human_Resources", "Student_Records", "Learning")
+POSITION_END_EVENTS = ("Change Job", "End Additional Job", "Termination", "End Contingent Worker Contract")
 
 
 class Config(SoapConfig):
@@ -32,6 +33,11 @@ class Config(SoapConfig):
     """`Academic_Period_ID`s re-read each run for grades (the open and recently closed ones); empty: every period."""
     student_records: bool = True
     """The tenant runs Workday Student (grades, student competencies, accomplishments); false on an HCM-only tenant."""
+    employment_history: bool = True
+    """Read earlier positions through `Get_Worker_Event_History` (one request per worker read, plus one
+    `Get_Workers` per ended position); false: only the positions held today."""
+    position_end_events: list[str] = Field(default_factory=lambda: list(POSITION_END_EVENTS))
+    """Event types (`Event_Type_Name`) that move a worker out of a position; add the tenant's own."""
     overlap_minutes: int = Field(default=60, ge=0)
     """How far back each incremental worker window reaches into the previous one."""
     log_lag_minutes: int = Field(default=60, ge=0)

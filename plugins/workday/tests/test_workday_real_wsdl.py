@@ -28,4 +28,12 @@ def test_employment_syncs_through_the_real_v31_2_wsdl(real_wsdl: Path, lerconnec
 
     assert len(wsdl_loaded.bindings) == 1 and "Human_ResourcesBinding" in next(iter(wsdl_loaded.bindings))
     assert result.status == "succeeded" and result.count("new") == len(running.campus.jobs)
-    assert result.count("pages") > 1 and calls["Get_Workers_Request"] == result.count("pages")
+    # one history per worker (the older-style Integration_ID request zeep builds from the real WSDL),
+    # one Get_Workers as of the last day of each position a worker left for another
+    moved = [
+        j
+        for j in running.campus.jobs
+        if j.end and any(o.start > j.end for o in running.campus.jobs if o.person_key == j.person_key)
+    ]
+    assert moved and calls["Worker_Event_History_Get"] == result.count("fetched")
+    assert result.count("pages") > 1 and calls["Get_Workers_Request"] == result.count("pages") + len(moved)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,71 @@ def test_a_malformed_worker_is_dead_lettered_and_the_rest_stored(store: Store, t
 @pytest.fixture
 def store(lerconnect_store: Store) -> Store:
     return lerconnect_store
+
+
+def test_a_worker_with_an_earlier_position_gets_both_employment_records() -> None:
+    with workday() as running:
+        campus = running.campus
+        moved = next(
+            p
+            for p in campus.people
+            if sum(1 for j in campus.jobs if j.person_key == p.key) == 2
+            and any(j.end is None for j in campus.jobs if j.person_key == p.key)
+        )
+        today_only, _ = pull_all(running.source(employment_history=False), "employment")
+        with_history, _ = pull_all(running.source(), "employment")
+        calls = dict(running.app.calls)
+
+    def positions(raws: list[dict]) -> dict[str, str | None]:
+        worker = next(r for r in raws if r["employee_id"] == moved.workday_employee_id)
+        return {job["position_id"]: job["end"] for job in worker["jobs"]}
+
+    earlier, current = sorted((j for j in campus.jobs if j.person_key == moved.key), key=lambda j: j.start)
+    assert positions(today_only) == {current.position_id: None}  # Get_Workers: the job held today only
+    assert positions(with_history) == {current.position_id: None, earlier.position_id: earlier.end.isoformat()}
+    assert calls["Worker_Event_History_Get"] == len(with_history)  # one history per worker
+
+    source = running.source()
+    records = normalized_by_id(source, "employment", with_history)
+    ended = records[f"{moved.workday_employee_id}/{earlier.position_id}"]
+    assert ended.completed_on == earlier.end and ended.started_on == earlier.start
+    assert ended.result.status is ResultStatus.completed
+    assert records[f"{moved.workday_employee_id}/{current.position_id}"].completed_on is None
+
+
+def test_a_position_that_ended_tonight_is_picked_up_incrementally(store: Store, tmp_path: Path) -> None:
+    with workday() as running:
+        sync = running.engine(store, tmp_path)
+        full = sync.sync("workday", stream="employment")[0]
+        tenant = running.app.tenant
+        campus = running.campus
+        person = next(
+            p
+            for p in campus.people
+            if [j.end for j in campus.jobs if j.person_key == p.key] == [None] and p.workday_employee_id
+        )
+        employee = person.workday_employee_id
+        tenant.advance(minutes=10)
+        today = tenant.today()
+        tomorrow = (today + timedelta(days=1)).isoformat()
+
+        def move(worker: Worker) -> Worker:
+            old = worker.jobs[0]
+            new = {**old, "position_id": "P-PROMOTED", "business_title": "Lead", "start": tomorrow, "end": None}
+            return replace(worker, jobs=(new, {**old, "end": today.isoformat(), "primary": False}))
+
+        tenant.change_worker(employee, move)  # the last day in the old position is today
+        tenant.advance(days=1)  # past midnight: Get_Workers shows the new position only
+        history_calls = running.app.calls["Worker_Event_History_Get"]
+        incremental = sync.sync("workday", stream="employment")[0]
+        history_calls = running.app.calls["Worker_Event_History_Get"] - history_calls
+        source = running.source()
+        raws, _ = pull_all(source, "employment")
+        records = normalized_by_id(source, "employment", raws)
+
+    old_position = next(j.position_id for j in campus.jobs if j.person_key == person.key)
+    assert full.count("new") == len(campus.jobs)
+    assert not incremental.full and incremental.count("fetched") == 1 and history_calls == 1
+    assert incremental.count("new") == 1 and incremental.count("changed") == 1  # the new job; the old one ended
+    assert records[f"{employee}/{old_position}"].completed_on == today
+    assert records[f"{employee}/P-PROMOTED"].completed_on is None

@@ -9,10 +9,11 @@ a service the user's security group lacks answers a `Processing_Fault` "not auth
 
 from __future__ import annotations
 
+import copy
 import hmac
 import math
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from lxml import etree
@@ -79,13 +80,15 @@ def not_authorized() -> FaultError:
 
 
 class Paging:
-    """`Response_Filter` of a request: entry moment, page, count — validated as Workday does."""
+    """`Response_Filter` of a request: effective day, entry moment, page, count — validated as Workday does."""
 
     def __init__(self, request: etree._Element, now: datetime) -> None:
         found = request.find("wd:Response_Filter", NS)
         as_of = found.findtext("wd:As_Of_Entry_DateTime", namespaces=NS) if found is not None else None
         page = found.findtext("wd:Page", namespaces=NS) if found is not None else None
         count = found.findtext("wd:Count", namespaces=NS) if found is not None else None
+        effective = found.findtext("wd:As_Of_Effective_Date", namespaces=NS) if found is not None else None
+        self.effective = date.fromisoformat(effective[:10]) if effective else None
         self.as_of = datetime.fromisoformat(as_of) if as_of else now
         if self.as_of.tzinfo is None:
             self.as_of = self.as_of.replace(tzinfo=UTC)
@@ -119,9 +122,11 @@ class Paging:
         )
 
 
-def worker_element(worker: Worker, groups: set[str], secured: set[str]) -> etree._Element:
+def worker_element(worker: Worker, groups: set[str], secured: set[str], day: date) -> etree._Element:
+    """The `wd:Worker` as of the effective `day`: only the positions held that day (Workday keeps no more here)."""
     employment = None
     if "Include_Employment_Information" in groups and "Employment_Data" not in secured:
+        shown = worker.jobs_on(day)
         jobs = [
             E(
                 "Worker_Job_Data",
@@ -155,16 +160,15 @@ def worker_element(worker: Worker, groups: set[str], secured: set[str]) -> etree
                 ),
                 Primary_Job=_text(job["primary"]),
             )
-            for job in worker.jobs
+            for job in shown
         ]
-        ended = [job["end"] for job in worker.jobs]
-        terminated = all(ended)
+        terminated = all(j["end"] is not None and j["end"] < day.isoformat() for j in shown)
         status = E(
             "Worker_Status_Data",
             E("Active", not terminated),
             E("Hire_Date", min(j["start"] for j in worker.jobs)),
             E("Terminated", terminated),
-            _field("Termination_Date", max(ended) if terminated else None),
+            _field("Termination_Date", max(j["end"] for j in shown) if terminated else None),
         )
         employment = E("Employment_Data", *jobs, status)
     personal = None
@@ -350,7 +354,11 @@ class WorkdayApp:
 
     def _handlers(self, service: str, version: str) -> dict[str, Callable[[Envelope], Any]]:
         operations = {
-            "Human_Resources": {"Server_Timestamp_Get": self.server_timestamp, "Get_Workers_Request": self.get_workers},
+            "Human_Resources": {
+                "Server_Timestamp_Get": self.server_timestamp,
+                "Get_Workers_Request": self.get_workers,
+                "Worker_Event_History_Get": self.get_event_history,
+            },
             "Student_Records": {
                 "Get_Student_Course_Registrations_Request": self.get_registrations,
                 "Get_Student_Competencies_Request": self._paged(
@@ -405,7 +413,47 @@ class WorkdayApp:
             else {"Include_Reference", "Include_Personal_Information", "Include_Employment_Information"}
         )
         secured = self.tenant.secured
-        return paging.answer("Get_Workers", version, workers, lambda w: worker_element(w, groups, secured))
+        day = paging.effective or self.tenant.today()
+        return paging.answer("Get_Workers", version, workers, lambda w: worker_element(w, groups, secured, day))
+
+    def get_event_history(self, request: etree._Element, version: str) -> etree._Element:
+        """`Get_Worker_Event_History`: one worker's events, within `Event_Date_Range_Data` when given."""
+        reference = request.find("wd:Worker_Reference", NS)
+        found = reference.find(".//wd:Integration_ID_Reference/wd:ID", NS) if reference is not None else None
+        employee_id = found.text if found is not None else None
+        if (
+            found is None
+            or found.get(f"{{{WD}}}System_ID") != EMPLOYEE_SYSTEM_ID
+            or employee_id not in self.tenant.revisions
+        ):
+            raise validation("Employee Reference Integration ID does not exist!", "/Worker_Reference")
+        window = request.find("wd:Event_Date_Range_Data", NS)
+        bounds = {n: _moment(window.findtext(f"wd:{n}", namespaces=NS)) if window is not None else None for n in RANGE}
+        events = [
+            e
+            for e in self.tenant.events(employee_id)
+            if _within(e.entered, bounds["Updated_From"], bounds["Updated_Through"])
+            and _within(_midnight(e.effective), bounds["Effective_From"], bounds["Effective_Through"])
+        ]
+        return E(
+            "Worker_Event_History",
+            E("Worker_Reference", copy.deepcopy(reference[0])),
+            E(
+                "Worker_Event_History_Data",
+                *(
+                    E(
+                        "Event_Data",
+                        E("Event_ID", e.event_id),
+                        E("Event_Type_Reference", E("Event_Type_Name", e.type)),
+                        E("Description", f"{e.type}: {employee_id}"),
+                        E("Completed_DateTime", e.entered.isoformat()),
+                        E("Effective_Date", e.effective.isoformat()),
+                    )
+                    for e in events
+                ),
+            ),
+            version=version,
+        )
 
     def get_registrations(self, request: etree._Element, version: str) -> etree._Element:
         paging = Paging(request, self.tenant.now())
@@ -418,6 +466,19 @@ class WorkdayApp:
             return Paging(request, self.tenant.now()).answer(operation, version, items(), build)
 
         return handle
+
+
+RANGE = ("Updated_From", "Updated_Through", "Effective_From", "Effective_Through")
+EMPLOYEE_SYSTEM_ID = "WD-EMPLID"
+"""The System_ID of Employee_ID in the older Integration_ID references (`Get_Worker_Event_History`)."""
+
+
+def _within(moment: datetime, start: datetime | None, end: datetime | None) -> bool:
+    return (start is None or moment >= start) and (end is None or moment <= end)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def _moment(value: str | None) -> datetime | None:
