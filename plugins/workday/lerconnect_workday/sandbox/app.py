@@ -22,6 +22,7 @@ from werkzeug.wrappers import Request, Response
 from connector_core.sandbox import Envelope, SoapService, UsernameToken, fault_response, soap_faults
 from lerconnect_workday.sandbox import data
 from lerconnect_workday.sandbox.data import Tenant, Worker, wid
+from lerconnect_workday.sandbox.raas import Reports
 from lerconnect_workday.sandbox.wsdl import wsdl
 
 WD = "urn:com.workday/bsvc"
@@ -316,12 +317,15 @@ class WorkdayApp:
         self.accomplishments = data.accomplishments(campus)
         self.learning = data.learning_enrollments(campus)
         self._user: str | None = None
+        self.reports = Reports(self)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.respond(Request(environ))(environ, start_response)
 
     def respond(self, request: Request) -> Response:
         parts = request.path.strip("/").split("/")
+        if len(parts) == 6 and parts[:3] == ["ccx", "service", "customreport2"] and parts[3] == self.tenant.name:
+            return self.reports.respond(request, parts[4], parts[5])
         if len(parts) != 5 or parts[:2] != ["ccx", "service"] or parts[2] != self.tenant.name:
             return Response("no such service on this tenant", status=404, content_type="text/plain")
         service, version = parts[3], parts[4]
