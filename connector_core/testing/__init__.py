@@ -15,11 +15,23 @@ Each check is also a function of its own returning its problems. By job:
 
 - `contract`: the checks and `check_source_contract`;
 - `sandbox`: serving a sandbox, a temporary database, the shared reference data;
-- `pytest_plugin`: the fixtures `lerconnect_sandbox` (serve a sandbox for one test) and
-  `lerconnect_store` (a fresh store, on PostgreSQL when LERCONNECT_TEST_DATABASE_URL is set),
-  loaded by pytest through the `pytest11` entry point. pytest is needed only there.
+- `engine`: `SyncBench`, the real sync engine on a test's store and what it stored;
+- `cli`: `run_cli`, the `lerconnect` command in-process;
+- `pytest_plugin`: the fixtures `lerconnect_sandbox` (serve a sandbox for one test),
+  `lerconnect_store` (a fresh store, on PostgreSQL when LERCONNECT_TEST_DATABASE_URL is set) and
+  `lerconnect_sync` (a `SyncBench` on that store), loaded by pytest through the `pytest11` entry
+  point. pytest is needed only there.
+
+Also here for tests: `ConfigError` (what `make_source` raises on a bad table), `SyncEngine` and
+`RunResult` (what a bench builds and a sync returns), and `achievement_key` and
+`association_target_key` (how the store keys what a plugin normalizes: two records with one key
+share one achievement).
 """
 
+from connector_core.config import ConfigError
+from connector_core.engine import RunResult, SyncEngine
+from connector_core.model import achievement_key, association_target_key
+from connector_core.testing.cli import run_cli
 from connector_core.testing.contract import (
     CONTRACT_SOURCE,
     ContractReport,
@@ -36,6 +48,7 @@ from connector_core.testing.contract import (
     make_source,
     run_contract,
 )
+from connector_core.testing.engine import SyncBench
 from connector_core.testing.sandbox import (
     SandboxConfig,
     ServedSandbox,
@@ -49,11 +62,17 @@ from connector_core.testing.sandbox import (
 
 __all__ = [
     "CONTRACT_SOURCE",
+    "ConfigError",
     "ContractReport",
     "NormalizeResult",
     "PullResult",
+    "RunResult",
     "SandboxConfig",
     "ServedSandbox",
+    "SyncBench",
+    "SyncEngine",
+    "achievement_key",
+    "association_target_key",
     "bad_credentials",
     "check_bad_records",
     "check_credentials",
@@ -65,6 +84,7 @@ __all__ = [
     "make_source",
     "normalized_by_id",
     "pull_all",
+    "run_cli",
     "run_contract",
     "run_sandbox",
     "serve_sandbox",
@@ -72,7 +92,7 @@ __all__ = [
     "temporary_database",
 ]
 
-_FIXTURES = ("lerconnect_sandbox", "lerconnect_store")
+_FIXTURES = ("lerconnect_sandbox", "lerconnect_store", "lerconnect_sync")
 
 
 def __getattr__(name: str) -> object:

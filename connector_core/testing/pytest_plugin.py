@@ -1,4 +1,5 @@
-"""The kit's pytest plugin (entry point `pytest11`): the `lerconnect_sandbox` and `lerconnect_store` fixtures."""
+"""The kit's pytest plugin (entry point `pytest11`): the `lerconnect_sandbox`, `lerconnect_store` and
+`lerconnect_sync` fixtures."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from connector_core.source import Source
+from connector_core.testing.engine import SyncBench
 from connector_core.testing.sandbox import SandboxConfig, run_sandbox, temporary_database
 
 
@@ -52,3 +54,10 @@ def lerconnect_store(tmp_path: Path) -> Iterator[Any]:
             yield store
         finally:
             store.dispose()
+
+
+@pytest.fixture
+def lerconnect_sync(lerconnect_store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SyncBench:
+    """The real engine on this test's `lerconnect_store`: `lerconnect_sync.engine(MySource, table).sync(...)`,
+    then `records()`, `dead_letters()`, `cursor()` read back what it stored; clocks read the campus's day."""
+    return SyncBench(lerconnect_store, tmp_path, monkeypatch)

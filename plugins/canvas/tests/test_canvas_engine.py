@@ -3,34 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 from canvas_testkit import canvas
 from lerconnect_canvas import CanvasSource
 
-from connector_core.config import settings_from_dict
-from connector_core.engine import SyncEngine
-from connector_core.sandbox import AS_OF
-from connector_core.store import Store
-from connector_core.store.runs import list_dead_letters
-from connector_core.testing import check_source_contract, isolated_registry
-
-
-@pytest.fixture
-def store(lerconnect_store: Store) -> Store:
-    """The test kit's store: SQLite, or PostgreSQL when LERCONNECT_TEST_DATABASE_URL is set."""
-    return lerconnect_store
-
-
-@pytest.fixture(autouse=True)
-def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(CanvasSource, "clock", staticmethod(lambda: AS_OF))
-
-
-def engine(store: Store, table: dict, tmp_path: Path) -> SyncEngine:
-    settings = settings_from_dict({"sources": {"canvas": {**table, "plugin": "canvas"}}}, tmp_path / "lerconnect.toml")
-    return SyncEngine(store, isolated_registry(CanvasSource), settings)
+from connector_core.testing import SyncBench, check_source_contract
 
 
 def closed_term_enrollment(running, term_code: str) -> dict:  # type: ignore[no-untyped-def]
@@ -43,10 +21,10 @@ def closed_term_enrollment(running, term_code: str) -> dict:  # type: ignore[no-
 
 
 def test_grade_changed_after_term_end_is_exactly_one_changed_record(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lerconnect_sync: SyncBench, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with canvas(closed_term_window_days=200) as running:
-        sync = engine(store, running.table, tmp_path)
+        sync = lerconnect_sync.engine(CanvasSource, running.table)
         first = sync.sync("canvas", stream="grades")[0]
         assert first.status == "succeeded" and first.count("new") == len(running.campus.enrollments)
 
@@ -60,23 +38,23 @@ def test_grade_changed_after_term_end_is_exactly_one_changed_record(
     assert second.count("unchanged") == second.count("fetched") - 1
 
 
-def test_malformed_grade_dead_letters_and_the_run_goes_on(store: Store, tmp_path: Path) -> None:
+def test_malformed_grade_dead_letters_and_the_run_goes_on(lerconnect_sync: SyncBench) -> None:
     with canvas() as running:
         broken = closed_term_enrollment(running, "202530")
         running.app.data.set_grade(broken["id"], final_score="ninety")
-        result = engine(store, running.table, tmp_path).sync("canvas", stream="grades")[0]
+        result = lerconnect_sync.engine(CanvasSource, running.table).sync("canvas", stream="grades")[0]
 
     assert result.status == "succeeded"
     assert result.count("dead_lettered") == 1
     assert result.count("new") == len(running.campus.enrollments) - 1
-    [letter] = list_dead_letters(store, source="canvas")
+    [letter] = lerconnect_sync.dead_letters(source="canvas")
     assert letter.source_record_id == str(broken["id"])
     assert letter.field == "grades.final_score" and "ninety" in letter.reason
 
 
-def test_every_stream_through_the_engine_then_a_rerun_changes_nothing(store: Store, tmp_path: Path) -> None:
+def test_every_stream_through_the_engine_then_a_rerun_changes_nothing(lerconnect_sync: SyncBench) -> None:
     with canvas() as running:
-        sync = engine(store, running.table, tmp_path)
+        sync = lerconnect_sync.engine(CanvasSource, running.table)
         first = {r.stream: r for r in sync.sync("canvas")}
         again = {r.stream: r for r in sync.sync("canvas", full=True)}
     campus = running.campus
@@ -97,12 +75,14 @@ def test_plugin_test_kit() -> None:
     assert report.records["cocurricular"] > 0
 
 
-def test_full_sync_of_fewer_terms_withdraws_nothing_outside_them(store: Store, tmp_path: Path) -> None:
+def test_full_sync_of_fewer_terms_withdraws_nothing_outside_them(lerconnect_sync: SyncBench) -> None:
     with canvas() as running:
-        everything = engine(store, {**running.table, "terms": ["202510", "202530", "202610", "202630"]}, tmp_path)
+        everything = lerconnect_sync.engine(
+            CanvasSource, {**running.table, "terms": ["202510", "202530", "202610", "202630"]}
+        )
         first = everything.sync("canvas", stream="grades")[0]
         assert first.status == "succeeded" and first.count("new") == len(running.campus.enrollments)
-        recent = engine(store, {**running.table, "terms": ["202610", "202630"]}, tmp_path)
+        recent = lerconnect_sync.engine(CanvasSource, {**running.table, "terms": ["202610", "202630"]})
         again = recent.sync("canvas", stream="grades", full=True)[0]
         gone = next(e for e in running.campus.enrollments if running.campus.section(e.section_key).term_key == 4)
         running.app.data.delete_enrollment(100_000 + gone.key)

@@ -10,8 +10,8 @@ from lerconnect_canvas.config import Config
 from lerconnect_canvas.sandbox.data import CROSS_LISTED, STRICT_SUBJECT
 from pydantic import ValidationError
 
-from connector_core.sandbox.campus import RATINGS
-from connector_core.source import RecordError
+from connector_core import RecordError
+from connector_core.sandbox import RATINGS
 
 NAMES = {points: name for points, name in RATINGS}
 

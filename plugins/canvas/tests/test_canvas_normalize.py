@@ -13,7 +13,7 @@ from lerconnect_canvas.terms import default_terms, select
 from pydantic import ValidationError
 
 from connector_core import RecordError, ResultStatus, SourceError, Term, Tombstone
-from connector_core.model import achievement_key, association_target_key
+from connector_core.testing import achievement_key, association_target_key
 
 USER = {
     "id": 7,

@@ -11,15 +11,8 @@ import pytest
 from lerconnect_files import FilesSource
 
 from connector_core import Page, testing
-from connector_core.config import settings_from_dict
-from connector_core.engine import RunResult, SyncEngine
-from connector_core.plugins import load_registry
 from connector_core.sandbox import build_campus
-from connector_core.store import Store, records, runs
-from connector_core.store.tables import StreamStateRow
-from connector_core.testing import check_source_contract
-
-store = testing.lerconnect_store  # a fresh store per test, on PostgreSQL too when configured
+from connector_core.testing import RunResult, SyncBench, SyncEngine, check_source_contract
 
 COLUMNS = {
     "record_id": "id",
@@ -50,11 +43,9 @@ def fileset(pattern: str, **extra: Any) -> dict[str, Any]:
     return {"path": pattern, "columns": COLUMNS, **extra}
 
 
-def make_engine(store: Store, tmp_path: Path, files: dict[str, Any], **options: Any) -> SyncEngine:
-    settings = settings_from_dict(
-        {"sources": {"engage": {"plugin": "files", "files": files}}}, tmp_path / "lerconnect.toml"
-    )
-    return SyncEngine(store, load_registry(), settings, **options)
+def make_engine(bench: SyncBench, files: dict[str, Any], **options: Any) -> SyncEngine:
+    """The engine over one files source named `engage`, its paths relative to the test's folder."""
+    return bench.engine(FilesSource, {"files": files}, name="engage", **options)
 
 
 def only(results: list[RunResult]) -> RunResult:
@@ -99,15 +90,15 @@ def test_the_contract_over_many_pages_and_two_formats(tmp_path: Path) -> None:
     assert report.records == {"cocurricular": 13, "training": 5}
 
 
-def test_an_unchanged_file_is_skipped_and_a_changed_one_reread(store: Store, tmp_path: Path) -> None:
+def test_an_unchanged_file_is_skipped_and_a_changed_one_reread(lerconnect_sync: SyncBench, tmp_path: Path) -> None:
     export = tmp_path / "export" / "engage.csv"
     write_csv(export, csv_rows(6))
-    engine = make_engine(store, tmp_path, {"cocurricular": fileset("export/*.csv", page_size=4)})
+    engine = make_engine(lerconnect_sync, {"cocurricular": fileset("export/*.csv", page_size=4)})
     assert only(engine.sync("engage")).count("new") == 6
 
     unchanged = only(engine.sync("engage"))
     assert (unchanged.count("pages"), unchanged.count("fetched")) == (0, 0), "an unchanged file is not read"
-    assert runs.get_run(store, unchanged.run_id).pages == 0
+    assert lerconnect_sync.run(unchanged.run_id).pages == 0
 
     write_csv(export, csv_rows(7))  # one row appended
     appended = only(engine.sync("engage"))
@@ -118,12 +109,12 @@ def test_an_unchanged_file_is_skipped_and_a_changed_one_reread(store: Store, tmp
     write_csv(export, rows)
     changed = only(engine.sync("engage"))
     assert [changed.count(k) for k in ("fetched", "new", "unchanged", "changed")] == [7, 0, 6, 1]
-    stored = {row.source_record_id: row for row, _ in records.iter_records(store, source="engage")}
+    stored = lerconnect_sync.records(source="engage")
     assert stored["r002"].data["result"]["status"] == "failed"
     assert len(stored) == 7
 
 
-def test_csv_and_json_lines_streams(store: Store, tmp_path: Path) -> None:
+def test_csv_and_json_lines_streams(lerconnect_sync: SyncBench, tmp_path: Path) -> None:
     write_csv(tmp_path / "engage.csv", csv_rows(3))
     (tmp_path / "lms.jsonl").write_text(
         "\n".join(
@@ -147,7 +138,7 @@ def test_csv_and_json_lines_streams(store: Store, tmp_path: Path) -> None:
         + "\n"
     )
     engine = make_engine(
-        store, tmp_path, {"cocurricular": fileset("*.csv"), "training": fileset("*.jsonl", kind="training")}
+        lerconnect_sync, {"cocurricular": fileset("*.csv"), "training": fileset("*.jsonl", kind="training")}
     )
 
     results = {r.stream: r for r in engine.sync("engage")}
@@ -156,7 +147,7 @@ def test_csv_and_json_lines_streams(store: Store, tmp_path: Path) -> None:
         "cocurricular": ("succeeded", 3),
         "training": ("succeeded", 2),
     }
-    stored = {row.source_record_id: row.data for row, _ in records.iter_records(store, stream="training")}
+    stored = {k: row.data for k, row in lerconnect_sync.records(stream="training").items()}
     assert stored["j1"]["result"]["score"] == 92.5 and stored["j1"]["achievement"]["kind"] == "training"
     assert stored["j1"]["learner"]["source_id"] == "S001" and stored["j1"]["completed_on"] == "2025-09-01"
     assert stored["j2"]["result"]["status"] == "in_progress" and stored["j2"]["completed_on"] is None
@@ -177,37 +168,37 @@ def test_csv_and_json_lines_streams(store: Store, tmp_path: Path) -> None:
     ],
 )
 def test_a_malformed_row_dead_letters_naming_the_column(
-    store: Store, tmp_path: Path, row: str, field: str, reason: str
+    lerconnect_sync: SyncBench, tmp_path: Path, row: str, field: str, reason: str
 ) -> None:
     rows = csv_rows(4)
     write_csv(tmp_path / "engage.csv", [*rows[:2], row, *rows[2:]])
-    engine = make_engine(store, tmp_path, {"cocurricular": fileset("*.csv", page_size=2)})
+    engine = make_engine(lerconnect_sync, {"cocurricular": fileset("*.csv", page_size=2)})
 
     result = only(engine.sync("engage"))
 
     assert (result.status, result.count("new"), result.count("dead_lettered")) == ("succeeded", 4, 1)
-    (letter,) = runs.list_dead_letters(store, run_id=result.run_id)
+    (letter,) = lerconnect_sync.dead_letters(run_id=result.run_id)
     assert letter.field == field
     assert letter.reason.startswith(reason), letter.reason
     assert letter.raw["_file"] == "engage.csv" and letter.raw["_line"] == 4
     assert letter.source_record_id == (row.split(",")[0] or "engage.csv:4")
 
 
-def test_a_broken_json_line_dead_letters_with_its_line(store: Store, tmp_path: Path) -> None:
+def test_a_broken_json_line_dead_letters_with_its_line(lerconnect_sync: SyncBench, tmp_path: Path) -> None:
     good = json.dumps({"id": "j1", "student": "S1", "activity": "A", "title": "T"})
     (tmp_path / "feed.jsonl").write_text(f'{good}\n{{"id": "j2", "student": \n[1, 2]\n')
-    engine = make_engine(store, tmp_path, {"training": fileset("*.jsonl", kind="training")})
+    engine = make_engine(lerconnect_sync, {"training": fileset("*.jsonl", kind="training")})
 
     result = only(engine.sync("engage"))
 
     assert (result.count("new"), result.count("dead_lettered")) == (1, 2)
-    letters = sorted(runs.list_dead_letters(store, run_id=result.run_id), key=lambda d: d.source_record_id)
+    letters = sorted(lerconnect_sync.dead_letters(run_id=result.run_id), key=lambda d: d.source_record_id)
     assert [(d.source_record_id, d.field) for d in letters] == [("feed.jsonl:2", "(row)"), ("feed.jsonl:3", "(row)")]
     assert letters[0].reason.startswith("not valid JSON: ")
     assert letters[1].reason == "a JSON Lines row must be an object"
 
 
-def test_a_stopped_run_resumes_in_the_middle_of_a_file(store: Store, tmp_path: Path) -> None:
+def test_a_stopped_run_resumes_in_the_middle_of_a_file(lerconnect_sync: SyncBench, tmp_path: Path) -> None:
     write_csv(tmp_path / "export" / "a.csv", csv_rows(4))
     write_csv(tmp_path / "export" / "b.csv", csv_rows(9, start=4))
     files = {"cocurricular": fileset("export/*.csv", page_size=2)}
@@ -218,18 +209,17 @@ def test_a_stopped_run_resumes_in_the_middle_of_a_file(store: Store, tmp_path: P
         if len(pages_seen) == 5:  # a.csv: 2 full pages + its closing page; then 2 pages of b.csv
             engine.stop.set()
 
-    engine = make_engine(store, tmp_path, files, on_page=stop_in_b)
+    engine = make_engine(lerconnect_sync, files, on_page=stop_in_b)
     first = only(engine.sync("engage"))
     assert (first.status, first.count("new")) == ("interrupted", 8)
-    with store.session() as session:
-        cursor = session.get(StreamStateRow, ("engage", "cocurricular")).cursor
+    cursor = lerconnect_sync.cursor("engage", "cocurricular")
     assert set(cursor["done"]) == {"a.csv"} and cursor["current"]["row"] == 4
 
-    resumed = only(make_engine(store, tmp_path, files).sync("engage"))
+    resumed = only(make_engine(lerconnect_sync, files).sync("engage"))
 
     assert resumed.status == "succeeded"
     assert [resumed.count(k) for k in ("fetched", "new", "unchanged", "withdrawn")] == [5, 5, 0, 0]
-    stored = {row.source_record_id for row, _ in records.iter_records(store, source="engage")}
+    stored = set(lerconnect_sync.records(source="engage"))
     assert stored == {f"r{i:03d}" for i in range(13)}
 
 
@@ -269,45 +259,47 @@ BAD_VALUES = {
 
 
 @pytest.mark.parametrize("case", list(BAD_VALUES))
-def test_one_bad_value_dead_letters_its_row_and_the_rest_is_stored(store: Store, tmp_path: Path, case: str) -> None:
+def test_one_bad_value_dead_letters_its_row_and_the_rest_is_stored(
+    lerconnect_sync: SyncBench, tmp_path: Path, case: str
+) -> None:
     content, (field, reason) = BAD_VALUES[case]
     (tmp_path / "engage.csv").write_bytes(content)
-    engine = make_engine(store, tmp_path, {"cocurricular": fileset("*.csv", page_size=4)})
+    engine = make_engine(lerconnect_sync, {"cocurricular": fileset("*.csv", page_size=4)})
 
     result = only(engine.sync("engage"))
 
     assert (result.status, result.count("new"), result.count("dead_lettered")) == ("succeeded", 6, 1), result
-    stored = {row.source_record_id for row, _ in records.iter_records(store, source="engage")}
+    stored = set(lerconnect_sync.records(source="engage"))
     assert stored == {f"r{i:03d}" for i in range(6)}
-    (letter,) = runs.list_dead_letters(store, run_id=result.run_id)
+    (letter,) = lerconnect_sync.dead_letters(run_id=result.run_id)
     assert letter.raw["_file"] == "engage.csv" and letter.raw["_line"] == 4, letter.raw
     assert (letter.field or "(row)") == (field or "(row)") and reason in letter.reason, (letter.field, letter.reason)
 
 
-def test_a_utf16_export_is_read_whole(store: Store, tmp_path: Path) -> None:
+def test_a_utf16_export_is_read_whole(lerconnect_sync: SyncBench, tmp_path: Path) -> None:
     (tmp_path / "engage.csv").write_bytes(_csv_bytes(["r001,S001,ACT-1,Café Club,2025-10-01,completed,1"], "utf-16"))
-    engine = make_engine(store, tmp_path, {"cocurricular": fileset("*.csv")})
+    engine = make_engine(lerconnect_sync, {"cocurricular": fileset("*.csv")})
 
     assert only(engine.sync("engage")).count("new") == 1
-    ((row, _),) = records.iter_records(store, source="engage")
+    (row,) = lerconnect_sync.records(source="engage").values()
     assert row.data["achievement"]["title"] == "Café Club"
 
 
 def test_a_duplicate_record_id_with_other_content_is_dead_lettered_not_last_one_wins(
-    store: Store, tmp_path: Path
+    lerconnect_sync: SyncBench, tmp_path: Path
 ) -> None:
     rows = csv_rows(4)
     changed = rows[1].replace("Activity 1", "Activity Renamed")
     write_csv(tmp_path / "engage.csv", [*rows, rows[0], changed])  # r000 repeated as is, r001 with other content
-    engine = make_engine(store, tmp_path, {"cocurricular": fileset("*.csv", page_size=2)})
+    engine = make_engine(lerconnect_sync, {"cocurricular": fileset("*.csv", page_size=2)})
 
     result = only(engine.sync("engage"))
 
     assert (result.count("new"), result.count("dead_lettered")) == (4, 1)
-    (letter,) = runs.list_dead_letters(store, run_id=result.run_id)
+    (letter,) = lerconnect_sync.dead_letters(run_id=result.run_id)
     assert letter.source_record_id == "r001" and letter.raw["_line"] == 7
     assert "appears again with different content (first in engage.csv line 3)" in letter.reason
-    stored = {row.source_record_id: row.data for row, _ in records.iter_records(store, source="engage")}
+    stored = {k: row.data for k, row in lerconnect_sync.records(source="engage").items()}
     assert stored["r001"]["achievement"]["title"] == "Activity 1"
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from connector_core.cli import cli
+from connector_core.testing import run_cli
 
 
 def demo(db: Path, *campus: str) -> dict:
-    result = CliRunner().invoke(cli, ["demo", "--learners", "12", "--db", str(db), "--json", *campus])
+    result = run_cli("demo", "--learners", "12", "--db", str(db), "--json", *campus)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -32,5 +30,5 @@ def test_the_default_demo_campus_has_no_peoplesoft(tmp_path: Path) -> None:
 
 
 def test_an_unknown_campus_is_refused_naming_the_choices(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["demo", "--campus", "oracle", "--db", str(tmp_path / "x.db")])
+    result = run_cli("demo", "--campus", "oracle", "--db", str(tmp_path / "x.db"))
     assert result.exit_code != 0 and "peoplesoft" in result.output

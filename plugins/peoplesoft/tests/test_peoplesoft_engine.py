@@ -3,54 +3,32 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 from lerconnect_peoplesoft import PeopleSoftSource
 from peoplesoft_testkit import peoplesoft
 
-from connector_core.config import settings_from_dict
-from connector_core.engine import SyncEngine
-from connector_core.sandbox import AS_OF, build_campus
-from connector_core.store import Store
-from connector_core.store.runs import list_dead_letters
-from connector_core.testing import check_source_contract, isolated_registry
+from connector_core.sandbox import build_campus
+from connector_core.testing import SyncBench, check_source_contract
 
 
-@pytest.fixture
-def store(lerconnect_store: Store) -> Store:
-    return lerconnect_store
-
-
-@pytest.fixture(autouse=True)
-def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(PeopleSoftSource, "clock", staticmethod(lambda: AS_OF))
-
-
-def engine(store: Store, table: dict, tmp_path: Path) -> SyncEngine:
-    settings = settings_from_dict(
-        {"sources": {"peoplesoft": {**table, "plugin": "peoplesoft"}}}, tmp_path / "lerconnect.toml"
-    )
-    return SyncEngine(store, isolated_registry(PeopleSoftSource), settings)
-
-
-def test_a_malformed_row_is_dead_lettered_and_the_run_goes_on(store: Store, tmp_path: Path) -> None:
+def test_a_malformed_row_is_dead_lettered_and_the_run_goes_on(lerconnect_sync: SyncBench) -> None:
     with peoplesoft() as running:
         broken = next(r for r in running.app.tables.grades if r["A.CRSE_GRADE_OFF"] == "B")
         broken["A.UNT_TAKEN"] = "three"
-        result = engine(store, running.table, tmp_path).sync("peoplesoft", stream="grades")[0]
+        result = lerconnect_sync.engine(PeopleSoftSource, running.table).sync("peoplesoft", stream="grades")[0]
     assert result.status == "succeeded"
     assert result.count("dead_lettered") == 1
-    [letter] = list_dead_letters(store, source="peoplesoft")
+    [letter] = lerconnect_sync.dead_letters(source="peoplesoft")
     assert letter.source_record_id.endswith(f":{broken['A.STRM']}:{broken['A.CLASS_NBR']}")
     assert letter.field == "UNT_TAKEN" and "three" in letter.reason
 
 
 def test_incremental_rereads_open_and_recent_terms_and_finds_a_late_grade_change(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lerconnect_sync: SyncBench, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with peoplesoft() as running:
-        sync = engine(store, running.table, tmp_path)
+        sync = lerconnect_sync.engine(PeopleSoftSource, running.table)
         first = sync.sync("peoplesoft", stream="grades")[0]
         assert first.status == "succeeded" and first.full
         fall_2025 = "202530"  # ended 2025-12-15: inside a 120-day window of 2026-01-20
