@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from lerconnect_workday import columns
 from workday_testkit import workday, wsdl_cache  # noqa: F401 - autouse fixture
 
 from connector_core import RecordError, SourceAuthError, SourceError
-from connector_core.store import Store
-from connector_core.store.runs import list_dead_letters
-from connector_core.testing import normalized_by_id, pull_all
+from connector_core.testing import SyncBench, normalized_by_id, pull_all
 
 
 def test_every_raas_stream_gives_the_records_wws_gives() -> None:
@@ -64,21 +60,21 @@ def test_a_wrong_password_is_an_auth_error_naming_the_fix() -> None:
             source.check()
 
 
-def test_a_malformed_row_is_dead_lettered_and_the_rest_stored(lerconnect_store: Store, tmp_path: Path) -> None:
+def test_a_malformed_row_is_dead_lettered_and_the_rest_stored(lerconnect_sync: SyncBench) -> None:
     with workday() as running:
         running.app.registrations[3]["grade"] = ["A", "B"]  # a multi-instance field where one grade belongs
-        engine = running.engine(lerconnect_store, tmp_path, raas=running.app.reports.table())
+        engine = running.engine(lerconnect_sync, raas=running.app.reports.table())
         result = engine.sync("workday", stream="grades")[0]
-    letters = list_dead_letters(lerconnect_store)
+    letters = lerconnect_sync.dead_letters()
     assert result.status == "succeeded" and result.count("dead_lettered") == 1
     assert result.count("new") == len(running.campus.enrollments) - 1
     assert "Student_Grade holds 2 values" in str(letters[0].reason)
     assert letters[0].location == "LER_Course_Grades row 4"
 
 
-def test_a_changed_worker_is_read_through_the_date_prompt(lerconnect_store: Store, tmp_path: Path) -> None:
+def test_a_changed_worker_is_read_through_the_date_prompt(lerconnect_sync: SyncBench) -> None:
     with workday() as running:
-        engine = running.engine(lerconnect_store, tmp_path, raas=running.app.reports.table())
+        engine = running.engine(lerconnect_sync, raas=running.app.reports.table())
         full = engine.sync("workday", stream="employment")[0]
         tenant = running.app.tenant
         tenant.advance(days=2)

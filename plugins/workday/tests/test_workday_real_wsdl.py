@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from workday_testkit import workday, wsdl_cache  # noqa: F401 - autouse fixture
 
-from connector_core.store import Store
-from connector_core.testing import shared_path
+from connector_core.testing import SyncBench, shared_path
 
 REAL = "sources/workday/wsdl/v31.2/Human_Resources.wsdl"
 
@@ -18,12 +17,12 @@ def real_wsdl() -> Path:
     return shared_path(*REAL.split("/"))  # skips, saying why, when ../shared is absent
 
 
-def test_employment_syncs_through_the_real_v31_2_wsdl(real_wsdl: Path, lerconnect_store: Store, tmp_path: Path) -> None:
+def test_employment_syncs_through_the_real_v31_2_wsdl(real_wsdl: Path, lerconnect_sync: SyncBench) -> None:
     with workday(version="v31.2", wsdl={"Human_Resources": str(real_wsdl)}, page_size=7) as running:
         source = running.source()
         assert "v31.2" in source.check()
         wsdl_loaded = source.wws.client("Human_Resources").client.wsdl
-        result = running.engine(lerconnect_store, tmp_path).sync("workday", stream="employment")[0]
+        result = running.engine(lerconnect_sync).sync("workday", stream="employment")[0]
         calls = dict(running.app.calls)
 
     assert len(wsdl_loaded.bindings) == 1 and "Human_ResourcesBinding" in next(iter(wsdl_loaded.bindings))

@@ -12,9 +12,7 @@ from lerconnect_workday.sandbox.data import Worker
 from workday_testkit import workday, wsdl_cache  # noqa: F401 - wsdl_cache is an autouse fixture
 
 from connector_core import AchievementKind, ResultStatus, SourceAuthError, SourceError
-from connector_core.store import Store
-from connector_core.store.runs import list_dead_letters
-from connector_core.testing import normalized_by_id, pull_all
+from connector_core.testing import SyncBench, normalized_by_id, pull_all
 
 
 def test_every_stream_reads_the_campus_over_soap() -> None:
@@ -80,9 +78,9 @@ def _job() -> dict:
     }
 
 
-def test_a_changed_worker_is_picked_up_by_the_next_incremental_window(store: Store, tmp_path: Path) -> None:
+def test_a_changed_worker_is_picked_up_by_the_next_incremental_window(lerconnect_sync: SyncBench) -> None:
     with workday() as running:
-        sync = running.engine(store, tmp_path)
+        sync = running.engine(lerconnect_sync)
         full = sync.sync("workday", stream="employment")[0]
         tenant = running.app.tenant
         employee = sorted(tenant.revisions)[0]
@@ -153,24 +151,19 @@ def test_fields_the_isu_cannot_see_are_reported_once_per_run(caplog: pytest.LogC
     assert len(raws) > 5 and len(warnings) == 1 and "Worker Data: Personal" in warnings[0]
 
 
-def test_a_malformed_worker_is_dead_lettered_and_the_rest_stored(store: Store, tmp_path: Path) -> None:
+def test_a_malformed_worker_is_dead_lettered_and_the_rest_stored(lerconnect_sync: SyncBench) -> None:
     with workday() as running:
         tenant = running.app.tenant
         broken = sorted(tenant.revisions)[1]
         tenant.change_worker(broken, lambda w: replace(w, jobs=({**w.jobs[0], "start": "2026-13-45"},)))
         tenant.advance(seconds=1)
-        result = running.engine(store, tmp_path).sync("workday", stream="employment")[0]
-    letters = list_dead_letters(store)
+        result = running.engine(lerconnect_sync).sync("workday", stream="employment")[0]
+    letters = lerconnect_sync.dead_letters()
     assert result.status == "succeeded" and result.count("dead_lettered") == 1
     assert len(letters) == 1 and "Start_Date" in str(letters[0].reason)
     assert result.count("new") == len(running.campus.jobs) - sum(
         1 for j in running.campus.jobs if j.person_key == running.campus.find("workday_employee_id", broken).key
     )
-
-
-@pytest.fixture
-def store(lerconnect_store: Store) -> Store:
-    return lerconnect_store
 
 
 def test_a_worker_with_an_earlier_position_gets_both_employment_records() -> None:
@@ -203,9 +196,9 @@ def test_a_worker_with_an_earlier_position_gets_both_employment_records() -> Non
     assert records[f"{moved.workday_employee_id}/{current.position_id}"].completed_on is None
 
 
-def test_a_position_that_ended_tonight_is_picked_up_incrementally(store: Store, tmp_path: Path) -> None:
+def test_a_position_that_ended_tonight_is_picked_up_incrementally(lerconnect_sync: SyncBench) -> None:
     with workday() as running:
-        sync = running.engine(store, tmp_path)
+        sync = running.engine(lerconnect_sync)
         full = sync.sync("workday", stream="employment")[0]
         tenant = running.app.tenant
         campus = running.campus

@@ -11,11 +11,8 @@ import pytest
 from lerconnect_workday import WorkdaySource
 from lerconnect_workday.sandbox import WorkdayApp
 
-from connector_core.config import settings_from_dict
-from connector_core.engine import SyncEngine
 from connector_core.sandbox import Campus, build_campus
-from connector_core.store import Store
-from connector_core.testing import ServedSandbox, isolated_registry, serve_sandbox
+from connector_core.testing import ServedSandbox, SyncBench, SyncEngine, serve_sandbox
 
 
 class Running(ServedSandbox):
@@ -26,10 +23,9 @@ class Running(ServedSandbox):
     def __init__(self, app: WorkdayApp, url: str, table: dict[str, Any], campus: Campus) -> None:
         super().__init__(WorkdaySource, app, url, table, campus)
 
-    def engine(self, store: Store, tmp_path: Path, **overrides: Any) -> SyncEngine:
-        table = {**self.table, **overrides, "plugin": "workday"}
-        settings = settings_from_dict({"sources": {"workday": table}}, tmp_path / "lerconnect.toml")
-        return SyncEngine(store, isolated_registry(WorkdaySource), settings)
+    def engine(self, bench: SyncBench, **overrides: Any) -> SyncEngine:
+        """The real engine on the test's store (`lerconnect_sync`), source `workday` on this tenant."""
+        return bench.engine(WorkdaySource, {**self.table, **overrides})
 
 
 @contextmanager
