@@ -40,6 +40,8 @@ class Layout:
     nested: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Raw key -> the fields gathered under it (the learner of a learning enrollment)."""
     renamed: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    """Keys every raw record of the stream carries (the WWS sweep's `kind` of a worker's competencies)."""
 
     def aliases(self, overrides: Mapping[str, str]) -> dict[str, str]:
         """field -> the report's alias: the config's `columns` over the defaults."""
@@ -139,6 +141,7 @@ LAYOUTS = {
         },
         required=("employee_id",),
         renamed={"competency": "name", "skill": "name"},
+        constants={"kind": "worker"},
     ),
 }
 """What each stream reads from its report. `competencies` reads the workers' (one row per worker)."""
@@ -154,7 +157,7 @@ def map_row(layout: Layout, row: Mapping[str, Any], aliases: Mapping[str, str], 
 def interpret(stream: str, mapped: Mapping[str, Any], aliases: Mapping[str, str]) -> Raw:
     """A mapped row as the WWS-shaped raw record; `RecordError` naming the column when a value is wrong."""
     layout = LAYOUTS[stream]
-    raw: Raw = {}
+    raw: Raw = dict(layout.constants)
     for name in layout.columns:
         value = single(mapped.get(name), aliases[name])
         raw[name] = (value or "").lower() in TRUE if name in layout.flags else value
@@ -163,8 +166,6 @@ def interpret(stream: str, mapped: Mapping[str, Any], aliases: Mapping[str, str]
         raw[group] = [{layout.renamed.get(n, n): v for n, v in item.items()} for item in instances]
     for key, names in layout.nested.items():
         raw[key] = {name: raw[name] for name in names}
-    if stream == "competencies":
-        raw["kind"] = "worker"
     return raw
 
 

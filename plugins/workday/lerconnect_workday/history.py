@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from connector_core import SourceError
 from lerconnect_workday import extract, xml
 from lerconnect_workday.config import Config
 from lerconnect_workday.wws import Wws
@@ -33,6 +32,8 @@ class History:
 
     def complete(self, worker: extract.Raw, as_of: datetime) -> extract.Raw:
         """`worker` with every earlier position it held, each ended on the last day before its event."""
+        if not worker.get("employee_id"):
+            return worker  # normalization dead-letters it
         held = {job["position_id"] for job in worker["jobs"]}
         explained = {job["end"] for job in worker["jobs"] if job["end"]}
         earlier: dict[str, extract.Raw] = {}
@@ -58,15 +59,15 @@ class History:
         out = []
         for event in xml.findall(answer, "Worker_Event_History_Data/Event_Data"):
             kind = xml.text(event, "Event_Type_Reference/Event_Type_Name")
-            effective = xml.text(event, "Effective_Date") or xml.text(event, "Completed_DateTime")
+            effective = _date(xml.text(event, "Effective_Date") or xml.text(event, "Completed_DateTime"))
             if kind is None or effective is None:
                 self.missing.warn(
                     "missing:Get_Worker_Event_History:Event_Data",
-                    "Get_Worker_Event_History answered an event without its type or date: earlier positions "
+                    "Get_Worker_Event_History answered an event without its type or a date: earlier positions "
                     "may be missing (grant the ISU Worker Data: Business Process History)",
                 )
                 continue
-            out.append((kind, _date(effective)))
+            out.append((kind, effective))
         return out
 
     def positions_on(self, employee_id: str, day: date, as_of: datetime) -> list[extract.Raw]:
@@ -85,8 +86,9 @@ def _system_id(employee_id: str) -> dict[str, str]:
     return {"_value_1": employee_id, "System_ID": EMPLOYEE_SYSTEM_ID}
 
 
-def _date(value: str) -> date:
+def _date(value: str | None) -> date | None:
+    """A Workday date or dateTime's day; None when absent or not a date."""
     try:
-        return date.fromisoformat(value[:10])
+        return date.fromisoformat(value[:10]) if value else None
     except ValueError:
-        raise SourceError(f"Get_Worker_Event_History answered a date {value!r} that is not YYYY-MM-DD") from None
+        return None
