@@ -1,8 +1,10 @@
 """The sweeps: which operation each stream reads, how its pages turn into cursors, how runs resume.
 
 - Workers (`employment`, the worker half of `competencies`): a first run reads every worker; later
-  runs read the transaction log window `Updated_From` = the previous window's end minus
-  `overlap_minutes`, `Updated_Through` = the server's now minus `log_lag_minutes` (the log lags).
+  runs read the transaction log window from the previous window's end minus `overlap_minutes` to
+  the server's now minus `log_lag_minutes` (the log lags), on both axes: changes entered then
+  (`Updated_From/Through`) and changes taking effect then (`Effective_From/Through`: a move or a
+  termination entered ahead is read again on its day).
   `employment` adds each worker's earlier positions from its event history (`history`).
 - Student and learning data have no change log: every run re-reads them (grades by academic period)
   and the content hash finds what changed.
@@ -140,11 +142,15 @@ class Sweep:
         def read(state: dict[str, Any], start: int) -> Iterator[Any]:
             criteria = None
             if state.get("from"):
-                window = {
-                    "Updated_From": datetime.fromisoformat(state["from"]),
-                    "Updated_Through": datetime.fromisoformat(state["through"]),
+                since, until = datetime.fromisoformat(state["from"]), datetime.fromisoformat(state["through"])
+                entered = {"Updated_From": since, "Updated_Through": until}
+                effective = {"Effective_From": since, "Effective_Through": until}
+                criteria = {
+                    "Transaction_Log_Criteria_Data": [
+                        {"Transaction_Date_Range_Data": entered},
+                        {"Transaction_Date_Range_Data": effective},
+                    ]
                 }
-                criteria = {"Transaction_Log_Criteria_Data": [{"Transaction_Date_Range_Data": window}]}
             as_of = datetime.fromisoformat(state["as_of"])
             for answer in self.wws.pages(
                 HR, "Get_Workers", "Worker", as_of=as_of, start=start, Request_Criteria=criteria, Response_Group=group

@@ -232,3 +232,34 @@ def test_a_position_that_ended_tonight_is_picked_up_incrementally(lerconnect_syn
     assert incremental.count("new") == 1 and incremental.count("changed") == 1  # the new job; the old one ended
     assert records[f"{employee}/{old_position}"].completed_on == today
     assert records[f"{employee}/P-PROMOTED"].completed_on is None
+
+
+def test_a_move_entered_ahead_is_picked_up_on_its_effective_day(lerconnect_sync: SyncBench) -> None:
+    with workday() as running:
+        sync = running.engine(lerconnect_sync)
+        sync.sync("workday", stream="employment")
+        tenant, campus = running.app.tenant, running.campus
+        person = next(
+            p
+            for p in campus.people
+            if [j.end for j in campus.jobs if j.person_key == p.key] == [None] and p.workday_employee_id
+        )
+        employee = person.workday_employee_id
+        tenant.advance(minutes=10)
+        last_day, first_day = tenant.today() + timedelta(days=1), tenant.today() + timedelta(days=2)
+
+        def move(worker: Worker) -> Worker:
+            old = worker.jobs[0]
+            new = {**old, "position_id": "P-NEXT", "start": first_day.isoformat(), "end": None}
+            return replace(worker, jobs=({**old, "end": last_day.isoformat()}, new))
+
+        tenant.change_worker(employee, move)  # entered today, taking effect the day after tomorrow
+        tenant.advance(minutes=10)  # past the next window's overlap: only its effective day brings it back
+        entered = sync.sync("workday", stream="employment")[0]
+        tenant.advance(days=2)
+        effective = sync.sync("workday", stream="employment")[0]
+        stored = lerconnect_sync.records(stream="employment")
+
+    assert entered.count("new") == 0 and entered.count("changed") == 1  # the old position's end is known
+    assert effective.count("new") == 1 and effective.count("changed") == 0  # the new one, on its day
+    assert f"{employee}/P-NEXT" in stored

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from connector_core.sandbox import Envelope, SoapService, UsernameToken, fault_response, soap_faults
 from lerconnect_workday.sandbox import data
-from lerconnect_workday.sandbox.data import Tenant, Worker, wid
+from lerconnect_workday.sandbox.data import Tenant, Worker, midnight, wid
 from lerconnect_workday.sandbox.raas import Reports
 from lerconnect_workday.sandbox.wsdl import wsdl
 
@@ -405,10 +405,19 @@ class WorkdayApp:
         wanted = {i.text for i in request.iterfind("wd:Request_References/wd:Worker_Reference/wd:ID", NS)}
         if wanted:
             workers = [w for w in workers if w.employee_id in wanted]
-        window = request.find("wd:Request_Criteria/wd:Transaction_Log_Criteria_Data/wd:Transaction_Date_Range_Data", NS)
-        if window is not None:
-            start, end = (window.findtext(f"wd:{n}", namespaces=NS) for n in ("Updated_From", "Updated_Through"))
-            changed = self.tenant.changed(_moment(start), _moment(end))
+        windows = request.findall(
+            "wd:Request_Criteria/wd:Transaction_Log_Criteria_Data/wd:Transaction_Date_Range_Data", NS
+        )
+        if windows:
+            changed: set[str] = set()
+            for window in windows:
+                bounds = {n: _moment(window.findtext(f"wd:{n}", namespaces=NS)) for n in RANGE}
+                if bounds["Updated_From"] or bounds["Updated_Through"]:
+                    changed |= self.tenant.changed(bounds["Updated_From"], bounds["Updated_Through"])
+                if bounds["Effective_From"] or bounds["Effective_Through"]:
+                    changed |= self.tenant.effective_changed(
+                        bounds["Effective_From"], bounds["Effective_Through"], paging.as_of
+                    )
             workers = [w for w in workers if w.employee_id in changed]
         group = request.find("wd:Response_Group", NS)
         groups = (
@@ -437,7 +446,7 @@ class WorkdayApp:
             e
             for e in self.tenant.events(employee_id)
             if _within(e.entered, bounds["Updated_From"], bounds["Updated_Through"])
-            and _within(_midnight(e.effective), bounds["Effective_From"], bounds["Effective_Through"])
+            and _within(midnight(e.effective), bounds["Effective_From"], bounds["Effective_Through"])
         ]
         return E(
             "Worker_Event_History",
@@ -479,10 +488,6 @@ EMPLOYEE_SYSTEM_ID = "WD-EMPLID"
 
 def _within(moment: datetime, start: datetime | None, end: datetime | None) -> bool:
     return (start is None or moment >= start) and (end is None or moment <= end)
-
-
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def _moment(value: str | None) -> datetime | None:

@@ -74,6 +74,11 @@ class Event:
     entered: datetime
 
 
+def midnight(day: date) -> datetime:
+    """The moment an effective date begins (the tenant's clock is UTC)."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
 def _day(value: str) -> date:
     return date.fromisoformat(value)
 
@@ -191,6 +196,19 @@ class Tenant:
             seen |= found
             previous = worker
         return out
+
+    def effective_changed(self, start: datetime | None, end: datetime | None, as_of: datetime) -> set[str]:
+        """Employee_IDs with an event entered by `as_of` taking effect in [start, end] (a move entered ahead)."""
+        return {
+            employee_id
+            for employee_id in self.revisions
+            if any(
+                e.entered <= as_of
+                and (start is None or midnight(e.effective) >= start)
+                and (end is None or midnight(e.effective) <= end)
+                for e in self.events(employee_id)
+            )
+        }
 
     def changed(self, start: datetime | None, end: datetime | None) -> set[str]:
         """Employee_IDs with a revision entered in [start, end] (the transaction log's answer)."""
