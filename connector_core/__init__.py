@@ -1,6 +1,7 @@
 """lerconnect: campus records in, standard verifiable Learning and Employment Records out.
 
 This module is the public face a plugin imports from, together with the toolkits it names:
+`connector_core.read` (values out of raw records, each bad one a RecordError naming its field),
 `connector_core.sandbox` (the synthetic campus and serving helpers), `connector_core.testing` (the
 plugin test kit) and `connector_core.transport` (REST and SOAP clients, paginators, source bases).
 Everything else is internal.
@@ -36,6 +37,7 @@ from connector_core.source import (
     IdText,
     Page,
     RecordError,
+    Regex,
     SandboxServer,
     Source,
     SourceAuthError,
@@ -69,6 +71,7 @@ __all__ = [
     "Page",
     "RecordError",
     "RecordRef",
+    "Regex",
     "Result",
     "ResultScheme",
     "ResultStatus",

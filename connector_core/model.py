@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Collection, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -38,6 +39,17 @@ class ResultStatus(StrEnum):
     incomplete = "incomplete"
     withdrawn = "withdrawn"
     failed = "failed"
+
+    @classmethod
+    def of_grade(cls, grade: str, *, failing: Collection[str], incomplete: Collection[str] = ("I",)) -> ResultStatus:
+        """A final grade's status: `incomplete` grades (I), `failing` ones (F, NP...), else completed.
+
+        Each system spells failing its own way, so the plugin names its set; case does not matter.
+        """
+        upper = grade.strip().upper()
+        if upper in incomplete:
+            return cls.incomplete
+        return cls.failed if upper in failing else cls.completed
 
 
 MAX_MAGNITUDE = Decimal(10) ** 15
@@ -141,6 +153,23 @@ class ResultScheme(_Model):
     required_level: str | None = None
     mastery_points: float | None = None
 
+    @classmethod
+    def rubric(cls, name: str, levels: Iterable[RubricLevel], mastery_points: float) -> ResultScheme:
+        """A rating scale, highest level first; the required level is the lowest one at or above mastery."""
+        ordered = tuple(sorted(levels, key=lambda level: -(level.points or 0)))
+        required = next((lv.name for lv in reversed(ordered) if (lv.points or 0) >= mastery_points), None)
+        return cls(
+            name=name,
+            result_type="RubricCriterionLevel",
+            levels=ordered,
+            required_level=required,
+            mastery_points=float(mastery_points),
+        )
+
+    def level_for(self, points: float) -> str | None:
+        """The highest level whose points `points` reach, None below the lowest."""
+        return next((lv.name for lv in self.levels if lv.points is not None and points >= lv.points), None)
+
 
 class Learner(_Model):
     """A person as one source system knows them.
@@ -183,6 +212,27 @@ class Achievement(_Model):
     result_schemes: tuple[ResultScheme, ...] = ()
     alignments: tuple[Alignment, ...] = ()
     associations: tuple[Association, ...] = ()
+
+    @classmethod
+    def course(
+        cls,
+        *,
+        key: str,
+        title: str,
+        code: str | None = None,
+        catalog_key: str | None = None,
+        credits: Decimal | None = None,
+    ) -> Achievement:
+        """A catalog course, graded by letter."""
+        return cls(
+            key=key,
+            kind=AchievementKind.course,
+            catalog_key=catalog_key,
+            title=title,
+            code=code,
+            credits=credits,
+            result_schemes=(ResultScheme(name="Letter grade", result_type="LetterGrade"),),
+        )
 
 
 class Result(_Model):
@@ -275,14 +325,8 @@ class LearningRecord(_Model):
         **extra: Any,
     ) -> LearningRecord:
         """A graded course enrollment; credits earned only when completed with a grade."""
-        achievement = Achievement(
-            key=course_key,
-            kind=AchievementKind.course,
-            catalog_key=catalog_key,
-            title=title,
-            code=code,
-            credits=credits,
-            result_schemes=(ResultScheme(name="Letter grade", result_type="LetterGrade"),),
+        achievement = Achievement.course(
+            key=course_key, title=title, code=code, catalog_key=catalog_key, credits=credits
         )
         earned = credits if status is ResultStatus.completed and credits is not None else None
         return cls(

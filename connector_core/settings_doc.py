@@ -10,11 +10,13 @@ import enum
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
+
+from connector_core.source import Regex
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ def _is_optional(annotation: Any) -> bool:
 def type_name(annotation: Any) -> str:
     """A short, readable name: `str`, `int | None`, `one of "a", "b"`, `list[str]`."""
     origin = get_origin(annotation)
+    if origin is Annotated:  # IdText, Regex(...): the value is written as its base type
+        base, *marks = get_args(annotation)
+        return "regular expression" if any(isinstance(m, Regex) for m in marks) else type_name(base)
     if origin is Literal:
         return "one of " + ", ".join(f'"{a}"' if isinstance(a, str) else repr(a) for a in get_args(annotation))
     if origin in (typing.Union, types.UnionType):
@@ -100,5 +105,6 @@ def settings_of(model: type[BaseModel], prefix: str = "") -> list[SettingDoc]:
             out.append(SettingDoc(key, "table of tables", None, required, False, description))
             out.extend(settings_of(mapped, f"{key}.<name>."))
             continue
-        out.append(SettingDoc(key, type_name(annotation), default, required, _is_secret(annotation), description))
+        shown = type_name(Annotated[annotation, *info.metadata] if info.metadata else annotation)
+        out.append(SettingDoc(key, shown, default, required, _is_secret(annotation), description))
     return out

@@ -7,12 +7,15 @@ starts with `cursor=None` is a full sync: records the source no longer returns a
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, GetCoreSchemaHandler
+from pydantic_core import CoreSchema, core_schema
 
 from connector_core.model import LearningRecord, Tombstone
 
@@ -77,6 +80,36 @@ IdText = Annotated[str, BeforeValidator(_id_as_text)]
 """A config value naming something by id: `1`, `"1"`, `"self"` or `"sis_account_id:X"` all load as text."""
 
 
+@dataclass(frozen=True)
+class Regex:
+    """Marks a config text as a regular expression: `pattern: Annotated[str, Regex(groups=1)]`.
+
+    One that does not compile, or lacks the capture groups the plugin reads, is refused when the
+    config loads (the error names the key), not when the first record meets it.
+    """
+
+    groups: int | None = None
+    """Exactly this many capture groups."""
+    named: tuple[str, ...] = ()
+    """These named groups, e.g. `("subject", "number")`."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def check(self, value: str) -> str:
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from None
+        if self.groups is not None and compiled.groups != self.groups:
+            wanted = "one (group)" if self.groups == 1 else f"{self.groups} (group)s"
+            raise ValueError(f"{value!r} needs exactly {wanted} capturing what is read; it has {compiled.groups}")
+        missing = [name for name in self.named if name not in compiled.groupindex]
+        if missing:
+            raise ValueError(f"{value!r} needs the named groups " + " and ".join(f"(?P<{n}>…)" for n in missing))
+        return value
+
+
 class SourceConfig(BaseModel):
     """Base of every source's `Config`: unknown keys are errors so typos are caught."""
 
@@ -115,6 +148,15 @@ class Source:
     def __init__(self, config: SourceConfig, context: SourceContext) -> None:
         self.config = config
         self.context = context
+        self._warned: set[str] = set()
+
+    def warn_once(self, key: str, message: str) -> None:
+        """Log a configuration gap once per run (the key says which), not once per record."""
+        if key not in self._warned:
+            self._warned.add(key)
+            logging.getLogger(f"lerconnect.{self.name}").warning(
+                "%s source %s: %s", self.name, self.context.name, message
+            )
 
     def check(self) -> str:
         """Make one cheap authenticated call; return a one-line description or raise SourceError."""
@@ -127,6 +169,11 @@ class Source:
     def normalize(self, stream: str, raw: Mapping[str, Any]) -> Iterable[LearningRecord | Tombstone]:
         """Turn one raw record into LER records; raise `RecordError` naming the bad field."""
         raise NotImplementedError
+
+    def check_stream(self, stream: str) -> None:
+        """Refuse, naming the ones it offers, a stream this source does not have (call it first in `pull`)."""
+        if stream not in self.streams:
+            raise SourceError(f"{self.name} has no stream {stream!r}; its streams are {', '.join(self.streams)}")
 
     def active_streams(self) -> tuple[str, ...]:
         """The streams this configured instance syncs: all of `streams`, or those the config lists."""

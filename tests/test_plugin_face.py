@@ -1,6 +1,6 @@
 """Plugins, and their tests, use connector_core the way an outside vendor's would: through its face.
 
-The face is what `connector_core` exports and the toolkits it names (`sandbox`, `testing`,
+The face is what `connector_core` exports and the toolkits it names (`read`, `sandbox`, `testing`,
 `transport`), each by its `__all__`; every other module is the framework's own and may change.
 """
 
@@ -11,7 +11,13 @@ import importlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FACE = ("connector_core", "connector_core.sandbox", "connector_core.testing", "connector_core.transport")
+FACE = (
+    "connector_core",
+    "connector_core.read",
+    "connector_core.sandbox",
+    "connector_core.testing",
+    "connector_core.transport",
+)
 TOOLKITS = {module.rsplit(".", 1)[-1] for module in FACE[1:]}
 
 KNOWN_ELSEWHERE = {

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 from werkzeug.wrappers import Request, Response
 
 from connector_core.config import settings_from_dict
 from connector_core.engine import SyncEngine
 from connector_core.plugins import load_registry
 from connector_core.sandbox import serve
+from connector_core.testing import SyncBench
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "engage_plugin.py"
@@ -68,3 +73,25 @@ def test_example_plugin_syncs_end_to_end(store) -> None:
         (second,) = engine.sync("engage")
     assert first.status == "succeeded" and first.count("new") == len(ROWS) and first.count("pages") == 3
     assert second.status == "succeeded" and second.count("fetched") == 0  # the cursor moved past everything
+
+
+Engage = _load_example().Engage
+
+
+@pytest.fixture
+def engage_test_server() -> Iterator[SimpleNamespace]:
+    with serve(engage_api) as url:
+        yield SimpleNamespace(url=url)
+
+
+def test_engage_syncs_and_a_rerun_changes_nothing(lerconnect_sync: SyncBench, engage_test_server) -> None:
+    engine = lerconnect_sync.engine(Engage, {"base_url": engage_test_server.url, "token": "engage-token"})
+    first, again = engine.sync("engage", full=True)[0], engine.sync("engage", full=True)[0]
+    assert first.status == "succeeded" and first.count("new") == len(lerconnect_sync.records(source="engage"))
+    assert again.count("new") == again.count("changed") == again.count("withdrawn") == 0
+    assert lerconnect_sync.dead_letters(source="engage") == []
+
+
+def test_readme_quotes_the_engine_test_verbatim() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert inspect.getsource(test_engage_syncs_and_a_rerun_changes_nothing).strip() in readme

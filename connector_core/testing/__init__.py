@@ -23,13 +23,14 @@ Each check is also a function of its own returning its problems. By job:
   point. pytest is needed only there.
 
 Also here for tests: `ConfigError` (what `make_source` raises on a bad table), `SyncEngine` and
-`RunResult` (what a bench builds and a sync returns), and `achievement_key` and
+`RunResult` (what a bench builds and a sync returns), `achievement_key` and
 `association_target_key` (how the store keys what a plugin normalizes: two records with one key
-share one achievement).
+share one achievement), and `verify_credential` (checks a signed credential as a verifier would).
 """
 
 from connector_core.config import ConfigError
 from connector_core.engine import RunResult, SyncEngine
+from connector_core.issuer import verify_credential
 from connector_core.model import achievement_key, association_target_key
 from connector_core.testing.cli import run_cli
 from connector_core.testing.contract import (
@@ -90,6 +91,7 @@ __all__ = [
     "serve_sandbox",
     "shared_path",
     "temporary_database",
+    "verify_credential",
 ]
 
 _FIXTURES = ("lerconnect_sandbox", "lerconnect_store", "lerconnect_sync")

@@ -9,7 +9,8 @@ behind the public face.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,7 @@ from connector_core.testing.contract import isolated_registry
 if TYPE_CHECKING:
     import pytest
 
+    from connector_core.demo import DemoResult
     from connector_core.store import Store
     from connector_core.store.tables import DeadLetterRow, RecordRow, SyncRunRow
 
@@ -69,6 +71,37 @@ class SyncBench:
             from connector_core.sandbox import AS_OF
 
             self.monkeypatch.setattr(source_cls, "clock", staticmethod(lambda: AS_OF))
+
+    def demo(self, *plugins: object, learners: int = 40, seed: int = 42, campus: str | None = None) -> DemoResult:
+        """`lerconnect demo` into this store with exactly `plugins`: each sandbox synced in full, then
+        credentials issued with a demo key and verified; `credentials()` reads what it signed."""
+        from connector_core.demo import run_demo
+
+        registry = isolated_registry(*plugins)
+        return run_demo(
+            self.store, registry, learners=learners, seed=seed, workdir=self.workdir / "demo", campus=campus
+        )
+
+    def credentials(self) -> list[dict[str, Any]]:
+        """Every live credential document in this store: OB 3.0 badges and CLR 2.0 credentials."""
+        from connector_core.store import credentials
+
+        return list(credentials.iter_documents(self.store, run_id=None))
+
+    @contextmanager
+    def failing_writes(self, error: Exception) -> Iterator[None]:
+        """Within the block, storing a page fails with `error` before it commits, as a power cut would
+        between reading from the system and saving: the test then proves a rerun loses nothing."""
+        import pytest
+
+        from connector_core.store import records
+
+        def fail(*args: Any, **kwargs: Any) -> Any:
+            raise error
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(records, "upsert", fail)
+            yield
 
     def records(self, *, source: str | None = None, stream: str | None = None) -> dict[str, RecordRow]:
         """The active stored records by source record id (name `source` where several share ids)."""

@@ -18,7 +18,7 @@ from connector_core.transport.paginators import (
     ResponsePage,
     json_path,
 )
-from connector_core.transport.parallel import ordered_map
+from connector_core.transport.parallel import OncePerKey, ordered_map
 from connector_core.transport.ratelimit import RateLimitWatcher, RemainingBudgetWatcher
 from connector_core.transport.rest import RestClient, default_error, error_summary
 from connector_core.transport.retry import Backoff, RetryPolicy, parse_retry_after
@@ -45,6 +45,7 @@ __all__ = [
     "FaultClassifier",
     "LinkHeaderPaginator",
     "OffsetLimitPaginator",
+    "OncePerKey",
     "PageNumberPaginator",
     "PageRequest",
     "Paginator",

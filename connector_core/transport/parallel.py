@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+K = TypeVar("K", bound=Hashable)
 
 
 def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int, *, name: str = "source") -> Iterator[R]:
@@ -30,3 +32,26 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int, *, name:
         finally:
             for future in pending:
                 future.cancel()
+
+
+class OncePerKey(Generic[K, R]):
+    """`read(key)` called at most once per key, however many threads ask at the same time.
+
+    For what many parallel reads share (the account a hundred courses belong to): a second thread
+    asking for a key being read waits for that read instead of making its own. A failed read is
+    not remembered, so the next ask tries again.
+    """
+
+    def __init__(self, read: Callable[[K], R]) -> None:
+        self.read = read
+        self._known: dict[K, R] = {}
+        self._locks: dict[K, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def __call__(self, key: K) -> R:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._known:
+                self._known[key] = self.read(key)
+            return self._known[key]

@@ -68,9 +68,22 @@ class _Remote(Source):
     user_agent: ClassVar[str] = "lerconnect"
     max_retries: ClassVar[int] = 5
     backoff: ClassVar[Backoff] = Backoff()
+    client_attribute: ClassVar[str]
+    """The cached property that holds the client (`rest`, `soap`): counted and closed here."""
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(max_retries=self.max_retries, backoff=self.backoff, max_wait=self.config.max_wait_seconds)
+
+    @property
+    def requests_made(self) -> int:
+        """Requests this source has sent (benchmarks and tests count them); 0 before the first."""
+        client = self.__dict__.get(self.client_attribute)
+        return client.requests_made if client is not None else 0
+
+    def close(self) -> None:
+        client = self.__dict__.get(self.client_attribute)
+        if client is not None:
+            client.close()
 
 
 class RestSource(_Remote):
@@ -82,6 +95,7 @@ class RestSource(_Remote):
 
     Config: ClassVar[type[SourceConfig]] = RestConfig
     config: RestConfig
+    client_attribute: ClassVar[str] = "rest"
     auth_scheme: ClassVar[str] = "Bearer"
     token_param: ClassVar[str | None] = None
     """Send the token in this query parameter instead of the Authorization header."""
@@ -124,10 +138,6 @@ class RestSource(_Remote):
             pool_size=config.max_concurrency + 2,
         )
 
-    def close(self) -> None:
-        if "rest" in self.__dict__:
-            self.rest.close()
-
 
 class SoapConfig(RemoteConfig):
     """A SOAP source: WS-Security UsernameToken credentials, and where the WSDL comes from."""
@@ -148,6 +158,7 @@ class SoapSource(_Remote):
 
     Config: ClassVar[type[SourceConfig]] = SoapConfig
     config: SoapConfig
+    client_attribute: ClassVar[str] = "soap"
     binding: ClassVar[str]
     wsdl_version: ClassVar[str] = ""
     max_retries: ClassVar[int] = 3
@@ -197,7 +208,3 @@ class SoapSource(_Remote):
             retry=self.retry_policy(),
             classify_fault=self.classify_fault,
         )
-
-    def close(self) -> None:
-        if "soap" in self.__dict__:
-            self.soap.close()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from connector_core import IdText
+from connector_core import IdText, Regex
 from connector_core.transport import RestConfig
 
 
@@ -18,18 +17,8 @@ class Cocurricular(BaseModel):
 
     sub_account_ids: list[IdText] = Field(default_factory=list)
     """Canvas account ids (or `sis_account_id:X`); their sub-accounts are included."""
-    course_code_pattern: str | None = None
+    course_code_pattern: Annotated[str, Regex()] | None = None
     """A regular expression searched in `course_code`, e.g. `^CC-`."""
-
-    @field_validator("course_code_pattern")
-    @classmethod
-    def _valid_regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"course_code_pattern {value!r} is not a valid regular expression: {exc}") from None
-        return value
 
     @property
     def configured(self) -> bool:
@@ -51,21 +40,10 @@ class Catalog(BaseModel):
 
     field: Literal["course_code", "sis_course_id"] = "course_code"
     """Which course field carries the catalog course."""
-    pattern: str = DEFAULT_CATALOG_PATTERN
+    pattern: Annotated[str, Regex(named=("subject", "number"))] = DEFAULT_CATALOG_PATTERN
     """A regex with the named groups `subject` and `number`; a value it does not match is used whole."""
     institution: str | None = None
     """A prefix (`SU` gives `SU:MATH 101`) when one issuer signs for several institutions."""
-
-    @field_validator("pattern")
-    @classmethod
-    def _subject_and_number(cls, value: str) -> str:
-        try:
-            groups = re.compile(value).groupindex
-        except re.error as exc:
-            raise ValueError(f"catalog.pattern {value!r} is not a valid regular expression: {exc}") from None
-        if not {"subject", "number"} <= set(groups):
-            raise ValueError(f"catalog.pattern {value!r} needs the named groups (?P<subject>…) and (?P<number>…)")
-        return value
 
 
 class Config(RestConfig):
@@ -93,7 +71,7 @@ class Config(RestConfig):
     """How a course maps to its catalog entry, so terms and sections share one achievement (see below)."""
     grade_source: Literal["final_grade", "current_grade", "override_grade"] = "final_grade"
     """Which enrollment grade becomes the result."""
-    credits_pattern: str | None = None
+    credits_pattern: Annotated[str, Regex(groups=1)] | None = None
     """Canvas has no credits field; a regex with one group finding them in the course name, e.g. `\\((\\d+) cr\\)`."""
     rate_limit_low_water: float | None = Field(default=None, ge=0)
     """Pause when `X-Rate-Limit-Remaining` drops below this; default 50 x (max_concurrency + 1)."""
@@ -105,16 +83,4 @@ class Config(RestConfig):
     def _root_url(cls, value: str) -> str:
         if value.rstrip("/").endswith("/api/v1"):
             raise ValueError(f"base_url {value!r} must be the instance root: drop the trailing /api/v1")
-        return value
-
-    @field_validator("credits_pattern")
-    @classmethod
-    def _one_group(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                groups = re.compile(value).groups
-            except re.error as exc:
-                raise ValueError(f"credits_pattern {value!r} is not a valid regular expression: {exc}") from None
-            if groups != 1:
-                raise ValueError(f"credits_pattern {value!r} needs exactly one (group) capturing the credits")
         return value

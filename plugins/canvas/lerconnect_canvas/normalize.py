@@ -16,11 +16,9 @@ Status decisions (Canvas has no withdrawn/incomplete grade of its own):
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from connector_core import (
@@ -37,16 +35,17 @@ from connector_core import (
     Term,
     Tombstone,
     plain_text,
+    read,
 )
 from lerconnect_canvas.config import Catalog, Config
 
 FAILED = {"F", "NP", "INCOMPLETE", "FAIL"}
-INCOMPLETE = {"I"}
 GRADE_FIELDS = {  # grade_source -> (grade field, score field) of the enrollment's `grades`
     "final_grade": ("final_grade", "final_score"),
     "current_grade": ("current_grade", "current_score"),
 }
-MAX_GRADE_LENGTH = 24
+OVERRIDE = ("override_grade", "override_score")
+KINDS = {"grades": AchievementKind.course, "cocurricular": AchievementKind.cocurricular}
 
 Raw = Mapping[str, Any]
 
@@ -54,6 +53,10 @@ Raw = Mapping[str, Any]
 def course_key(course: Mapping[str, Any]) -> str:
     """Canvas course ids never change and are always visible (SIS ids need a permission)."""
     return f"canvas:course:{course['id']}"
+
+
+def course_title(course: Mapping[str, Any]) -> str:
+    return course.get("name") or course.get("course_code") or f"Canvas course {course['id']}"
 
 
 def catalog_key(course: Mapping[str, Any], catalog: Catalog) -> str | None:
@@ -72,40 +75,6 @@ def section_of(course: Mapping[str, Any]) -> str:
     return str(course.get("sis_course_id") or f"canvas course {course['id']}")
 
 
-def timestamp(value: Any, field: str) -> datetime | None:
-    if value in (None, ""):
-        return None
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise RecordError(f"{field} {value!r} is not an ISO 8601 timestamp", field=field) from None
-
-
-def day(value: Any, field: str) -> date | None:
-    moment = timestamp(value, field)
-    return moment.date() if moment else None
-
-
-def part(raw: Raw, key: str) -> Mapping[str, Any]:
-    """A required object of the raw record (`enrollment`, `user`, `course`...), or a RecordError naming it."""
-    value = raw.get(key) if isinstance(raw, Mapping) else None
-    if not isinstance(value, Mapping):
-        raise RecordError(f"the raw record has no `{key}` object (got {value!r})", field=key)
-    if key != "score" and "id" not in value:
-        raise RecordError(f"the raw record's `{key}` has no id", field=f"{key}.id")
-    return value
-
-
-def term_of(raw: Raw) -> Mapping[str, Any]:
-    """The optional `term` object ({} when absent)."""
-    value = raw.get("term")
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise RecordError(f"the raw record's `term` is not an object (got {value!r})", field="term")
-    return value
-
-
 def term_label(term: Mapping[str, Any]) -> str | None:
     """The SIS term code when visible (matches the SIS's own records), else the term's name."""
     return term.get("sis_term_id") or term.get("name")
@@ -119,8 +88,8 @@ def term_model(term: Mapping[str, Any]) -> Term | None:
     return Term(
         code=str(code),
         name=str(term.get("name") or code),
-        start=day(term.get("start_at"), "term.start_at"),
-        end=day(term.get("end_at"), "term.end_at"),
+        start=read.day(term.get("start_at"), "term.start_at"),
+        end=read.day(term.get("end_at"), "term.end_at"),
     )
 
 
@@ -145,31 +114,23 @@ class Normalizer:
         self.credits_pattern = re.compile(config.credits_pattern) if config.credits_pattern else None
         self.catalog = config.catalog
 
-    def course_achievement(self, course: Mapping[str, Any], kind: AchievementKind) -> Achievement:
-        """The catalog course (or activity) a Canvas course shell stands for, without section details."""
-        return Achievement(
-            key=course_key(course),
-            kind=kind,
-            catalog_key=catalog_key(course, self.catalog),
-            title=course.get("name") or course.get("course_code") or f"Canvas course {course['id']}",
-            code=course.get("course_code") if kind is AchievementKind.course else None,
-            credits=self.credits(course) if kind is AchievementKind.course else None,
-            result_schemes=(
-                (ResultScheme(name="Letter grade", result_type="LetterGrade"),)
-                if kind is AchievementKind.course
-                else ()
-            ),
-        )
-
     def __call__(self, stream: str, raw: Raw) -> Iterator[LearningRecord | Tombstone]:
         if stream == "competencies":
             yield from self.competency(raw)
-        elif stream == "grades":
-            yield from self.course_record(raw)
-        elif stream == "cocurricular":
-            yield from self.cocurricular(raw)
+        elif stream in KINDS:
+            yield from self.enrollment(raw, KINDS[stream])
         else:
             raise RecordError(f"unknown stream {stream!r}", field="stream")
+
+    def course(self, course: Mapping[str, Any]) -> Achievement:
+        """The catalog course a Canvas course shell stands for, without section details."""
+        return Achievement.course(
+            key=course_key(course),
+            title=course_title(course),
+            code=course.get("course_code"),
+            catalog_key=catalog_key(course, self.catalog),
+            credits=self.credits(course),
+        )
 
     def learner(self, user: Mapping[str, Any]) -> Learner:
         """The configured `learner_id` field is the key; a user without it cannot be keyed."""
@@ -192,22 +153,13 @@ class Normalizer:
         )
 
     def grade_and_score(self, enrollment: Mapping[str, Any]) -> tuple[str | None, float | None]:
-        grades = enrollment.get("grades") or {}
-        if self.grade_source == "override_grade" and (
-            enrollment.get("override_grade") is not None or enrollment.get("override_score") is not None
-        ):
-            pairs = [
-                (enrollment.get("override_grade"), "override_grade"),
-                (enrollment.get("override_score"), "override_score"),
-            ]
+        """The configured grade source's grade and score; an override only where the teacher set one."""
+        if self.grade_source == "override_grade" and any(enrollment.get(k) is not None for k in OVERRIDE):
+            where, prefix, (grade, score) = enrollment, "", OVERRIDE
         else:
-            grade_field, score_field = GRADE_FIELDS.get(self.grade_source, GRADE_FIELDS["final_grade"])
-            pairs = [
-                (grades.get(grade_field), f"grades.{grade_field}"),
-                (grades.get(score_field), f"grades.{score_field}"),
-            ]
-        (grade, grade_name), (score, score_name) = pairs
-        return check_grade(grade, grade_name), check_score(score, score_name)
+            where, prefix = enrollment.get("grades") or {}, "grades."
+            grade, score = GRADE_FIELDS.get(self.grade_source, GRADE_FIELDS["final_grade"])
+        return read.grade(where.get(grade), prefix + grade), read.score(where.get(score), prefix + score)
 
     def credits(self, course: Mapping[str, Any]) -> Decimal | None:
         if self.credits_pattern is None:
@@ -215,87 +167,60 @@ class Normalizer:
         found = self.credits_pattern.search(str(course.get("name") or "")) or self.credits_pattern.search(
             str(course.get("course_code") or "")
         )
-        if not found:
-            return None
-        try:
-            return Decimal(found.group(1))
-        except InvalidOperation:
-            raise RecordError(
-                f"credits {found.group(1)!r} in course {course.get('id')} name is not a number", field="course.name"
-            ) from None
+        return read.amount(found.group(1), "course.name") if found else None
 
-    def course_record(self, raw: Raw) -> Iterator[LearningRecord | Tombstone]:
-        enrollment, course, term = part(raw, "enrollment"), part(raw, "course"), term_of(raw)
+    def course_result(self, enrollment: Mapping[str, Any], concluded: bool) -> Result:
+        grade, score = self.grade_and_score(enrollment)
+        if enrollment.get("enrollment_state") == "inactive":
+            return Result(status=ResultStatus.withdrawn, scheme="Letter grade")
+        if not concluded or (grade is None and score is None):
+            return Result(status=ResultStatus.in_progress, scheme="Letter grade")
+        status = ResultStatus.of_grade(grade or "", failing=FAILED)
+        return Result(status=status, grade=grade, score=score, scheme="Letter grade")
+
+    def enrollment(self, raw: Raw, kind: AchievementKind) -> Iterator[LearningRecord | Tombstone]:
+        """A course enrollment (graded) or a co-curricular one (taking part, in a role)."""
+        enrollment, course = read.part(raw, "enrollment"), read.part(raw, "course")
+        term = read.part(raw, "term", needs=(), optional=True)
         state = enrollment.get("enrollment_state")
         if state == "deleted":
             yield Tombstone(source_record_id=str(enrollment["id"]))
             return
-        grade, score = self.grade_and_score(enrollment)
         concluded = state == "completed" or course.get("workflow_state") == "completed"
-        if state == "inactive":
-            status, grade, score = ResultStatus.withdrawn, None, None
-        elif not concluded or (grade is None and score is None):
-            status, grade, score = ResultStatus.in_progress, None, None
+        role = None
+        if kind is AchievementKind.course:
+            achievement, result = self.course(course), self.course_result(enrollment, concluded)
+            ended = result.status is not ResultStatus.in_progress  # a withdrawal ends on the last day too
         else:
-            status = grade_status(grade)
-        end = course.get("end_at") or term.get("end_at")
-        achievement = self.course_achievement(course, AchievementKind.course)
+            key, title = course_key(course), course_title(course)
+            achievement = Achievement(key=key, kind=kind, catalog_key=catalog_key(course, self.catalog), title=title)
+            done = ResultStatus.completed if concluded else ResultStatus.in_progress
+            result = Result(status=ResultStatus.withdrawn if state == "inactive" else done)
+            ended, role = result.status is ResultStatus.completed, enrollment.get("role")
         yield LearningRecord(
             source_record_id=str(enrollment["id"]),
-            learner=self.learner(part(raw, "user")),
+            learner=self.learner(read.part(raw, "user")),
             achievement=achievement,
-            result=Result(status=status, grade=grade, score=score, scheme="Letter grade"),
-            term=term_model(term),
-            section=section_of(course),
-            credits_earned=achievement.credits if status is ResultStatus.completed else None,
-            started_on=day(course.get("start_at") or term.get("start_at"), "course.start_at"),
-            completed_on=day(end, "course.end_at") if status is not ResultStatus.in_progress else None,
-            source_updated_at=timestamp(enrollment.get("updated_at"), "enrollment.updated_at"),
-        )
-
-    def cocurricular(self, raw: Raw) -> Iterator[LearningRecord | Tombstone]:
-        enrollment, course, term = part(raw, "enrollment"), part(raw, "course"), term_of(raw)
-        state = enrollment.get("enrollment_state")
-        if state == "deleted":
-            yield Tombstone(source_record_id=str(enrollment["id"]))
-            return
-        done = state == "completed" or course.get("workflow_state") == "completed"
-        role = enrollment.get("role")
-        record = LearningRecord(
-            source_record_id=str(enrollment["id"]),
-            learner=self.learner(part(raw, "user")),
-            achievement=self.course_achievement(course, AchievementKind.cocurricular),
-            result=Result(status=ResultStatus.completed if done else ResultStatus.in_progress),
-            completed_on=day(course.get("end_at") or term.get("end_at"), "course.end_at") if done else None,
-            started_on=day(course.get("start_at") or term.get("start_at"), "course.start_at"),
+            result=result,
             term=term_model(term),
             section=section_of(course),
             role=role if isinstance(role, str) and role and not role.endswith("Enrollment") else None,
-            source_updated_at=timestamp(enrollment.get("updated_at"), "enrollment.updated_at"),
+            credits_earned=achievement.credits if result.status is ResultStatus.completed else None,
+            started_on=read.day(course.get("start_at") or term.get("start_at"), "course.start_at"),
+            completed_on=read.day(course.get("end_at") or term.get("end_at"), "course.end_at") if ended else None,
+            source_updated_at=read.timestamp(enrollment.get("updated_at"), "enrollment.updated_at"),
         )
-        if state == "inactive":
-            record = record.model_copy(update={"result": Result(status=ResultStatus.withdrawn), "completed_on": None})
-        yield record
 
     def competency(self, raw: Raw) -> Iterator[LearningRecord]:
-        outcome, course, score = part(raw, "outcome"), part(raw, "course"), part(raw, "score")
-        value = check_score(score.get("score"), "score.score")
+        outcome, course = read.part(raw, "outcome"), read.part(raw, "course")
+        value = read.score(read.part(raw, "score", needs=()).get("score"), "score.score")
         if value is None:
             return
         ratings, mastery = mastery_scale(outcome, raw.get("scale"))
-        levels = tuple(
-            RubricLevel(name=r.get("description") or str(r.get("points")), points=r.get("points"))
-            for r in sorted(ratings, key=lambda r: -(r.get("points") or 0))
+        levels = (
+            RubricLevel(name=r.get("description") or str(r.get("points")), points=r.get("points")) for r in ratings
         )
-        required = next((lv.name for lv in reversed(levels) if (lv.points or 0) >= mastery), None)
-        achieved = next((lv.name for lv in levels if lv.points is not None and value >= lv.points), None)
-        scheme = ResultScheme(
-            name=f"{outcome.get('title')} rating",
-            result_type="RubricCriterionLevel",
-            levels=levels,
-            required_level=required,
-            mastery_points=float(mastery),
-        )
+        scheme = ResultScheme.rubric(f"{outcome.get('title')} rating", levels, mastery)
         achievement = Achievement(
             key=f"canvas:outcome:{outcome['id']}",
             kind=AchievementKind.competency,
@@ -305,21 +230,21 @@ class Normalizer:
             code=outcome.get("vendor_guid") or None,
             criteria=f"Mastery at {mastery:g} points, {outcome.get('calculation_method') or 'default'} of results",
             result_schemes=(scheme,),
-            associations=(Association.to(self.course_achievement(course, AchievementKind.course)),),
+            associations=(Association.to(self.course(course)),),
         )
         mastered = value >= mastery
         yield LearningRecord(
             source_record_id=record_id("competencies", raw),
-            learner=self.learner(part(raw, "user")),
+            learner=self.learner(read.part(raw, "user")),
             achievement=achievement,
             result=Result(
                 status=ResultStatus.completed if mastered else ResultStatus.in_progress,
                 score=value,
-                level=achieved,
+                level=scheme.level_for(value),
                 mastered=mastered,
                 scheme=scheme.name,
             ),
-            term=term_model(term_of(raw)),
+            term=term_model(read.part(raw, "term", needs=(), optional=True)),
             section=section_of(course),
         )
 
@@ -346,32 +271,3 @@ def mastery_scale(outcome: Mapping[str, Any], scale: Any) -> tuple[list[Mapping[
         "Outcomes > Mastery) or give the outcome its own mastery points",
         field="outcome.mastery_points",
     )
-
-
-def grade_status(grade: str | None) -> ResultStatus:
-    if grade is None:
-        return ResultStatus.completed
-    upper = grade.strip().upper()
-    if upper in INCOMPLETE:
-        return ResultStatus.incomplete
-    if upper in FAILED:
-        return ResultStatus.failed
-    return ResultStatus.completed
-
-
-def check_grade(value: Any, field: str) -> str | None:
-    """A grade is a short non-empty text (a letter, P/NP, a scheme's name) or null."""
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_GRADE_LENGTH or not value.isprintable():
-        raise RecordError(f"{field} {value!r} is not a grade (expected a short text such as 'B+' or 'P')", field=field)
-    return value.strip()
-
-
-def check_score(value: Any, field: str) -> float | None:
-    """Canvas scores are numbers (percent or points) or null; anything else is malformed."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise RecordError(f"{field} {value!r} is not a score (expected a non-negative number or null)", field=field)
-    return float(value)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from connector_core import Cursor, LearningRecord, Page, SandboxServer, SourceContext, SourceError, Tombstone
+from connector_core import Cursor, LearningRecord, Page, SandboxServer, SourceContext, Tombstone
 from connector_core.transport import Backoff, RemainingBudgetWatcher, RestSource
 from lerconnect_canvas import normalize
 from lerconnect_canvas.client import UP_FRONT_COST, USER_AGENT, CanvasClient, classify_error, is_throttled
 from lerconnect_canvas.config import Config
 from lerconnect_canvas.pull import SIS_KEYED, Sweep
-
-log = logging.getLogger("lerconnect.canvas")
 
 
 class CanvasSource(RestSource):
@@ -37,13 +34,6 @@ class CanvasSource(RestSource):
         self.config: Config = config
         self.client = CanvasClient(self.rest, config)
         self.normalizer = normalize.Normalizer(config)
-        self._warned: set[str] = set()
-
-    def warn_once(self, key: str, message: str) -> None:
-        """Say a configuration problem once per run, not once per record."""
-        if key not in self._warned:
-            self._warned.add(key)
-            log.warning("canvas source %s: %s", self.context.name, message)
 
     def rate_limit(self) -> RemainingBudgetWatcher:
         low_water = self.config.rate_limit_low_water
@@ -52,10 +42,6 @@ class CanvasSource(RestSource):
             low_water=UP_FRONT_COST * (self.config.max_concurrency + 1) if low_water is None else low_water,
             refill_per_second=self.config.rate_limit_refill_per_second,
         )
-
-    @property
-    def requests_made(self) -> int:
-        return self.rest.requests_made
 
     def check(self) -> str:
         me = self.client.me()
@@ -77,8 +63,7 @@ class CanvasSource(RestSource):
         )
 
     def pull(self, stream: str, cursor: Cursor) -> Iterator[Page]:
-        if stream not in self.streams:
-            raise SourceError(f"canvas has no stream {stream!r}; its streams are {', '.join(self.streams)}")
+        self.check_stream(stream)
         yield from Sweep(self.client, self.config, stream, self.clock(), self.warn_once).run(cursor)
 
     def normalize(self, stream: str, raw: Mapping[str, Any]) -> Iterable[LearningRecord | Tombstone]:

@@ -9,19 +9,17 @@ keeps records that did not change from being rewritten.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from connector_core import SourceError
+from connector_core import SourceError, read
 
 Term = dict[str, Any]
 
 
 def term_date(value: str | None) -> date | None:
-    """The calendar date of a Canvas timestamp (`2026-05-08T23:59:00Z`), None when unset."""
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    """The calendar date of a term's Canvas timestamp (`2026-05-08T23:59:00Z`), None when unset."""
+    return read.day(value, "term date")
 
 
 def resolve(wanted: Sequence[str], terms: Sequence[Term]) -> list[Term]:

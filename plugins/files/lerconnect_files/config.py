@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connector_core import AchievementKind, IdText, SourceConfig
+from connector_core import AchievementKind, IdText, SourceConfig, Term
 
 
 class Columns(BaseModel):
@@ -64,17 +63,6 @@ class Columns(BaseModel):
     """Column with when the source last changed the row (ISO 8601)."""
 
 
-class TermEntry(BaseModel):
-    """One academic term: the `term` column may hold its code or its name."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    code: str
-    name: str
-    start: date | None = None
-    end: date | None = None
-
-
 class FileSet(BaseModel):
     """One stream's files: a glob, the format, the achievement kind and the column mapping."""
 
@@ -98,7 +86,7 @@ class FileSet(BaseModel):
 class FilesConfig(SourceConfig):
     files: dict[str, FileSet] = Field(description="stream name → the files that hold it")
     email_verified: bool = Field(default=False, description="trust emails in these files for matching")
-    terms: list[TermEntry] = Field(
+    terms: list[Term] = Field(
         default_factory=list,
         description="the campus's terms, so a `term` column holding `Fall 2025` or `202530` gives one term",
     )

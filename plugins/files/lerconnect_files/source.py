@@ -18,6 +18,7 @@ from connector_core import (
     SandboxServer,
     Source,
     Term,
+    read,
 )
 from lerconnect_files.config import FilesConfig, FileSet
 from lerconnect_files.reader import DuplicateIds, fingerprint, matching_files, read_rows, require_files
@@ -80,10 +81,8 @@ class FilesSource(Source):
         """The configured term whose code or name the column holds, else the text as code and name."""
         if text is None:
             return None
-        for entry in self.config.terms:
-            if text in (entry.code, entry.name):
-                return Term(code=entry.code, name=entry.name, start=entry.start, end=entry.end)
-        return Term(code=text, name=text)
+        known = next((t for t in self.config.terms if text in (t.code, t.name)), None)
+        return known or Term(code=text, name=text)
 
     def flags_holds(self, stream: str) -> bool:
         """A stream whose files have a hold column is where holds come from."""
@@ -168,7 +167,7 @@ class FilesSource(Source):
             started_on=day("started_on"),
             completed_on=completed_on,
             credits_earned=number("credits") if status is ResultStatus.completed else None,
-            source_updated_at=datetime.fromisoformat(updated) if updated else None,
+            source_updated_at=read.timestamp(updated, cols.updated_at or "updated_at"),
         )
 
     @classmethod

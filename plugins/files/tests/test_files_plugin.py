@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from lerconnect_files import FilesSource
 
-from connector_core import Page, testing
+from connector_core import Page, RecordError, testing
 from connector_core.sandbox import build_campus
 from connector_core.testing import RunResult, SyncBench, SyncEngine, check_source_contract
 
@@ -311,3 +311,14 @@ def test_a_column_named_by_a_number_is_accepted_as_written_in_toml(tmp_path: Pat
     (page,) = list(source.pull("training", None))
     (record,) = source.normalize("training", page.records[0])
     assert (record.learner.source_id, record.achievement.title) == ("S001", "Clinical hours")
+
+
+def test_an_updated_at_that_is_not_a_timestamp_names_its_column(tmp_path: Path) -> None:
+    (tmp_path / "feed.csv").write_text("id,student,activity,title,changed\nr1,S1,A,T,last tuesday\n", encoding="utf-8")
+    columns = {"record_id": "id", "learner_id": "student", "achievement_id": "activity", "title": "title"}
+    table = {"files": {"training": {"path": "feed.csv", "columns": {**columns, "updated_at": "changed"}}}}
+    source = testing.make_source(FilesSource, table, base_dir=tmp_path)
+    (page,) = list(source.pull("training", None))
+    with pytest.raises(RecordError) as caught:
+        list(source.normalize("training", page.records[0]))
+    assert caught.value.field == "changed" and "'last tuesday' is not an ISO 8601 timestamp" in str(caught.value)

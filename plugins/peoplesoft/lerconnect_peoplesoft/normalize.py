@@ -36,7 +36,6 @@ from connector_core import (
 from lerconnect_peoplesoft.config import KINDS, STREAM_QUERIES, Config
 
 FAILED = {"F", "NP", "FN", "U", "NC"}
-INCOMPLETE = {"I"}
 WITHDRAWN = {"W", "WD"}
 MAX_TEXT = 254
 RATINGS = {"1": "Beginner", "2": "Basic", "3": "Proficient", "4": "Advanced", "5": "Expert"}
@@ -164,7 +163,7 @@ class Normalizer:
         elif grade is None:
             status = ResultStatus.in_progress  # the preliminary CRSE_GRADE_INPUT is never final
         else:
-            status = grade_status(grade)
+            status = ResultStatus.of_grade(grade, failing=FAILED)
         institution = c.text(raw, "institution", required=True)
         subject, number = c.text(raw, "subject", required=True), c.text(raw, "catalog_number", required=True)
         course_id = c.text(raw, "course_id") or f"{subject}-{number}"
@@ -233,13 +232,8 @@ class Normalizer:
         rating = c.text(raw, "rating")
         if rating is not None and rating not in RATINGS:
             raise RecordError(f"rating {rating!r} is not one of {', '.join(RATINGS)}", field=c.mapping["rating"])
-        scheme = ResultScheme(
-            name="JPM proficiency",
-            result_type="RubricCriterionLevel",
-            levels=tuple(RubricLevel(name=name, points=float(k)) for k, name in sorted(RATINGS.items(), reverse=True)),
-            required_level=RATINGS[str(MASTERY_RATING)],
-            mastery_points=float(MASTERY_RATING),
-        )
+        levels = (RubricLevel(name=name, points=float(k)) for k, name in RATINGS.items())
+        scheme = ResultScheme.rubric("JPM proficiency", levels, MASTERY_RATING)
         title = c.text(raw, "title") or item
         mastered = rating is not None and int(rating) >= MASTERY_RATING
         yield LearningRecord(
@@ -267,12 +261,3 @@ class Normalizer:
 def term_code(code: str | None) -> Term | None:
     """A term known only by its code (rows without TERM_TBL data): the code is its name too."""
     return Term(code=code, name=code) if code else None
-
-
-def grade_status(grade: str) -> ResultStatus:
-    upper = grade.upper()
-    if upper in INCOMPLETE:
-        return ResultStatus.incomplete
-    if upper in FAILED:
-        return ResultStatus.failed
-    return ResultStatus.completed

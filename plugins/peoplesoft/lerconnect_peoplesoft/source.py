@@ -111,8 +111,7 @@ class PeopleSoftSource(SoapSource):
         )
 
     def pull(self, stream: str, cursor: Cursor) -> Iterator[Page]:
-        if stream not in self.streams:
-            raise SourceError(f"peoplesoft has no stream {stream!r}; its streams are {', '.join(self.streams)}")
+        self.check_stream(stream)
         yield from Sweep(self.qas, self.config, stream, self.clock()).run(cursor)
 
     def normalize(self, stream: str, raw: Mapping[str, Any]) -> Iterable[LearningRecord | Tombstone]:
