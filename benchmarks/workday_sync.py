@@ -4,8 +4,11 @@
   in-process (the parsed WSDL reused: what every further client of the run costs);
 - a full pull of every stream (the first sync), then the next night: the worker transaction-log
   window after 20 workers changed, and the student/learning re-read;
-- the share of time zeep would spend building objects from the same answers, against lxml.
-    .venv/bin/python benchmarks/workday_sync.py [--learners 2000] [--page-size 200]
+- the share of time zeep would spend building objects from the same answers, against lxml;
+- what reading earlier positions through `Get_Worker_Event_History` adds to `employment`;
+- with `--raas`: the same campus read from the tenant's custom reports (RaaS, REST/JSON) instead,
+  grades once per academic period, then the next night through the reports' date prompt.
+    .venv/bin/python benchmarks/workday_sync.py [--learners 2000] [--page-size 200] [--raas]
 """
 
 from __future__ import annotations
@@ -118,10 +121,57 @@ def zeep_share(source: WorkdaySource, stream_wall: float) -> None:
     )
 
 
+def event_history_cost(table: dict) -> None:
+    """`employment` with and without the earlier positions from the event history: requests and time."""
+    for history in (False, True):
+        source = make_source(WorkdaySource, {**table, "employment_history": history})
+        count, made, seconds, _ = sweep(source, "employment", None)
+        jobs = sum(len(raw["jobs"]) for raw in _raws(source))
+        label = "with event history" if history else "current jobs only "
+        print(f"employment {label}: {count} workers, {jobs} positions, {made} requests, {seconds:.2f} s")
+        source.close()
+
+
+def _raws(source: WorkdaySource) -> list[dict]:
+    return [raw for page in source.pull("employment", None) for raw in page.records]
+
+
+def raas_run(server, url: str, args: argparse.Namespace, campus) -> None:  # type: ignore[no-untyped-def]
+    """Every stream from the custom reports, grades once per academic period; then the next night."""
+    periods = sorted({t.code for t in campus.terms})
+    table = {
+        **server.config(url, Path.cwd()),
+        "page_size": args.page_size,
+        "academic_periods": periods,
+        "raas": server.app.reports.table(),
+    }
+    table.pop("streams", None)
+    source = make_source(WorkdaySource, table)
+    cursors, requests, wall = {}, 0, 0.0
+    for stream in source.streams:
+        count, made, seconds, cursors[stream] = sweep(source, stream, None)
+        requests, wall = requests + made, wall + seconds
+        print(f"raas full  {stream:13} {count:6} raw records, {made:5} requests, {seconds:6.2f} s")
+    print(f"raas full sync: {requests} requests, {wall:.1f} s ({len(periods)} academic periods)")
+    tenant = server.app.tenant
+    tenant.advance(days=2)
+    for employee in sorted(tenant.revisions)[:: max(1, len(tenant.revisions) // 20)][:20]:
+        tenant.retitle(employee, "Senior Specialist")
+    tenant.advance(minutes=30)
+    requests, wall = 0, 0.0
+    for stream in source.streams:
+        count, made, seconds, _ = sweep(source, stream, cursors[stream])
+        requests, wall = requests + made, wall + seconds
+        print(f"raas next  {stream:13} {count:6} raw records, {made:5} requests, {seconds:6.2f} s")
+    print(f"raas next night: {requests} requests, {wall:.1f} s (workers through the Updated_Since prompt)")
+    source.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=2000)
     parser.add_argument("--page-size", type=int, default=200)
+    parser.add_argument("--raas", action="store_true", help="read the campus from custom reports (RaaS) instead")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     os.environ["LERCONNECT_CACHE_DIR"] = tempfile.mkdtemp(prefix="workday-bench-")
@@ -134,6 +184,9 @@ def main() -> None:
         f"{len(campus.enrollments)} registrations, built in {time.monotonic() - t0:.1f} s"
     )
     with serve(server.app) as url:
+        if args.raas:
+            raas_run(server, url, args, campus)
+            return
         table = {**server.config(url, Path.cwd()), "page_size": args.page_size, "log_lag_minutes": 0}
         table.pop("streams", None)
         wsdl_loads(table)
@@ -158,6 +211,7 @@ def main() -> None:
         print(f"next night: {requests} requests, {wall:.1f} s")
         zeep_share(source, heavy)
         source.close()
+        event_history_cost(table)
 
 
 if __name__ == "__main__":

@@ -5,11 +5,39 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from connector_core.transport import SoapConfig
+from lerconnect_workday.columns import LAYOUTS
 
 SERVICES = ("Human_Resources", "Student_Records", "Learning")
+POSITION_END_EVENTS = ("Change Job", "End Additional Job", "Termination", "End Contingent Worker Contract")
+
+
+class RaasReport(BaseModel):
+    """A stream read from a custom report (Reports-as-a-Service) instead of WWS: where, which columns, prompts."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    report: str
+    """`<owner>/<Report_Name>`: read at `/ccx/service/customreport2/<tenant>/<owner>/<Report_Name>?format=json`."""
+    columns: dict[str, str] = Field(default_factory=dict)
+    """The stream's fields -> the report's aliases for them, where they differ from the defaults (README)."""
+    prompts: dict[str, str | list[str]] = Field(default_factory=dict)
+    """Fixed prompt values, by prompt alias (`Include_Terminated_Workers = "1"`; a list repeats the parameter)."""
+    period_prompt: str | None = None
+    """A prompt taking one academic period (`Academic_Period!Academic_Period_ID`): the report is run once per
+    `academic_periods` entry, so each answer stays bounded."""
+    since_prompt: str | None = None
+    """A date prompt ("changed since"): later runs pass the previous run's date (less `overlap_minutes`)."""
+
+    @field_validator("report")
+    @classmethod
+    def _owner_and_name(cls, value: str) -> str:
+        value = value.strip("/")
+        if not re.fullmatch(r"[^/?#\s]+/[^/?#\s]+", value):
+            raise ValueError(f"report {value!r} must be <owner>/<Report_Name>, e.g. ISU_LERConnect/LER_Course_Grades")
+        return value
 
 
 class Config(SoapConfig):
@@ -32,6 +60,13 @@ class Config(SoapConfig):
     """`Academic_Period_ID`s re-read each run for grades (the open and recently closed ones); empty: every period."""
     student_records: bool = True
     """The tenant runs Workday Student (grades, student competencies, accomplishments); false on an HCM-only tenant."""
+    employment_history: bool = True
+    """Read earlier positions through `Get_Worker_Event_History` (one request per worker read, plus one
+    `Get_Workers` per ended position); false: only the positions held today."""
+    position_end_events: list[str] = Field(default_factory=lambda: list(POSITION_END_EVENTS))
+    """Event types (`Event_Type_Name`) that move a worker out of a position; add the tenant's own."""
+    raas: dict[str, RaasReport] = Field(default_factory=dict)
+    """Streams read from custom reports (by stream name) rather than WWS, as many campuses expose grades."""
     overlap_minutes: int = Field(default=60, ge=0)
     """How far back each incremental worker window reaches into the previous one."""
     log_lag_minutes: int = Field(default=60, ge=0)
@@ -58,6 +93,18 @@ class Config(SoapConfig):
         unknown = sorted(set(value) - set(SERVICES))
         if unknown:
             raise ValueError(f"wsdl names unknown services {unknown}; known: {', '.join(SERVICES)}")
+        return value
+
+    @field_validator("raas")
+    @classmethod
+    def _known_streams_and_columns(cls, value: dict[str, RaasReport]) -> dict[str, RaasReport]:
+        for stream, report in value.items():
+            if stream not in LAYOUTS:
+                raise ValueError(f"raas names unknown stream {stream!r}; streams: {', '.join(LAYOUTS)}")
+            unknown = sorted(set(report.columns) - LAYOUTS[stream].fields())
+            if unknown:
+                known = ", ".join(sorted(LAYOUTS[stream].fields()))
+                raise ValueError(f"raas.{stream}.columns names unknown fields {unknown}; its fields: {known}")
         return value
 
     @property

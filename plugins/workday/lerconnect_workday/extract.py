@@ -45,15 +45,25 @@ def identity(worker: etree._Element, missing: Missing) -> Raw:
 
 
 def employment(worker: etree._Element, missing: Missing) -> Raw:
-    """A worker with every `Worker_Job_Data` (position, job profile, dates) and status."""
+    """A worker with the `Worker_Job_Data` of the answer (position, job profile, dates) and status."""
     data = find(worker, "Worker_Data")
     missing.expect(data, "Employment_Data", "Get_Workers", "no positions (grant the ISU Worker Data: Employment Data)")
-    employment_data = find(data, "Employment_Data")
-    status = find(employment_data, "Worker_Status_Data")
-    jobs = []
-    for job in findall(employment_data, "Worker_Job_Data"):
+    status = find(data, "Employment_Data/Worker_Status_Data")
+    return {
+        **identity(worker, missing),
+        "hire_date": text(status, "Hire_Date"),
+        "terminated": text(status, "Terminated") in ("1", "true"),
+        "termination_date": text(status, "Termination_Date"),
+        "jobs": jobs(worker),
+    }
+
+
+def jobs(worker: etree._Element) -> list[Raw]:
+    """Every `Worker_Job_Data` of a `wd:Worker`: the positions held on the answer's effective date."""
+    out = []
+    for job in findall(worker, "Worker_Data/Employment_Data/Worker_Job_Data"):
         position = find(job, "Position_Data")
-        jobs.append(
+        out.append(
             {
                 "position_id": text(position, "Position_ID"),
                 "title": text(position, "Position_Title"),
@@ -71,13 +81,7 @@ def employment(worker: etree._Element, missing: Missing) -> Raw:
                 "primary": job.get("{urn:com.workday/bsvc}Primary_Job") in ("1", "true"),
             }
         )
-    return {
-        **identity(worker, missing),
-        "hire_date": text(status, "Hire_Date"),
-        "terminated": text(status, "Terminated") in ("1", "true"),
-        "termination_date": text(status, "Termination_Date"),
-        "jobs": jobs,
-    }
+    return out
 
 
 def worker_competencies(worker: etree._Element, missing: Missing) -> Raw:

@@ -1,8 +1,11 @@
 """The sweeps: which operation each stream reads, how its pages turn into cursors, how runs resume.
 
 - Workers (`employment`, the worker half of `competencies`): a first run reads every worker; later
-  runs read the transaction log window `Updated_From` = the previous window's end minus
-  `overlap_minutes`, `Updated_Through` = the server's now minus `log_lag_minutes` (the log lags).
+  runs read the transaction log window from the previous window's end minus `overlap_minutes` to
+  the server's now minus `log_lag_minutes` (the log lags), on both axes: changes entered then
+  (`Updated_From/Through`) and changes taking effect then (`Effective_From/Through`: a move or a
+  termination entered ahead is read again on its day).
+  `employment` adds each worker's earlier positions from its event history (`history`).
 - Student and learning data have no change log: every run re-reads them (grades by academic period)
   and the content hash finds what changed.
 A cursor is `{"part", "as_of", "page", "done", "from", "through"}`: an unfinished one resumes on the
@@ -20,6 +23,7 @@ from lxml import etree
 from connector_core import Cursor, Page
 from lerconnect_workday import extract
 from lerconnect_workday.config import Config
+from lerconnect_workday.history import History
 from lerconnect_workday.wws import Wws
 
 HR, STUDENT, LEARNING = "Human_Resources", "Student_Records", "Learning"
@@ -64,7 +68,8 @@ class Sweep:
     def parts(self) -> list[tuple[str, Callable[[dict[str, Any], int], Iterator[Any]], tuple[str, ...]]]:
         config = self.config
         if self.stream == "employment":
-            return [("workers", self._workers(extract.employment, {"Include_Employment_Information": True}), ())]
+            group = {"Include_Employment_Information": True}
+            return [("workers", self._workers(extract.employment, group, history=config.employment_history), ())]
         if self.stream == "competencies":
             parts = []
             if config.student_records:
@@ -124,22 +129,36 @@ class Sweep:
             Request_Criteria=criteria,
         )
 
-    def _workers(self, one: Callable[[etree._Element, extract.Missing], extract.Raw], group: dict[str, bool]):
+    def _workers(
+        self,
+        one: Callable[[etree._Element, extract.Missing], extract.Raw],
+        group: dict[str, bool],
+        *,
+        history: bool = False,
+    ):
         group = {"Include_Reference": True, "Include_Personal_Information": True, **group}
+        earlier = History(self.wws, self.config, self.missing) if history else None
 
         def read(state: dict[str, Any], start: int) -> Iterator[Any]:
             criteria = None
             if state.get("from"):
-                window = {
-                    "Updated_From": datetime.fromisoformat(state["from"]),
-                    "Updated_Through": datetime.fromisoformat(state["through"]),
+                since, until = datetime.fromisoformat(state["from"]), datetime.fromisoformat(state["through"])
+                entered = {"Updated_From": since, "Updated_Through": until}
+                effective = {"Effective_From": since, "Effective_Through": until}
+                criteria = {
+                    "Transaction_Log_Criteria_Data": [
+                        {"Transaction_Date_Range_Data": entered},
+                        {"Transaction_Date_Range_Data": effective},
+                    ]
                 }
-                criteria = {"Transaction_Log_Criteria_Data": [{"Transaction_Date_Range_Data": window}]}
             as_of = datetime.fromisoformat(state["as_of"])
             for answer in self.wws.pages(
                 HR, "Get_Workers", "Worker", as_of=as_of, start=start, Request_Criteria=criteria, Response_Group=group
             ):
-                yield _Converted(answer.page, answer.total_pages, [one(w, self.missing) for w in answer.items])
+                records = [one(w, self.missing) for w in answer.items]
+                if earlier is not None:
+                    records = [earlier.complete(r, as_of) for r in records]
+                yield _Converted(answer.page, answer.total_pages, records)
 
         return read
 

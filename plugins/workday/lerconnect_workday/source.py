@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Mapping
+from functools import cached_property
 from typing import Any
 
 from connector_core import (
@@ -18,17 +19,20 @@ from connector_core import (
     Tombstone,
 )
 from connector_core.transport import Fault, SoapClient, SoapSource
-from lerconnect_workday import normalize
+from lerconnect_workday import columns, normalize
 from lerconnect_workday.config import Config
 from lerconnect_workday.extract import Missing
 from lerconnect_workday.pull import Sweep
+from lerconnect_workday.raas import Raas, RaasSweep
 from lerconnect_workday.wws import Wws
 
 log = logging.getLogger("lerconnect.workday")
 
 
 class WorkdaySource(SoapSource):
-    """Workday: course registrations, competencies, accomplishments, learning and employment over WWS."""
+    """Workday: course registrations, competencies, accomplishments, learning and employment.
+
+    Over WWS (SOAP), or for the streams named under `raas`, from the campus's custom reports."""
 
     name = "workday"
     Config = Config
@@ -47,9 +51,15 @@ class WorkdaySource(SoapSource):
             self._warned.add(key)
             log.warning("workday source %s: %s", self.context.name, message)
 
+    @cached_property
+    def raas(self) -> Raas:
+        """The custom reports' REST client, made on first use (a WWS-only source never opens it)."""
+        return Raas(self.config, self.context.name, retry=self.retry_policy(), user_agent=self.user_agent)
+
     @property
     def requests_made(self) -> int:
-        return self.wws.requests_made
+        reports = self.raas.rest.requests_made if "raas" in self.__dict__ else 0
+        return self.wws.requests_made + reports
 
     def soap_username(self) -> str:
         return self.config.isu_username
@@ -74,25 +84,44 @@ class WorkdaySource(SoapSource):
         return None
 
     def check(self) -> str:
-        now = self.wws.server_timestamp()
-        return (
-            f"Workday tenant {self.config.tenant} at {self.config.base_url}, WWS {self.config.version}: "
-            f"{self.config.isu_username} signed in; server time {now.isoformat()}"
-        )
+        config = self.config
+        enabled = config.streams or self.streams
+        said = [f"Workday tenant {config.tenant} at {config.base_url}"]
+        if any(stream not in config.raas for stream in enabled):
+            now = self.wws.server_timestamp()
+            said.append(f"WWS {config.version}: {config.isu_username} signed in; server time {now.isoformat()}")
+        reports = {stream: config.raas[stream] for stream in enabled if stream in config.raas}
+        for stream, report in reports.items():
+            self.raas.check(stream, report)
+        if reports:
+            said.append(f"RaaS: {', '.join(f'{s} from {r.report}' for s, r in reports.items())}")
+        return "; ".join(said)
 
     def pull(self, stream: str, cursor: Cursor) -> Iterator[Page]:
         if stream not in self.streams:
             raise SourceError(f"workday has no stream {stream!r}; its streams are {', '.join(self.streams)}")
+        if stream in self.config.raas:
+            yield from RaasSweep(self.raas, self.config, stream).run(cursor)
+            return
         yield from Sweep(self.wws, self.config, stream, Missing(self.warn_once)).run(cursor)
 
     def normalize(self, stream: str, raw: Mapping[str, Any]) -> Iterable[LearningRecord | Tombstone]:
+        if "raas_row" in raw:
+            report = self.config.raas.get(stream)
+            aliases = columns.LAYOUTS[stream].aliases(report.columns if report else {})
+            raw = columns.interpret(stream, raw, aliases)
         return normalize.normalize(stream, raw)
+
+    def record_location(self, stream: str, raw: Mapping[str, Any]) -> str | None:
+        return raw.get("raas_row")
 
     def record_id(self, stream: str, raw: Mapping[str, Any]) -> str:
         return normalize.record_id(stream, raw)
 
     def close(self) -> None:
         self.wws.close()
+        if "raas" in self.__dict__:
+            self.raas.rest.close()
 
     @classmethod
     def sandbox(cls, campus: Any, **options: Any) -> SandboxServer:

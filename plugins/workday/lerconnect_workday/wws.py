@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from lxml import etree
@@ -97,9 +97,23 @@ class Wws:
             raise SourceError("Get_Server_Timestamp answered without Server_Timestamp_Data")
         return datetime.fromisoformat(value)
 
-    def page(self, service: str, operation: str, item: str, *, as_of: datetime, page: int, **request: Any) -> Answer:
-        """Page `page` of `operation` as of the entry moment `as_of`; `item` names the Response_Data children."""
-        response_filter = {"As_Of_Entry_DateTime": as_of, "Page": page, "Count": self.config.page_size}
+    def page(
+        self,
+        service: str,
+        operation: str,
+        item: str,
+        *,
+        as_of: datetime,
+        page: int,
+        effective: date | None = None,
+        **request: Any,
+    ) -> Answer:
+        """Page `page` of `operation` as of the entry moment `as_of` (and the `effective` day, default today).
+
+        `item` names the Response_Data children."""
+        response_filter: dict[str, Any] = {"As_Of_Entry_DateTime": as_of, "Page": page, "Count": self.config.page_size}
+        if effective is not None:
+            response_filter = {"As_Of_Effective_Date": effective, **response_filter}
         answer = self.call(service, operation, Response_Filter=response_filter, **request)
         results = xml.find(answer, "Response_Results")
         total_pages = _number(xml.text(results, "Total_Pages"))
@@ -107,12 +121,20 @@ class Wws:
         return Answer(page, total_pages, total, xml.findall(answer, f"Response_Data/{item}"))
 
     def pages(
-        self, service: str, operation: str, item: str, *, as_of: datetime, start: int = 1, **request: Any
+        self,
+        service: str,
+        operation: str,
+        item: str,
+        *,
+        as_of: datetime,
+        start: int = 1,
+        effective: date | None = None,
+        **request: Any,
     ) -> Iterator[Answer]:
         """Pages `start`.. of `operation` until `Total_Pages` (an empty result is one empty page)."""
         number = start
         while True:
-            answer = self.page(service, operation, item, as_of=as_of, page=number, **request)
+            answer = self.page(service, operation, item, as_of=as_of, page=number, effective=effective, **request)
             yield answer
             if number >= answer.total_pages:
                 return

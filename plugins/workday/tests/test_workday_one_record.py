@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-from pathlib import Path
 
 from lerconnect_canvas import CanvasSource
 from lerconnect_workday import WorkdaySource
 from workday_testkit import wsdl_cache  # noqa: F401 - autouse fixture
 
-from connector_core.demo import run_demo
-from connector_core.issuer import verify_credential
 from connector_core.sandbox import Person, build_campus
-from connector_core.store import Store
-from connector_core.store import credentials as cred_store
-from connector_core.testing import isolated_registry
+from connector_core.testing import SyncBench, verify_credential
 
 LEARNERS = 40
 
@@ -50,10 +45,10 @@ def kinds(document: dict) -> set[str]:
     return {subject["achievement"]["achievementType"]}
 
 
-def test_a_student_worker_gets_one_clr_with_study_and_work(lerconnect_store: Store, tmp_path: Path) -> None:
-    result = run_demo(lerconnect_store, isolated_registry(*stack()), learners=LEARNERS, seed=42, workdir=tmp_path)
+def test_a_student_worker_gets_one_clr_with_study_and_work(lerconnect_sync: SyncBench) -> None:
+    result = lerconnect_sync.demo(*stack(), learners=LEARNERS, seed=42)
     assert result.verify_failures == [] and {r.status for r in result.runs} == {"succeeded"}
-    documents = list(cred_store.iter_documents(lerconnect_store, run_id=None))
+    documents = lerconnect_sync.credentials()
     campus = build_campus(LEARNERS)
 
     worker_students = [

@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from lerconnect_workday.sandbox.data import Worker
-from workday_testkit import pull_all, workday, wsdl_cache  # noqa: F401 - wsdl_cache is an autouse fixture
+from workday_testkit import workday, wsdl_cache  # noqa: F401 - wsdl_cache is an autouse fixture
 
-from connector_core import AchievementKind, LearningRecord, ResultStatus, SourceAuthError, SourceError
-from connector_core.store import Store
-from connector_core.store.runs import list_dead_letters
-
-
-def records(source, stream: str, raws: list[dict]) -> list[LearningRecord]:  # type: ignore[no-untyped-def]
-    return [r for raw in raws for r in source.normalize(stream, raw) if isinstance(r, LearningRecord)]
+from connector_core import AchievementKind, ResultStatus, SourceAuthError, SourceError
+from connector_core.testing import SyncBench, normalized_by_id, pull_all
 
 
 def test_every_stream_reads_the_campus_over_soap() -> None:
     with workday(page_size=50) as running:
         source = running.source()
         campus = running.campus
-        got = {stream: records(source, stream, pull_all(source, stream)[0]) for stream in source.streams}
+        got = {
+            stream: list(normalized_by_id(source, stream, pull_all(source, stream)[0]).values())
+            for stream in source.streams
+        }
         calls = dict(running.app.calls)
 
     assert len(got["grades"]) == len(campus.enrollments)
@@ -79,9 +78,9 @@ def _job() -> dict:
     }
 
 
-def test_a_changed_worker_is_picked_up_by_the_next_incremental_window(store: Store, tmp_path: Path) -> None:
+def test_a_changed_worker_is_picked_up_by_the_next_incremental_window(lerconnect_sync: SyncBench) -> None:
     with workday() as running:
-        sync = running.engine(store, tmp_path)
+        sync = running.engine(lerconnect_sync)
         full = sync.sync("workday", stream="employment")[0]
         tenant = running.app.tenant
         employee = sorted(tenant.revisions)[0]
@@ -100,14 +99,14 @@ def test_a_changed_worker_is_picked_up_by_the_next_incremental_window(store: Sto
 def test_the_lagged_window_waits_for_the_transaction_log() -> None:
     with workday(log_lag_minutes=60, overlap_minutes=5) as running:
         source = running.source()
-        _, cursor = pull_all(source, "employment")
+        _, cursors = pull_all(source, "employment")
         employee = sorted(running.app.tenant.revisions)[0]
         running.app.tenant.advance(minutes=1)
         running.app.tenant.retitle(employee, "Changed")
         running.app.tenant.advance(minutes=2)
-        early, cursor = pull_all(source, "employment", cursor)
+        early, cursors = pull_all(source, "employment", cursors[-1])
         running.app.tenant.advance(minutes=90)
-        later, _ = pull_all(source, "employment", cursor)
+        later, _ = pull_all(source, "employment", cursors[-1])
 
     assert early == []  # the change is newer than now - lag: not asked for yet
     assert [raw["employee_id"] for raw in later] == [employee]
@@ -152,14 +151,14 @@ def test_fields_the_isu_cannot_see_are_reported_once_per_run(caplog: pytest.LogC
     assert len(raws) > 5 and len(warnings) == 1 and "Worker Data: Personal" in warnings[0]
 
 
-def test_a_malformed_worker_is_dead_lettered_and_the_rest_stored(store: Store, tmp_path: Path) -> None:
+def test_a_malformed_worker_is_dead_lettered_and_the_rest_stored(lerconnect_sync: SyncBench) -> None:
     with workday() as running:
         tenant = running.app.tenant
         broken = sorted(tenant.revisions)[1]
         tenant.change_worker(broken, lambda w: replace(w, jobs=({**w.jobs[0], "start": "2026-13-45"},)))
         tenant.advance(seconds=1)
-        result = running.engine(store, tmp_path).sync("workday", stream="employment")[0]
-    letters = list_dead_letters(store)
+        result = running.engine(lerconnect_sync).sync("workday", stream="employment")[0]
+    letters = lerconnect_sync.dead_letters()
     assert result.status == "succeeded" and result.count("dead_lettered") == 1
     assert len(letters) == 1 and "Start_Date" in str(letters[0].reason)
     assert result.count("new") == len(running.campus.jobs) - sum(
@@ -167,6 +166,100 @@ def test_a_malformed_worker_is_dead_lettered_and_the_rest_stored(store: Store, t
     )
 
 
-@pytest.fixture
-def store(lerconnect_store: Store) -> Store:
-    return lerconnect_store
+def test_a_worker_with_an_earlier_position_gets_both_employment_records() -> None:
+    with workday() as running:
+        campus = running.campus
+        moved = next(
+            p
+            for p in campus.people
+            if sum(1 for j in campus.jobs if j.person_key == p.key) == 2
+            and any(j.end is None for j in campus.jobs if j.person_key == p.key)
+        )
+        today_only, _ = pull_all(running.source(employment_history=False), "employment")
+        with_history, _ = pull_all(running.source(), "employment")
+        calls = dict(running.app.calls)
+
+    def positions(raws: list[dict]) -> dict[str, str | None]:
+        worker = next(r for r in raws if r["employee_id"] == moved.workday_employee_id)
+        return {job["position_id"]: job["end"] for job in worker["jobs"]}
+
+    earlier, current = sorted((j for j in campus.jobs if j.person_key == moved.key), key=lambda j: j.start)
+    assert positions(today_only) == {current.position_id: None}  # Get_Workers: the job held today only
+    assert positions(with_history) == {current.position_id: None, earlier.position_id: earlier.end.isoformat()}
+    assert calls["Worker_Event_History_Get"] == len(with_history)  # one history per worker
+
+    source = running.source()
+    records = normalized_by_id(source, "employment", with_history)
+    ended = records[f"{moved.workday_employee_id}/{earlier.position_id}"]
+    assert ended.completed_on == earlier.end and ended.started_on == earlier.start
+    assert ended.result.status is ResultStatus.completed
+    assert records[f"{moved.workday_employee_id}/{current.position_id}"].completed_on is None
+
+
+def test_a_position_that_ended_tonight_is_picked_up_incrementally(lerconnect_sync: SyncBench) -> None:
+    with workday() as running:
+        sync = running.engine(lerconnect_sync)
+        full = sync.sync("workday", stream="employment")[0]
+        tenant = running.app.tenant
+        campus = running.campus
+        person = next(
+            p
+            for p in campus.people
+            if [j.end for j in campus.jobs if j.person_key == p.key] == [None] and p.workday_employee_id
+        )
+        employee = person.workday_employee_id
+        tenant.advance(minutes=10)
+        today = tenant.today()
+        tomorrow = (today + timedelta(days=1)).isoformat()
+
+        def move(worker: Worker) -> Worker:
+            old = worker.jobs[0]
+            new = {**old, "position_id": "P-PROMOTED", "business_title": "Lead", "start": tomorrow, "end": None}
+            return replace(worker, jobs=(new, {**old, "end": today.isoformat(), "primary": False}))
+
+        tenant.change_worker(employee, move)  # the last day in the old position is today
+        tenant.advance(days=1)  # past midnight: Get_Workers shows the new position only
+        history_calls = running.app.calls["Worker_Event_History_Get"]
+        incremental = sync.sync("workday", stream="employment")[0]
+        history_calls = running.app.calls["Worker_Event_History_Get"] - history_calls
+        source = running.source()
+        raws, _ = pull_all(source, "employment")
+        records = normalized_by_id(source, "employment", raws)
+
+    old_position = next(j.position_id for j in campus.jobs if j.person_key == person.key)
+    assert full.count("new") == len(campus.jobs)
+    assert not incremental.full and incremental.count("fetched") == 1 and history_calls == 1
+    assert incremental.count("new") == 1 and incremental.count("changed") == 1  # the new job; the old one ended
+    assert records[f"{employee}/{old_position}"].completed_on == today
+    assert records[f"{employee}/P-PROMOTED"].completed_on is None
+
+
+def test_a_move_entered_ahead_is_picked_up_on_its_effective_day(lerconnect_sync: SyncBench) -> None:
+    with workday() as running:
+        sync = running.engine(lerconnect_sync)
+        sync.sync("workday", stream="employment")
+        tenant, campus = running.app.tenant, running.campus
+        person = next(
+            p
+            for p in campus.people
+            if [j.end for j in campus.jobs if j.person_key == p.key] == [None] and p.workday_employee_id
+        )
+        employee = person.workday_employee_id
+        tenant.advance(minutes=10)
+        last_day, first_day = tenant.today() + timedelta(days=1), tenant.today() + timedelta(days=2)
+
+        def move(worker: Worker) -> Worker:
+            old = worker.jobs[0]
+            new = {**old, "position_id": "P-NEXT", "start": first_day.isoformat(), "end": None}
+            return replace(worker, jobs=({**old, "end": last_day.isoformat()}, new))
+
+        tenant.change_worker(employee, move)  # entered today, taking effect the day after tomorrow
+        tenant.advance(minutes=10)  # past the next window's overlap: only its effective day brings it back
+        entered = sync.sync("workday", stream="employment")[0]
+        tenant.advance(days=2)
+        effective = sync.sync("workday", stream="employment")[0]
+        stored = lerconnect_sync.records(stream="employment")
+
+    assert entered.count("new") == 0 and entered.count("changed") == 1  # the old position's end is known
+    assert effective.count("new") == 1 and effective.count("changed") == 0  # the new one, on its day
+    assert f"{employee}/P-NEXT" in stored

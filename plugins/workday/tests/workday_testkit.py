@@ -1,10 +1,9 @@
-"""Serving the Workday sandbox for a test: the tenant, its config table, a source or an engine on it."""
+"""Serving the Workday sandbox for a test: the tenant on loopback, a source or an engine on it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,44 +11,32 @@ import pytest
 from lerconnect_workday import WorkdaySource
 from lerconnect_workday.sandbox import WorkdayApp
 
-from connector_core.config import settings_from_dict
-from connector_core.engine import SyncEngine
-from connector_core.sandbox import Campus, build_campus, serve
-from connector_core.store import Store
-from connector_core.testing import isolated_registry, make_source
+from connector_core.sandbox import Campus, build_campus
+from connector_core.testing import ServedSandbox, SyncBench, SyncEngine, serve_sandbox
 
 
-@dataclass
-class Running:
-    campus: Campus
+class Running(ServedSandbox):
+    """The served tenant; `app` is the `WorkdayApp` (its `tenant` clock, data and call counts)."""
+
     app: WorkdayApp
-    table: dict[str, Any]
 
-    def source(self, **overrides: Any) -> WorkdaySource:
-        return make_source(WorkdaySource, {**self.table, **overrides})  # type: ignore[return-value]
+    def __init__(self, app: WorkdayApp, url: str, table: dict[str, Any], campus: Campus) -> None:
+        super().__init__(WorkdaySource, app, url, table, campus)
 
-    def engine(self, store: Store, tmp_path: Path, **overrides: Any) -> SyncEngine:
-        table = {**self.table, **overrides, "plugin": "workday"}
-        settings = settings_from_dict({"sources": {"workday": table}}, tmp_path / "lerconnect.toml")
-        return SyncEngine(store, isolated_registry(WorkdaySource), settings)
+    def engine(self, bench: SyncBench, **overrides: Any) -> SyncEngine:
+        """The real engine on the test's store (`lerconnect_sync`), source `workday` on this tenant."""
+        return bench.engine(WorkdaySource, {**self.table, **overrides})
 
 
 @contextmanager
 def workday(learners: int = 40, *, student_records: bool = True, **table: Any) -> Iterator[Running]:
+    """The sandbox tenant on a campus of `learners`, every stream configured (`table` overrides keys)."""
     campus = build_campus(learners)
     server = WorkdaySource.sandbox(campus, student_records=student_records)
-    with serve(server.app) as url:
+    with serve_sandbox(server.app) as url:
         config = server.config(url, Path.cwd())
         config.pop("streams", None)
-        yield Running(campus, server.app, {**config, **table})
-
-
-def pull_all(source: WorkdaySource, stream: str, cursor: Any = None) -> tuple[list[dict], Any]:
-    records, last = [], cursor
-    for page in source.pull(stream, cursor):
-        records.extend(page.records)
-        last = page.cursor
-    return records, last
+        yield Running(server.app, url, {**config, **table}, campus)
 
 
 @pytest.fixture(autouse=True)

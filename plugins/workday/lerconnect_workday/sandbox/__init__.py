@@ -13,11 +13,12 @@ __all__ = ["Tenant", "WorkdayApp", "build_sandbox"]
 HCM_STREAMS = ["competencies", "employment", "learning"]
 
 
-def build_sandbox(campus: Campus, *, student_records: bool = False, **tenant: Any) -> SandboxServer:
+def build_sandbox(campus: Campus, *, student_records: bool = False, raas: bool = False, **tenant: Any) -> SandboxServer:
     """Serve every campus: HCM and Learning always; Workday Student's streams only when `student_records`.
 
     The demo campus keeps its grades and activities in its SIS (Banner, PeopleSoft), so by default the
     source reads only what Workday holds there: employment, worker competencies and learning.
+    With `raas`, the config reads every stream from the tenant's custom reports instead of WWS.
     """
     app = WorkdayApp(Tenant(campus, **tenant))
     user, password = next(iter(app.tenant.users.items()))
@@ -36,6 +37,8 @@ def build_sandbox(campus: Campus, *, student_records: bool = False, **tenant: An
         }
         if not student_records:
             table["streams"] = HCM_STREAMS
+        if raas:
+            table["raas"] = app.reports.table()
         return table
 
     return SandboxServer(config=config, app=app)

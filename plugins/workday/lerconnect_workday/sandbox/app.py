@@ -9,10 +9,11 @@ a service the user's security group lacks answers a `Processing_Fault` "not auth
 
 from __future__ import annotations
 
+import copy
 import hmac
 import math
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from lxml import etree
@@ -20,7 +21,8 @@ from werkzeug.wrappers import Request, Response
 
 from connector_core.sandbox import Envelope, SoapService, UsernameToken, fault_response, soap_faults
 from lerconnect_workday.sandbox import data
-from lerconnect_workday.sandbox.data import Tenant, Worker, wid
+from lerconnect_workday.sandbox.data import Tenant, Worker, midnight, wid
+from lerconnect_workday.sandbox.raas import Reports
 from lerconnect_workday.sandbox.wsdl import wsdl
 
 WD = "urn:com.workday/bsvc"
@@ -79,13 +81,15 @@ def not_authorized() -> FaultError:
 
 
 class Paging:
-    """`Response_Filter` of a request: entry moment, page, count — validated as Workday does."""
+    """`Response_Filter` of a request: effective day, entry moment, page, count — validated as Workday does."""
 
     def __init__(self, request: etree._Element, now: datetime) -> None:
         found = request.find("wd:Response_Filter", NS)
         as_of = found.findtext("wd:As_Of_Entry_DateTime", namespaces=NS) if found is not None else None
         page = found.findtext("wd:Page", namespaces=NS) if found is not None else None
         count = found.findtext("wd:Count", namespaces=NS) if found is not None else None
+        effective = found.findtext("wd:As_Of_Effective_Date", namespaces=NS) if found is not None else None
+        self.effective = date.fromisoformat(effective[:10]) if effective else None
         self.as_of = datetime.fromisoformat(as_of) if as_of else now
         if self.as_of.tzinfo is None:
             self.as_of = self.as_of.replace(tzinfo=UTC)
@@ -119,9 +123,11 @@ class Paging:
         )
 
 
-def worker_element(worker: Worker, groups: set[str], secured: set[str]) -> etree._Element:
+def worker_element(worker: Worker, groups: set[str], secured: set[str], day: date) -> etree._Element:
+    """The `wd:Worker` as of the effective `day`: only the positions held that day (Workday keeps no more here)."""
     employment = None
     if "Include_Employment_Information" in groups and "Employment_Data" not in secured:
+        shown = worker.jobs_on(day)
         jobs = [
             E(
                 "Worker_Job_Data",
@@ -155,16 +161,15 @@ def worker_element(worker: Worker, groups: set[str], secured: set[str]) -> etree
                 ),
                 Primary_Job=_text(job["primary"]),
             )
-            for job in worker.jobs
+            for job in shown
         ]
-        ended = [job["end"] for job in worker.jobs]
-        terminated = all(ended)
+        terminated = all(j["end"] is not None and j["end"] < day.isoformat() for j in shown)
         status = E(
             "Worker_Status_Data",
             E("Active", not terminated),
             E("Hire_Date", min(j["start"] for j in worker.jobs)),
             E("Terminated", terminated),
-            _field("Termination_Date", max(ended) if terminated else None),
+            _field("Termination_Date", max(j["end"] for j in shown) if terminated else None),
         )
         employment = E("Employment_Data", *jobs, status)
     personal = None
@@ -312,12 +317,15 @@ class WorkdayApp:
         self.accomplishments = data.accomplishments(campus)
         self.learning = data.learning_enrollments(campus)
         self._user: str | None = None
+        self.reports = Reports(self)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.respond(Request(environ))(environ, start_response)
 
     def respond(self, request: Request) -> Response:
         parts = request.path.strip("/").split("/")
+        if len(parts) == 6 and parts[:3] == ["ccx", "service", "customreport2"] and parts[3] == self.tenant.name:
+            return self.reports.respond(request, parts[4], parts[5])
         if len(parts) != 5 or parts[:2] != ["ccx", "service"] or parts[2] != self.tenant.name:
             return Response("no such service on this tenant", status=404, content_type="text/plain")
         service, version = parts[3], parts[4]
@@ -350,7 +358,11 @@ class WorkdayApp:
 
     def _handlers(self, service: str, version: str) -> dict[str, Callable[[Envelope], Any]]:
         operations = {
-            "Human_Resources": {"Server_Timestamp_Get": self.server_timestamp, "Get_Workers_Request": self.get_workers},
+            "Human_Resources": {
+                "Server_Timestamp_Get": self.server_timestamp,
+                "Get_Workers_Request": self.get_workers,
+                "Worker_Event_History_Get": self.get_event_history,
+            },
             "Student_Records": {
                 "Get_Student_Course_Registrations_Request": self.get_registrations,
                 "Get_Student_Competencies_Request": self._paged(
@@ -393,10 +405,19 @@ class WorkdayApp:
         wanted = {i.text for i in request.iterfind("wd:Request_References/wd:Worker_Reference/wd:ID", NS)}
         if wanted:
             workers = [w for w in workers if w.employee_id in wanted]
-        window = request.find("wd:Request_Criteria/wd:Transaction_Log_Criteria_Data/wd:Transaction_Date_Range_Data", NS)
-        if window is not None:
-            start, end = (window.findtext(f"wd:{n}", namespaces=NS) for n in ("Updated_From", "Updated_Through"))
-            changed = self.tenant.changed(_moment(start), _moment(end))
+        windows = request.findall(
+            "wd:Request_Criteria/wd:Transaction_Log_Criteria_Data/wd:Transaction_Date_Range_Data", NS
+        )
+        if windows:
+            changed: set[str] = set()
+            for window in windows:
+                bounds = {n: _moment(window.findtext(f"wd:{n}", namespaces=NS)) for n in RANGE}
+                if bounds["Updated_From"] or bounds["Updated_Through"]:
+                    changed |= self.tenant.changed(bounds["Updated_From"], bounds["Updated_Through"])
+                if bounds["Effective_From"] or bounds["Effective_Through"]:
+                    changed |= self.tenant.effective_changed(
+                        bounds["Effective_From"], bounds["Effective_Through"], paging.as_of
+                    )
             workers = [w for w in workers if w.employee_id in changed]
         group = request.find("wd:Response_Group", NS)
         groups = (
@@ -405,7 +426,47 @@ class WorkdayApp:
             else {"Include_Reference", "Include_Personal_Information", "Include_Employment_Information"}
         )
         secured = self.tenant.secured
-        return paging.answer("Get_Workers", version, workers, lambda w: worker_element(w, groups, secured))
+        day = paging.effective or self.tenant.today()
+        return paging.answer("Get_Workers", version, workers, lambda w: worker_element(w, groups, secured, day))
+
+    def get_event_history(self, request: etree._Element, version: str) -> etree._Element:
+        """`Get_Worker_Event_History`: one worker's events, within `Event_Date_Range_Data` when given."""
+        reference = request.find("wd:Worker_Reference", NS)
+        found = reference.find(".//wd:Integration_ID_Reference/wd:ID", NS) if reference is not None else None
+        employee_id = found.text if found is not None else None
+        if (
+            found is None
+            or found.get(f"{{{WD}}}System_ID") != EMPLOYEE_SYSTEM_ID
+            or employee_id not in self.tenant.revisions
+        ):
+            raise validation("Employee Reference Integration ID does not exist!", "/Worker_Reference")
+        window = request.find("wd:Event_Date_Range_Data", NS)
+        bounds = {n: _moment(window.findtext(f"wd:{n}", namespaces=NS)) if window is not None else None for n in RANGE}
+        events = [
+            e
+            for e in self.tenant.events(employee_id)
+            if _within(e.entered, bounds["Updated_From"], bounds["Updated_Through"])
+            and _within(midnight(e.effective), bounds["Effective_From"], bounds["Effective_Through"])
+        ]
+        return E(
+            "Worker_Event_History",
+            E("Worker_Reference", copy.deepcopy(reference[0])),
+            E(
+                "Worker_Event_History_Data",
+                *(
+                    E(
+                        "Event_Data",
+                        E("Event_ID", e.event_id),
+                        E("Event_Type_Reference", E("Event_Type_Name", e.type)),
+                        E("Description", f"{e.type}: {employee_id}"),
+                        E("Completed_DateTime", e.entered.isoformat()),
+                        E("Effective_Date", e.effective.isoformat()),
+                    )
+                    for e in events
+                ),
+            ),
+            version=version,
+        )
 
     def get_registrations(self, request: etree._Element, version: str) -> etree._Element:
         paging = Paging(request, self.tenant.now())
@@ -418,6 +479,15 @@ class WorkdayApp:
             return Paging(request, self.tenant.now()).answer(operation, version, items(), build)
 
         return handle
+
+
+RANGE = ("Updated_From", "Updated_Through", "Effective_From", "Effective_Through")
+EMPLOYEE_SYSTEM_ID = "WD-EMPLID"
+"""The System_ID of Employee_ID in the older Integration_ID references (`Get_Worker_Event_History`)."""
+
+
+def _within(moment: datetime, start: datetime | None, end: datetime | None) -> bool:
+    return (start is None or moment >= start) and (end is None or moment <= end)
 
 
 def _moment(value: str | None) -> datetime | None:

@@ -2,7 +2,10 @@
 
 Workers change over time: each change is a revision entered at the tenant's clock, so a request
 sees the state as of its `As_Of_Entry_DateTime` and the transaction log (`Updated_From/Through`)
-finds the workers changed in a window. Student and learning data are read as they are.
+finds the workers changed in a window. A worker holds every position ever held, but `Get_Workers`
+shows only those current on `As_Of_Effective_Date` (a terminated worker: the last ones held), as
+Workday does; earlier positions are found through the job events of `Get_Worker_Event_History`.
+Student and learning data are read as they are.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from connector_core.sandbox import AS_OF, Campus
@@ -47,6 +50,82 @@ class Worker:
     jobs: tuple[dict[str, Any], ...]
     competencies: tuple[dict[str, Any], ...]
     skills: tuple[dict[str, Any], ...]
+
+    def jobs_on(self, day: date) -> list[dict[str, Any]]:
+        """The positions `Get_Workers` shows as of the effective `day`: current ones, else the last held."""
+        today = day.isoformat()  # ISO strings compare as dates, and a malformed one is still served
+        current = [j for j in self.jobs if j["start"] <= today and (j["end"] is None or j["end"] >= today)]
+        if current:
+            return current
+        ended = [j for j in self.jobs if j["end"] is not None and j["end"] < today]
+        if ended:
+            last = max(j["end"] for j in ended)
+            return [j for j in ended if j["end"] == last]
+        return list(self.jobs)  # hired with a future start: shown ahead of it
+
+
+@dataclass(frozen=True)
+class Event:
+    """One business process of a worker, as `Get_Worker_Event_History` lists it."""
+
+    event_id: str
+    type: str
+    effective: date
+    entered: datetime
+
+
+def midnight(day: date) -> datetime:
+    """The moment an effective date begins (the tenant's clock is UTC)."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _day(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+def _valid(value: str) -> bool:
+    try:
+        _day(value)
+    except ValueError:
+        return False
+    return True
+
+
+def job_events(worker: Worker) -> set[tuple[str, date, str]]:
+    """(event type, effective date, position) of every job move: the first day in or out of a position.
+
+    An ended position's event takes effect the day after its last day (a termination the day after
+    the termination date); a move straight into a new position is one `Change Job`.
+    """
+    jobs = [j for j in worker.jobs if _valid(j["start"]) and (j["end"] is None or _valid(j["end"]))]
+    first = min((_day(j["start"]) for j in jobs), default=None)
+    events = set()
+    for job in jobs:
+        start = _day(job["start"])
+        others = [j for j in jobs if j is not job]
+        if job["end"] is not None:
+            after = _day(job["end"]) + timedelta(days=1)
+            if any(_day(j["start"]) == after for j in others):
+                events.add(("Change Job", after, job["position_id"]))
+            elif any(_day(j["start"]) < after and (j["end"] is None or _day(j["end"]) >= after) for j in others):
+                events.add(("End Additional Job", after, job["position_id"]))
+            else:
+                events.add(("Termination", after, job["position_id"]))
+        if any(j["end"] is not None and _day(j["end"]) + timedelta(days=1) == start for j in others):
+            continue  # the Change Job above
+        kind = "Hire" if start == first else "Add Additional Job"
+        events.add((kind, start, job["position_id"]))
+    return events
+
+
+def title_events(before: Worker, after: Worker, day: date) -> set[tuple[str, date, str]]:
+    """A business-title change is an event too, one that moves no one out of a position."""
+    titles = {j["position_id"]: j["business_title"] for j in before.jobs}
+    return {
+        ("Change Business Title", day, j["position_id"])
+        for j in after.jobs
+        if j["position_id"] in titles and titles[j["position_id"]] != j["business_title"]
+    }
 
 
 @dataclass
@@ -98,6 +177,38 @@ class Tenant:
             if seen:
                 out.append(seen[-1])
         return out
+
+    def today(self) -> date:
+        """The default `As_Of_Effective_Date`: the tenant's today."""
+        return self.now().date()
+
+    def events(self, employee_id: str) -> list[Event]:
+        """Every event of the worker, each entered with the revision that brought it."""
+        out: list[Event] = []
+        seen: set[tuple[str, date, str]] = set()
+        previous: Worker | None = None
+        for entered, worker in self.revisions.get(employee_id, ()):
+            found = job_events(worker)
+            if previous is not None:
+                found |= title_events(previous, worker, entered.date())
+            for kind, effective, position in sorted(found - seen, key=lambda e: (e[1], e[0])):
+                out.append(Event(wid("event", employee_id, kind, effective, position)[:12], kind, effective, entered))
+            seen |= found
+            previous = worker
+        return out
+
+    def effective_changed(self, start: datetime | None, end: datetime | None, as_of: datetime) -> set[str]:
+        """Employee_IDs with an event entered by `as_of` taking effect in [start, end] (a move entered ahead)."""
+        return {
+            employee_id
+            for employee_id in self.revisions
+            if any(
+                e.entered <= as_of
+                and (start is None or midnight(e.effective) >= start)
+                and (end is None or midnight(e.effective) <= end)
+                for e in self.events(employee_id)
+            )
+        }
 
     def changed(self, start: datetime | None, end: datetime | None) -> set[str]:
         """Employee_IDs with a revision entered in [start, end] (the transaction log's answer)."""

@@ -13,6 +13,7 @@ OPERATIONS = {
     "Human_Resources": {
         "Get_Server_Timestamp": ("Server_Timestamp_Get", "Server_Timestamp"),
         "Get_Workers": ("Get_Workers_Request", "Get_Workers_Response"),
+        "Get_Worker_Event_History": ("Worker_Event_History_Get", "Worker_Event_History"),
     },
     "Student_Records": {
         "Get_Student_Course_Registrations": ("Student_Course_Registration", "Get_Student_RequestType"),
