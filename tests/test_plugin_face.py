@@ -10,8 +10,6 @@ import ast
 import importlib
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 FACE = (
     "connector_core",
@@ -21,23 +19,6 @@ FACE = (
     "connector_core.transport",
 )
 TOOLKITS = {module.rsplit(".", 1)[-1] for module in FACE[1:]}
-
-KNOWN_ELSEWHERE = {
-    # Owned by other helpers this session; to be routed through the face (connector_core.testing:
-    # the `lerconnect_sync` fixture, SyncBench, ConfigError, run_cli), then removed from here.
-    "plugins/workday/tests/test_workday_one_record.py": {
-        "connector_core.demo",
-        "connector_core.issuer",
-        "connector_core.store",
-    },
-    "plugins/workday/tests/test_workday_real_wsdl.py": {"connector_core.store"},
-    "plugins/workday/tests/test_workday_streams.py": {"connector_core.store", "connector_core.store.runs"},
-    "plugins/workday/tests/workday_testkit.py": {
-        "connector_core.config",
-        "connector_core.engine",
-        "connector_core.store",
-    },
-}
 
 
 def past_the_face(path: Path, where: str) -> list[str]:
@@ -58,8 +39,7 @@ def past_the_face(path: Path, where: str) -> list[str]:
             exported = importlib.import_module(module).__all__
             if name not in exported:
                 problems.append((line, module, f"{module} does not export {name}"))
-    allowed = KNOWN_ELSEWHERE.get(where, set())
-    return [f"{where}:{line}: {why}" for line, module, why in sorted(problems) if module not in allowed]
+    return [f"{where}:{line}: {why}" for line, module, why in sorted(problems)]
 
 
 def test_every_plugin_and_its_tests_import_only_the_face() -> None:
@@ -69,17 +49,15 @@ def test_every_plugin_and_its_tests_import_only_the_face() -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_the_check_sees_a_private_import_and_an_unexported_name(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(KNOWN_ELSEWHERE, "plugins/probe/tests/conftest.py", {"connector_core.store"})
+def test_the_check_sees_a_private_import_and_an_unexported_name(tmp_path: Path) -> None:
     probe = tmp_path / "test_probe.py"
     probe.write_text(
         "from connector_core.store import Store\nfrom connector_core import logs\nimport connector_core.engine\n"
         "from connector_core import testing, Source\nfrom connector_core.testing import SyncBench\n"
     )
-    problems = past_the_face(probe, "plugins/probe/tests/conftest.py")  # a known exception covers only its own
+    problems = past_the_face(probe, "plugins/probe/tests/conftest.py")
     assert [p.split(": ", 1)[1] for p in problems] == [
+        "connector_core.store is not on the face",
         "connector_core does not export logs",
         "connector_core.engine is not on the face",
     ]
