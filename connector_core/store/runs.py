@@ -15,6 +15,7 @@ from connector_core.store.database import Store
 from connector_core.store.tables import (
     DeadLetterRow,
     IssueRunRow,
+    PartitionRow,
     RunLockRow,
     SeenRow,
     StreamStateRow,
@@ -306,11 +307,14 @@ def reset_state(store: Store, source: str, stream: str | None = None) -> list[st
     """
     where = [StreamStateRow.source == source]
     seen = [SeenRow.source == source]
+    parts = [PartitionRow.source == source]
     if stream:
         where.append(StreamStateRow.stream == stream)
         seen.append(SeenRow.stream == stream)
+        parts.append(PartitionRow.stream == stream)
     with store.session() as session:
         streams = list(session.scalars(select(StreamStateRow.stream).where(*where)))
         session.execute(delete(SeenRow).where(*seen))
+        session.execute(delete(PartitionRow).where(*parts))
         session.execute(delete(StreamStateRow).where(*where))
     return streams
