@@ -120,7 +120,10 @@ def workers(app: Celery, timeout: float = 1.0) -> list[Worker]:
 def queue_depth(app: Celery, queue: str) -> int:
     """Messages waiting in the queue (not yet taken by a worker)."""
     with app.connection_for_read() as connection:
-        return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+        try:
+            return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+        except app.connection_for_read().channel_errors:
+            return 0  # no such queue yet: nothing was ever enqueued (Redis makes queues on first use)
 
 
 def start_worker(settings: Settings, db_url: str, *, concurrency: int | None, loglevel: str = "INFO") -> None:

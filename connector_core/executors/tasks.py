@@ -109,14 +109,14 @@ def issue_batch(payload: dict[str, Any]) -> dict[str, Any]:
     """Sign and store the credentials of a batch of records (see `IssuingService.issue_records`)."""
     here = home()
     here.check(payload)
-    return here.issuer.issue_records(payload).as_dict()
+    return here.issuer.issue_records(payload).as_batch()
 
 
 def refresh_clrs(payload: dict[str, Any]) -> dict[str, Any]:
     """Bring a batch of learners' CLRs up to date (see `IssuingService.refresh_learners`)."""
     here = home()
     here.check(payload)
-    return here.issuer.refresh_learners(payload).as_dict()
+    return here.issuer.refresh_learners(payload).as_batch()
 
 
 TASKS = {"sync_partition": sync_partition, "issue_batch": issue_batch, "refresh_clrs": refresh_clrs}
