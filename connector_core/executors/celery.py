@@ -51,6 +51,10 @@ def make_app(engine: EngineSettings) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # a broker restart mid-run: wait for it to come back
         broker_transport_options={"visibility_timeout": 3600},
+        task_publish_retry_policy={"max_retries": 60, "interval_start": 0, "interval_step": 0.5, "interval_max": 2},
+        result_backend_always_retry=True,  # a broker (Redis is also the result store) restart is waited out
+        result_backend_max_retries=60,
+        worker_cancel_long_running_tasks_on_connection_loss=False,  # leases keep a redelivered one harmless
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
     )
@@ -81,7 +85,11 @@ class CeleryExecutor(Remote):
         return self.app.send_task(TASK, args=(task, message), queue=self.queue)
 
     def ready(self, handle: AsyncResult) -> bool:
-        return handle.ready()
+        try:
+            return handle.ready()
+        except self.app.connection_for_read().connection_errors as exc:  # the broker restarts: ask again later
+            log.warning("cannot reach the result store (%s): waiting for it", type(exc).__name__)
+            return False
 
     def outcome(self, handle: AsyncResult, payload: Payload) -> Outcome:
         try:
