@@ -159,7 +159,9 @@ def env() -> dict[str, str]:
 @contextmanager
 def workers(config: Path, count: int = 1, *, concurrency: int = 1) -> Iterator[list[subprocess.Popen]]:
     """`count` real `lerconnect worker` processes for the block, each in its own process group."""
-    started = [start_worker(config, concurrency=concurrency, log=config.parent / f"worker-{i}.log") for i in range(count)]
+    started = [
+        start_worker(config, concurrency=concurrency, log=config.parent / f"worker-{i}.log") for i in range(count)
+    ]
     try:
         for child in started:
             wait_ready(child, config.parent)

@@ -190,9 +190,7 @@ def test_a_broker_restarted_mid_run_loses_nothing(tmp_path: Path, db_url: str, r
     expected = reference(files=3, rows=300)
     folder = celery_folder(tmp_path)
     port = free_port()
-    config = write_config(
-        folder, db_url, executor="celery", broker=f"redis://127.0.0.1:{port}/0", page_size=5, lease=2
-    )
+    config = write_config(folder, db_url, executor="celery", broker=f"redis://127.0.0.1:{port}/0", page_size=5, lease=2)
     store = Store(db_url, auto_upgrade=True)
     broker = own_redis(server, port, folder)
     results: list = []
