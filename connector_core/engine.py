@@ -349,16 +349,17 @@ class SyncEngine:
     ) -> RunResult:
         """The stream's pass: its partitions synced through the executor, then (all done) withdraw and close."""
         name = source.context.name
-        state = runs.begin_pass(self.store, name, stream, full=full, flags_holds=source.flags_holds(stream))
-        result = RunResult(run_id, name, stream, "running", state.pass_full)
-        timings = {"pull": 0.0, "normalize": 0.0, "store": 0.0}
-        logger.info("run started (%s pass %d)", "full" if state.pass_full else "incremental", state.generation)
         named: list[str] | None = None
+        timings = {"pull": 0.0, "normalize": 0.0, "store": 0.0}
+        result = RunResult(run_id, name, stream, "running", full)
         try:
             named = source_partitions(source, stream)
-            if named is not None and state.pass_full and state.cursor is None:
-                partitions.restart(self.store, name, stream)
-            rows = partitions.seed(self.store, name, stream, named or [partitions.WHOLE_STREAM], state.generation)
+            holds, partitioned = source.flags_holds(stream), named is not None
+            state = runs.begin_pass(self.store, name, stream, full=full, flags_holds=holds, partitioned=partitioned)
+            result.full = state.pass_full
+            logger.info("run started (%s pass %d)", "full" if state.pass_full else "incremental", state.generation)
+            keys = named or [partitions.WHOLE_STREAM]
+            rows = partitions.seed(self.store, name, stream, keys, state.generation, full=state.pass_full)
             jobs = [
                 PartitionJob(name, stream, row.key, state.generation, run_id, state.pass_full).as_dict()
                 for row in rows

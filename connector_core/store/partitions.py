@@ -31,11 +31,14 @@ class Claim:
     holder: str | None = None
 
 
-def seed(store: Store, source: str, stream: str, keys: Iterable[str], generation: int) -> list[PartitionRow]:
+def seed(
+    store: Store, source: str, stream: str, keys: Iterable[str], generation: int, *, full: bool
+) -> list[PartitionRow]:
     """The partitions of the pass `generation`, created or reset for it; partitions no longer named go.
 
     A partition already in this generation (a resumed pass) keeps its cursor and `done`; one from
-    an earlier pass starts afresh but keeps its cursor, so an incremental pass reads only what changed.
+    an earlier pass starts afresh, from the beginning on a `full` pass, else from its cursor (an
+    incremental pass reads only what changed).
     """
     wanted = list(dict.fromkeys(keys))
     with store.session() as session:
@@ -56,17 +59,9 @@ def seed(store: Store, source: str, stream: str, keys: Iterable[str], generation
                 row.generation, row.done, row.token, row.holder, row.expires_at = generation, False, None, None, None
                 row.run_id, row.covered, row.pages, row.fetched, row.error = None, None, 0, 0, None
                 row.updated_at = utcnow()
+                if full:
+                    row.cursor = None
         return [rows[key] for key in wanted]
-
-
-def restart(store: Store, source: str, stream: str) -> None:
-    """A full pass starts every partition from its beginning: cursors forgotten."""
-    with store.session() as session:
-        session.execute(
-            update(PartitionRow)
-            .where(PartitionRow.source == source, PartitionRow.stream == stream)
-            .values(cursor=None, covered=None)
-        )
 
 
 def claim(
