@@ -203,7 +203,7 @@ def test_a_broker_restarted_mid_run_loses_nothing(tmp_path: Path, db_url: str, r
                 r.pages >= 2 for r in partitions.of_stream(store, "engage", "cocurricular")
             ):
                 time.sleep(0.02)
-            broker.kill()  # the broker goes away mid-run, messages in flight with it
+            broker.kill()  # the broker crashes mid-run (SIGKILL): what it had synced to disk is all it keeps
             broker.wait(timeout=10)
             time.sleep(1)
             broker = own_redis(server, port, folder)
@@ -225,9 +225,10 @@ def free_port() -> int:
 
 
 def own_redis(server: str, port: int, folder: Path) -> subprocess.Popen:
-    """A Redis of this test's own, nothing kept on disk: a restart loses every message it held."""
+    """A Redis of this test's own, as a broker should be set up: every write in its append-only file."""
+    command = [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(folder)]
     child = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)],
+        [*command, "--appendonly", "yes", "--appendfsync", "always"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
