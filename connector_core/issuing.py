@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -259,30 +259,28 @@ class IssuingService:
         if self.progress is not None and not report.dry_run:
             self._advance("issuing", 0, cred_store.count_records_to_issue(self.store, held, statuses))
         batches = cred_store.records_to_issue(self.store, held, statuses, self.batch, gate=gate, learners=learners)
-        if self._fans_out(report):
-            work = [{"records": [r.id for r in rows], "run_id": run_id, "now": now.isoformat()} for rows in batches]
-            self._fan_out("issue_batch", work, self.issue_records, report, lease, "issuing")
-        else:
-            for rows in batches:
-                self._issue_batch(rows, now, run_id, report)
-                lease.renew()
+        self._issue_batches(batches, now, run_id, report, lease)
         with self.store.session() as session:
             backlog = cred_store.backlog(session, held, statuses, gate)
         report.held, report.withheld = backlog.held, backlog.withheld
-        if self._fans_out(report):
-            keys = [c.learner.key for c in cred_store.learners_with_credentials(self.store, held, learners)]
-            work = [
-                {"learners": keys[i : i + self.batch], "run_id": run_id, "now": now.isoformat()}
-                for i in range(0, len(keys), self.batch)
-            ]
-            self._fan_out("refresh_clrs", work, self.refresh_learners, report, lease, "CLRs")
-        else:
-            self._refresh_clrs(held, now, run_id, report, learners)
+        self._refresh_clrs(held, now, run_id, report, learners, lease)
         if not report.dry_run:
             report.published = self.publish_status_lists()
 
     def _fans_out(self, report: IssueReport) -> bool:
         return self.executor is not None and self.executor.workers > 1 and not report.dry_run
+
+    def _issue_batches(
+        self, batches: Iterator[list[RecordRow]], now: datetime, run_id: str | None, report: IssueReport, lease: Any
+    ) -> None:
+        """Sign the batches here, or one signing task per batch on the executor's workers."""
+        if self._fans_out(report):
+            work = [{"records": [r.id for r in rows], "run_id": run_id, "now": now.isoformat()} for rows in batches]
+            self._fan_out("issue_batch", work, self.issue_records, report, lease, "issuing")
+            return
+        for rows in batches:
+            self._issue_batch(rows, now, run_id, report)
+            lease.renew()
 
     def _fan_out(
         self,
@@ -429,8 +427,22 @@ class IssuingService:
         self._advance("issuing", len(rows))
 
     def _refresh_clrs(
-        self, held: set[str], now: datetime, run_id: str | None, report: IssueReport, learners: set[str] | None
+        self,
+        held: set[str],
+        now: datetime,
+        run_id: str | None,
+        report: IssueReport,
+        learners: set[str] | None,
+        lease: Any = None,
     ) -> None:
+        if lease is not None and self._fans_out(report):  # one CLR task per batch of learners, on the workers
+            keys = [c.learner.key for c in cred_store.learners_with_credentials(self.store, held, learners)]
+            work = [
+                {"learners": keys[i : i + self.batch], "run_id": run_id, "now": now.isoformat()}
+                for i in range(0, len(keys), self.batch)
+            ]
+            self._fan_out("refresh_clrs", work, self.refresh_learners, report, lease, "CLRs")
+            return
         for learner in cred_store.learners_with_credentials(self.store, held, learners):
             self._advance("CLRs", 1)
             if not learner.achievement_ids or learner.clr_withheld:
