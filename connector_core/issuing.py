@@ -263,7 +263,7 @@ class IssuingService:
         with self.store.session() as session:
             backlog = cred_store.backlog(session, held, statuses, gate)
         report.held, report.withheld = backlog.held, backlog.withheld
-        self._refresh_clrs(held, now, run_id, report, learners, lease)
+        self._refresh_clrs(held, now, run_id, report, learners)
         if not report.dry_run:
             report.published = self.publish_status_lists()
 
@@ -300,7 +300,8 @@ class IssuingService:
                 continue
             report.absorb(outcome)
             self._advance(phase, len(outcome.get("records") or outcome.get("learners") or ()) or 1)
-            lease.renew()
+            if lease is not None:
+                lease.renew()
         if failed:
             raise IssuerError(f"{len(failed)} signing task(s) failed on the workers, the first: {failed[0]}")
 
@@ -433,15 +434,14 @@ class IssuingService:
         run_id: str | None,
         report: IssueReport,
         learners: set[str] | None,
-        lease: Any = None,
     ) -> None:
-        if lease is not None and self._fans_out(report):  # one CLR task per batch of learners, on the workers
+        if self._fans_out(report):  # one CLR task per batch of learners, on the workers
             keys = [c.learner.key for c in cred_store.learners_with_credentials(self.store, held, learners)]
             work = [
                 {"learners": keys[i : i + self.batch], "run_id": run_id, "now": now.isoformat()}
                 for i in range(0, len(keys), self.batch)
             ]
-            self._fan_out("refresh_clrs", work, self.refresh_learners, report, lease, "CLRs")
+            self._fan_out("refresh_clrs", work, self.refresh_learners, report, None, "CLRs")
             return
         for learner in cred_store.learners_with_credentials(self.store, held, learners):
             self._advance("CLRs", 1)
