@@ -428,12 +428,7 @@ class IssuingService:
         self._advance("issuing", len(rows))
 
     def _refresh_clrs(
-        self,
-        held: set[str],
-        now: datetime,
-        run_id: str | None,
-        report: IssueReport,
-        learners: set[str] | None,
+        self, held: set[str], now: datetime, run_id: str | None, report: IssueReport, learners: set[str] | None
     ) -> None:
         if self._fans_out(report):  # one CLR task per batch of learners, on the workers
             keys = [c.learner.key for c in cred_store.learners_with_credentials(self.store, held, learners)]
