@@ -145,7 +145,7 @@ def store_size(db: str, folder: Path) -> float:
             )
         ).scalar()
     engine.dispose()
-    return (size or 0) / 1e6
+    return float(size or 0) / 1e6
 
 
 def counts(db: str) -> tuple[int, int]:
