@@ -25,7 +25,6 @@ from apscheduler.triggers.cron import CronTrigger
 from connector_core.config import ConfigError, Settings, load_settings
 from connector_core.signals import stop_on_signals
 from connector_core.store import Store, database_url, redact
-from connector_core.store.issuer_lock import advisory_lock
 from connector_core.store.tables import SCHEDULER_JOB_TABLE
 
 log = logging.getLogger("lerconnect.scheduler")
@@ -237,6 +236,8 @@ def the_only_scheduler(store: Store, stop: threading.Event, poll: float = 1.0) -
     if store.is_sqlite:
         yield
         return
+    from connector_core.store.issuer_lock import advisory_lock
+
     lock = advisory_lock(store, SCHEDULER_LOCK)
     told = False
     while not lock.try_acquire():
