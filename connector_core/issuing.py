@@ -330,7 +330,7 @@ class IssuingService:
             with self.store.session() as session:
                 held = set(identities.holds(session))
             try:
-                self._refresh_clrs(
+                self._refresh_here(
                     held, datetime.fromisoformat(work["now"]), work["run_id"], report, set(work["learners"])
                 )
                 return report
@@ -437,7 +437,12 @@ class IssuingService:
                 for i in range(0, len(keys), self.batch)
             ]
             self._fan_out("refresh_clrs", work, self.refresh_learners, report, None, "CLRs")
-            return
+        else:
+            self._refresh_here(held, now, run_id, report, learners)
+
+    def _refresh_here(
+        self, held: set[str], now: datetime, run_id: str | None, report: IssueReport, learners: set[str] | None
+    ) -> None:
         for learner in cred_store.learners_with_credentials(self.store, held, learners):
             self._advance("CLRs", 1)
             if not learner.achievement_ids or learner.clr_withheld:

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from distributed_kit import write_config, write_export
+from distributed_kit import (
+    PASSPHRASE,
+    credentials_of,
+    records_of,
+    share_key,
+    status_slots,
+    write_config,
+    write_export,
+)
 from sqlalchemy import select
 
 from connector_core import Learner, LearningRecord, Page, Source, SourceConfig, SourceError, hookimpl
@@ -158,23 +166,26 @@ def test_a_partition_lease_is_one_attempts_until_it_expires_or_its_holder_dies(
     )
 
 
-def test_the_local_pool_stores_what_one_process_does(tmp_path: Path, db_url: str) -> None:
+def test_the_local_pool_stores_and_signs_what_one_process_does(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LERCONNECT_KEY_PASSPHRASE", PASSPHRASE)
     write_export(tmp_path / "one" / "export", 3, 60)
     write_export(tmp_path / "two" / "export", 3, 60)
     one = write_config(tmp_path / "one", f"sqlite:///{tmp_path / 'one.db'}", processes=1)
+    share_key(tmp_path / "one", tmp_path / "two")  # one issuer: the same credential ids
     two = write_config(tmp_path / "two", db_url, processes=2)
-    results = {}
+    nights, stored = {}, {}
     for name, config in (("one", one), ("two", two)):
-        settings = load_settings(config).model_copy(update={"issuer": None})
+        settings = load_settings(config)
         store = Store(settings.store.url, auto_upgrade=True)
-        results[name] = Pipeline(store, default_registry(), settings).run()
-        with store.session() as session:
-            results[name + "-records"] = {
-                (r.source_record_id, r.content_hash) for r in session.scalars(select(RecordRow))
-            }
+        nights[name] = Pipeline(store, default_registry(), settings).run()
+        stored[name] = (records_of(store), credentials_of(store), status_slots(store))
         store.dispose()
-    assert results["one"].succeeded and results["two"].succeeded
-    assert results["one-records"] == results["two-records"] and len(results["two-records"]) == 180
+    assert nights["one"].succeeded and nights["two"].succeeded, nights["two"]
+    assert nights["two"].issuing.issued > 0 and nights["two"].issuing.clrs > 0
+    assert stored["one"][:2] == stored["two"][:2] and len(stored["two"][0]) == 180
+    assert len(set(stored["two"][2])) == len(stored["two"][2])  # no status-list index used twice
 
 
 def test_celery_needs_a_broker_and_a_store_every_worker_can_open(tmp_path: Path) -> None:
