@@ -29,6 +29,9 @@ share_budgets(redis_url or None)
 watcher = RemainingBudgetWatcher("X-Rate-Limit-Remaining", low_water=float(low_water), refill_per_second=float(refill))
 watcher = shared_budget(watcher, source)
 client = RestClient(url, rate_limit=watcher, retry=RetryPolicy(max_retries=0))
+if sys.argv[7:] == ["on-cue"]:  # started and set up ahead, so the test times the request, not the start-up
+    print("ready", flush=True)
+    sys.stdin.readline()
 throttled = sent = 0
 while (sent < int(count)) if int(count) else not watcher.pauses:  # count 0: until this worker decides a pause
     sent += 1
@@ -82,10 +85,14 @@ def bucket() -> Iterator[tuple[Bucket, str]]:
 
 
 def worker(
-    url: str, source: str, redis_url: str, *, low_water: float, count: int, refill: float = DRAIN
+    url: str, source: str, redis_url: str, *, low_water: float, count: int, refill: float = DRAIN, cue: bool = False
 ) -> subprocess.Popen:
-    args = [url, source, redis_url, str(low_water), str(refill), str(count)]
-    return subprocess.Popen([sys.executable, "-c", WORKER, *args], stdout=subprocess.PIPE, text=True)
+    args = [url, source, redis_url, str(low_water), str(refill), str(count), *(["on-cue"] if cue else [])]
+    stdin = subprocess.PIPE if cue else None
+    child = subprocess.Popen([sys.executable, "-c", WORKER, *args], stdin=stdin, stdout=subprocess.PIPE, text=True)
+    if cue:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+    return child
 
 
 def report(child: subprocess.Popen) -> dict:
@@ -101,10 +108,14 @@ def test_a_pause_one_worker_decides_holds_the_other(bucket: tuple[Bucket, str], 
     source = f"canvas-{uuid.uuid4().hex[:8]}"  # the budget's key: this test's own source
     # a high low-water mark and a slow refill: the first request makes its worker pause for 5 s
     budget = redis_url if shared else ""
+    waiting = worker(url, source, budget, low_water=95, count=1, refill=1, cue=True)
     first = report(worker(url, source, budget, low_water=95, count=0, refill=1))
     assert first["pauses"] == 1 and first["paused_until"] > time.time() + 0.5
     seen = len(app.arrivals)
-    second = report(worker(url, source, budget, low_water=95, count=1, refill=1))
+    assert waiting.stdin is not None
+    waiting.stdin.write("go\n")
+    waiting.stdin.flush()
+    second = report(waiting)
     (arrived,) = app.arrivals[seen:]
     if shared:  # it never saw the budget run low itself, yet held its request until the pause ended
         assert second["waits"] == 1 and second["pauses"] <= 1
