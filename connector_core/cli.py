@@ -461,6 +461,7 @@ def _issuing_summary(outcome: Any) -> str:
 @click.pass_obj
 def runs_show(app: App, run_id: str, db: str | None, as_json: bool) -> None:
     """One run's counts, timings, errors and dead letters (RUN may be a prefix)."""
+    from connector_core.store import partitions as partition_store
     from connector_core.store import runs as run_store
 
     store = app.store(db or app.db)
@@ -479,6 +480,13 @@ def runs_show(app: App, run_id: str, db: str | None, as_json: bool) -> None:
         )
         return
     echo_fields(run_view(run_row))
+    partitions = run_row.partitions or partition_store.summary(partition_store.of_run(store, run_row.id))
+    if len(partitions) > 1 or run_row.partitions:
+        click.echo(f"\n{plural(len(partitions), 'partition')}:")
+        for key, part in partitions.items():
+            error = f": {part['error']}" if part.get("error") else ""
+            done = f"{part['status']}, {part['pages']} pages, {part['fetched']} fetched"
+            click.echo(f"  {key}: {done} on {part['worker']}{error}")
     for key, value in (_issuing_dict(outcome) or {"status": "none (no issuing after this run)"}).items():
         click.echo(f"{'issuing ' + key:>16}: {value}")
     if letters:

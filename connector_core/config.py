@@ -36,6 +36,37 @@ class SchedulerSettings(_Section):
     misfire_grace_seconds: int = Field(default=3600, ge=1)
 
 
+class EngineSettings(_Section):
+    """Where the night's work runs: in this process (a pool of processes), or on Celery workers."""
+
+    executor: Literal["local", "celery"] = Field(
+        default="local", description='"local": this machine, `processes` at a time; "celery": `lerconnect worker`s'
+    )
+    processes: int = Field(
+        default=1, ge=1, le=64, description="local executor: partitions and signing batches run this many at once"
+    )
+    broker_url: str | None = Field(
+        default=None, description='celery: the broker, e.g. "redis://127.0.0.1:6379/0" or "amqp://guest@127.0.0.1//"'
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="where workers share each source's rate budget (default: broker_url when it is Redis)",
+    )
+    queue: str = Field(default="lerconnect", description="celery: the queue the scheduler fills and workers drain")
+    partition_lease_seconds: float = Field(
+        default=120, gt=0, description="a partition whose worker stops renewing its lease this long is retaken"
+    )
+    issue_batch: int = Field(default=500, ge=1, le=10_000, description="records signed per signing task")
+
+    def budget_url(self) -> str | None:
+        """The Redis URL of the shared rate budgets, or None (each process keeps its own)."""
+        if self.redis_url:
+            return self.redis_url
+        if self.executor == "celery" and self.broker_url and self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return None
+
+
 class IdentitySettings(_Section):
     match: tuple[Literal["institution_id", "verified_email"], ...] = ("institution_id", "verified_email")
 
@@ -97,6 +128,7 @@ class Settings(_Section):
     path: Path | None = None
     store: StoreSettings = StoreSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    engine: EngineSettings = EngineSettings()
     identity: IdentitySettings = IdentitySettings()
     logging: LoggingSettings = LoggingSettings()
     issuer: IssuerSettings | None = None
@@ -218,6 +250,7 @@ def settings_from_dict(
         )
     except ValidationError as exc:
         raise ConfigError(format_validation(path, exc)) from None
+    _check_executor(settings, path)
     for name, table in settings.sources.items():
         if "plugin" not in table:
             raise ConfigError(
@@ -225,6 +258,29 @@ def settings_from_dict(
                 f'say which plugin serves it, e.g. plugin = "canvas" (see `lerconnect plugins`)'
             )
     return settings
+
+
+def _check_executor(settings: Settings, path: Path | str) -> None:
+    """Celery needs a broker and a store every worker can reach: PostgreSQL, never a SQLite file."""
+    engine = settings.engine
+    if engine.executor != "celery":
+        return
+    if not engine.broker_url:
+        raise ConfigError(
+            f'{path}: engine.executor is "celery" but engine.broker_url is not set: add '
+            f'broker_url = "redis://127.0.0.1:6379/0" (or "amqp://guest@127.0.0.1//" for RabbitMQ)'
+        )
+    if not engine.broker_url.startswith(("redis://", "rediss://", "amqp://", "amqps://", "pyamqp://")):
+        raise ConfigError(
+            f"{path}: engine.broker_url must be a redis:// or amqp:// URL (Redis or RabbitMQ), "
+            f"got one starting {engine.broker_url.split(':', 1)[0]!r}"
+        )
+    if "://" not in settings.store.url or settings.store.url.startswith("sqlite"):
+        raise ConfigError(
+            f'{path}: engine.executor is "celery" but the store is a SQLite file ({settings.store.url}), '
+            f"which workers on other machines cannot share: set [store].url to PostgreSQL, e.g. "
+            f'url = "postgresql+psycopg://lerconnect@db.example.edu/lerconnect"'
+        )
 
 
 def source_config(settings: Settings, name: str, model: type[SourceConfig]) -> SourceConfig:

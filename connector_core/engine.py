@@ -14,23 +14,26 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session
 
 from connector_core import logs
 from connector_core.config import ConfigError, Settings, source_config
+from connector_core.executors.base import Executor
 from connector_core.hook_contexts import TransformContext
 from connector_core.hookspecs import DropRecord
 from connector_core.model import LearningRecord, Tombstone, storable
 from connector_core.plugins import Registry
 from connector_core.secrecy import register_secrets
 from connector_core.source import Page, RecordError, Source, SourceContext, SourceError
-from connector_core.store import Store, identities, records, runs
-from connector_core.store.tables import DeadLetterRow, SyncRunRow
+from connector_core.store import Store, identities, partitions, records, runs
+from connector_core.store.tables import DeadLetterRow, PartitionRow, StreamStateRow, SyncRunRow
 
 log = logging.getLogger("lerconnect.engine")
 
@@ -108,16 +111,17 @@ def holder_gone(holder: str) -> bool:
 
 
 class LeaseKeeper:
-    """Renews a run's lease every third of its time to live while the run is alive.
+    """Renews a lease every third of its time to live while the work holding it is alive.
 
     So a slow page never loses the lease, and once this process stops (killed, host down) another
     host may take the lease over shortly after: when the lease expires, within one time to live.
+    `renew(session)` says False once the lease was taken over; renewing then stops.
     """
 
-    def __init__(self, store: Store, source: str, stream: str, run_id: str, ttl: timedelta) -> None:
-        self.store, self.source, self.stream, self.run_id, self.ttl = store, source, stream, run_id, ttl
+    def __init__(self, store: Store, renew: Callable[[Session], bool], ttl: timedelta, name: str) -> None:
+        self.store, self.renew, self.ttl, self.name = store, renew, ttl, name
         self._done = threading.Event()
-        self._thread = threading.Thread(target=self._renew, name=f"lease {source}/{stream}", daemon=True)
+        self._thread = threading.Thread(target=self._renew, name=f"lease {name}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -130,10 +134,108 @@ class LeaseKeeper:
         while not self._done.wait(self.ttl.total_seconds() / 3):
             try:
                 with self.store.session() as session:
-                    if not runs.renew_lease(session, self.source, self.stream, self.run_id, self.ttl):
-                        return  # taken over: the next page commit notices and stops the run
+                    if not self.renew(session):
+                        return  # taken over: the next page commit notices and stops
             except Exception as exc:  # the store is briefly unreachable: try again next time
-                log.warning("could not renew the lease on %s/%s: %s", self.source, self.stream, exc)
+                log.warning("could not renew the lease on %s: %s", self.name, exc)
+
+
+COMMIT_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class PartitionJob:
+    """One partition's work, in plain values: what an executor hands to a process or a Celery worker."""
+
+    source: str
+    stream: str
+    key: str
+    generation: int
+    run_id: str
+    full: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class PartitionOutcome:
+    """How one attempt at a partition ended: done, interrupted, failed, or not ours (done, busy, stale)."""
+
+    key: str
+    status: str
+    error: str | None = None
+    pages: int = 0
+    timings: dict[str, float] = field(default_factory=lambda: {"pull": 0.0, "normalize": 0.0, "store": 0.0})
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Checkpoint:
+    """Where a page's commit proves it still holds its lease and saves its cursor.
+
+    A named partition keeps both on its partition row; the whole stream keeps its cursor in the
+    stream's state (as it always has); a dead-letter retry holds the stream run's own lease.
+    """
+
+    row: PartitionRow | None
+    token: str | None
+    state: StreamStateRow | None
+    full: bool
+    ttl: timedelta
+
+    def hold(self, session: Session, origin: records.Origin) -> bool:
+        if self.row is not None and self.token is not None:
+            return partitions.renew(session, self.row, self.token, self.ttl)
+        return runs.renew_lease(session, origin.source, origin.stream, origin.run_id, self.ttl)
+
+    def describe(self, origin: records.Origin) -> str:
+        key = f"[{self.row.key}]" if self.row is not None and self.row.key else ""
+        return f"{origin.source}/{origin.stream}{key}"
+
+    def save(self, session: Session, page: Page) -> None:
+        if self.row is not None and self.token is not None:
+            partitions.checkpoint(
+                session, self.row, self.token, cursor=page.cursor, covers=page.covers, fetched=len(page.records)
+            )
+        if self.state is not None:
+            self.state.cursor = page.cursor
+            if page.covers:
+                self.state.covered = sorted(set(self.state.covered or ()) | set(page.covers))
+            runs.save_state(session, self.state)
+
+
+def source_partitions(source: Source, stream: str) -> list[str] | None:
+    """The partition keys the source names for `stream`, or None when it does not split it."""
+    named = source.partitions(stream)
+    if named is None:
+        return None
+    keys = [str(key) for key in named]
+    if not keys or any(not key for key in keys) or len(set(keys)) != len(keys):
+        raise SourceError(
+            f"{type(source).__name__}.partitions({stream!r}) must name one or more distinct, non-empty keys "
+            f"(got {keys!r}): return None to sync the stream whole"
+        )
+    return keys
+
+
+def pass_covered(store: Store, source: str, stream: str, named: list[str] | None) -> list[str] | None:
+    """The terms the pass read in full (see `Page.covers`), over all its partitions; None: all of them."""
+    if named is None:
+        return runs.load_state(store, source, stream).covered
+    rows = partitions.of_stream(store, source, stream)
+    if any(row.covered is None for row in rows):
+        return None  # a partition that named no terms read all of its records
+    return sorted({term for row in rows for term in row.covered or ()})
+
+
+def run_counts(store: Store, run_id: str) -> dict[str, int]:
+    """The counts the run's partitions added to its record, page by page, wherever they ran."""
+    row = runs.get_run(store, run_id)
+    names = ("pages", "fetched", "new", "changed", "unchanged", "withdrawn", "dead_lettered", "learners_merged")
+    return {name: getattr(row, name) for name in names if row is not None and getattr(row, name)}
 
 
 def build_source(settings: Settings, registry: Registry, name: str) -> Source:
@@ -169,6 +271,7 @@ class SyncEngine:
         on_page: Callable[[RunResult, Page], None] | None = None,
         on_run_done: Callable[[RunResult], None] | None = None,
         dry_run: bool = False,
+        executor: Executor | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -181,6 +284,7 @@ class SyncEngine:
             raise ValueError("a dry run needs a rehearsal store: `with store.rehearsal() as dry: SyncEngine(dry, …)`")
         self.dry_run = dry_run  # the store is a rehearsal: everything is rolled back at its end
         self.holder = f"{socket.gethostname()}:{os.getpid()}"
+        self.executor = executor or Executor()  # a dry run's rehearsal store is this process's alone
 
     def make_source(self, name: str) -> Source:
         return build_source(self.settings, self.registry, name)
@@ -226,7 +330,12 @@ class SyncEngine:
             logger.warning("%s", exc)
             runs.finish_run(self.store, run_id, status="refused", error=str(exc))
             return RunResult(run_id, name, stream, "refused", full, error=str(exc))
-        keeper = LeaseKeeper(self.store, name, stream, run_id, self.lease_ttl)
+        keeper = LeaseKeeper(
+            self.store,
+            lambda session: runs.renew_lease(session, name, stream, run_id, self.lease_ttl),
+            self.lease_ttl,
+            f"{name}/{stream}",
+        )
         try:
             keeper.start()
             runs.mark_interrupted(self.store, name, stream)
@@ -238,41 +347,40 @@ class SyncEngine:
     def _run_locked(
         self, source: Source, stream: str, run_id: str, full: bool, logger: logging.LoggerAdapter, started: float
     ) -> RunResult:
+        """The stream's pass: its partitions synced through the executor, then (all done) withdraw and close."""
         name = source.context.name
-        state = runs.begin_pass(self.store, name, stream, full=full, flags_holds=source.flags_holds(stream))
-        result = RunResult(run_id, name, stream, "running", state.pass_full)
-        origin = records.Origin(name, stream, source.context.plugin, source.context.plugin_version, run_id)
+        named: list[str] | None = None
         timings = {"pull": 0.0, "normalize": 0.0, "store": 0.0}
-        resolved: dict[str, identities.Resolution] = {}
-        achievements: dict[str, str] = {}
-        logger.info("run started (%s pass %d)", "full" if state.pass_full else "incremental", state.generation)
+        result = RunResult(run_id, name, stream, "running", full)
         try:
-            pages = iter(source.pull(stream, state.cursor))
-            number = 0
-            while not self.stop.is_set():
-                t0 = time.monotonic()
-                page = next(pages, None)
-                timings["pull"] += time.monotonic() - t0
-                if page is None:
-                    break
-                number += 1
-                t0 = time.monotonic()
-                normalized = self._normalize(source, stream, page, run_id)
-                timings["normalize"] += time.monotonic() - t0
-                t0 = time.monotonic()
-                counts = self._commit_page(origin, state, page, normalized, resolved, achievements)
-                timings["store"] += time.monotonic() - t0
-                for key, value in counts.items():
-                    result.counts[key] = result.count(key) + value
-                if self.on_page:
-                    self.on_page(result, page)
-            if self.stop.is_set():
+            named = source_partitions(source, stream)
+            holds, partitioned = source.flags_holds(stream), named is not None
+            state = runs.begin_pass(self.store, name, stream, full=full, flags_holds=holds, partitioned=partitioned)
+            result.full = state.pass_full
+            logger.info("run started (%s pass %d)", "full" if state.pass_full else "incremental", state.generation)
+            keys = named or [partitions.WHOLE_STREAM]
+            rows = partitions.seed(self.store, name, stream, keys, state.generation, full=state.pass_full)
+            jobs = [
+                PartitionJob(name, stream, row.key, state.generation, run_id, state.pass_full).as_dict()
+                for row in rows
+                if not row.done
+            ]
+            failures = self._sync_partitions(source, jobs, result, timings)
+            result.counts = run_counts(self.store, run_id)
+            if failures:
+                result.status, result.error = "failed", logs.mask(storable("; ".join(failures)))
+                logger.error("run failed: %s", result.error)
+            elif self.stop.is_set() or not all(row.done for row in partitions.of_stream(self.store, name, stream)):
                 result.status = "interrupted"
-                logger.warning("stopped on request after page %d; the next run resumes from there", number)
+                logger.warning("stopped on request; the next run resumes where each partition left off")
             else:
                 with self.store.session() as session:
                     if state.pass_full:
-                        withdrawn = records.withdraw_unseen(session, origin, state.covered)
+                        covered = pass_covered(self.store, name, stream, named)
+                        origin = records.Origin(
+                            name, stream, source.context.plugin, source.context.plugin_version, run_id
+                        )
+                        withdrawn = records.withdraw_unseen(session, origin, covered)
                         result.counts["withdrawn"] = result.count("withdrawn") + withdrawn
                         runs.add_counts(session, run_id, {"withdrawn": withdrawn})
                     runs.end_pass(session, name, stream)
@@ -284,14 +392,149 @@ class SyncEngine:
         result.seconds = time.monotonic() - started
         timings = {k: round(v, 3) for k, v in timings.items()}
         columns = {k: v for k, v in result.counts.items() if k in SyncRunRow.model_fields}
+        kept = partitions.summary(partitions.of_run(self.store, run_id)) if named is not None else None
         runs.finish_run(
-            self.store, run_id, status=result.status, error=result.error, timings=timings, full=result.full, **columns
+            self.store,
+            run_id,
+            status=result.status,
+            error=result.error,
+            timings=timings,
+            full=result.full,
+            partitions=kept,
+            **columns,
         )
         counts = ", ".join(f"{k}={v}" for k, v in sorted(result.counts.items())) or "nothing stored"
         logger.info("run %s in %.1fs: %s", result.status, result.seconds, counts)
         if self.on_run_done:
             self.on_run_done(result)
         return result
+
+    def _sync_partitions(
+        self, source: Source, jobs: list[dict[str, Any]], result: RunResult, timings: dict[str, float]
+    ) -> list[str]:
+        """Run the partitions through the executor until each is done, failed or stopped; the failures.
+
+        A partition another attempt holds (a duplicate delivery) or one whose worker stopped before
+        its end is asked for again, until its holder finishes it or its lease expires.
+        """
+
+        def here(payload: dict[str, Any]) -> dict[str, Any]:
+            def on_page(counts: dict[str, int], page: Page) -> None:
+                for key, value in counts.items():
+                    result.counts[key] = result.count(key) + value
+                if self.on_page:
+                    self.on_page(result, page)
+
+            return self.sync_partition(source, PartitionJob(**payload), on_page).as_dict()
+
+        def lost(payload: dict[str, Any]) -> bool:
+            return partitions.lost(self.store, payload["source"], payload["stream"], payload["key"], holder_gone)
+
+        failures: list[str] = []
+        while jobs and not self.stop.is_set():
+            again = []
+            for outcome in self.executor.map("sync_partition", jobs, inline=here, lost=lost, stop=self.stop):
+                for name, seconds in (outcome.get("timings") or {}).items():
+                    timings[name] = timings.get(name, 0.0) + seconds
+                if outcome["status"] == "failed":
+                    key = outcome["key"]
+                    failures.append(f"partition {key}: {outcome['error']}" if key else str(outcome["error"]))
+                elif outcome["status"] in ("busy", "interrupted"):
+                    again.append(next(job for job in jobs if job["key"] == outcome["key"]))
+            if failures:
+                break
+            jobs = again
+            if jobs:
+                self.stop.wait(min(1.0, self.lease_ttl.total_seconds() / 3))
+        return failures
+
+    def sync_partition(
+        self, source: Source, job: PartitionJob, on_page: Callable[[dict[str, int], Page], None] | None = None
+    ) -> PartitionOutcome:
+        """Sync one partition to its end (or a stop): the body every executor runs, in or out of process.
+
+        Safe to run twice at once or again after a crash: only the attempt holding the partition's
+        lease commits pages, each page with the partition's cursor in one transaction.
+        """
+        logger = run_logger(job.run_id, job.source, job.stream)
+        token = uuid.uuid4().hex
+        claim = partitions.claim(
+            self.store,
+            job.source,
+            job.stream,
+            job.key,
+            generation=job.generation,
+            run_id=job.run_id,
+            token=token,
+            holder=self.holder,
+            ttl=self.lease_ttl,
+            holder_gone=holder_gone,
+        )
+        if claim.row is None or claim.status != "held":
+            logger.info("partition %r not synced here: %s %s", job.key, claim.status, claim.holder or "")
+            return PartitionOutcome(job.key, claim.status)
+        row = claim.row
+        keeper = LeaseKeeper(
+            self.store,
+            lambda session: partitions.renew(session, row, token, self.lease_ttl),
+            self.lease_ttl,
+            f"{job.source}/{job.stream}[{job.key}]",
+        )
+        outcome = PartitionOutcome(job.key, "running")
+        keeper.start()
+        try:
+            self._pull_partition(source, job, row, token, outcome, on_page)
+            outcome.status = "interrupted" if self.stop.is_set() else "done"
+            if outcome.status == "interrupted":
+                logger.warning("partition %r stopped on request; the next run resumes from there", job.key)
+        except Exception as exc:
+            outcome.status, outcome.error = "failed", logs.mask(storable(f"{type(exc).__name__}: {exc}"))
+            logger.error(
+                "partition %r failed: %s",
+                job.key,
+                outcome.error,
+                exc_info=not isinstance(exc, SourceError | RecordError),
+            )
+        finally:
+            keeper.stop()
+            partitions.release(self.store, row, token, done=outcome.status == "done", error=outcome.error)
+        return outcome
+
+    def _pull_partition(
+        self,
+        source: Source,
+        job: PartitionJob,
+        row: PartitionRow,
+        token: str,
+        outcome: PartitionOutcome,
+        on_page: Callable[[dict[str, int], Page], None] | None,
+    ) -> None:
+        whole = job.key == partitions.WHOLE_STREAM
+        state = runs.load_state(self.store, job.source, job.stream)
+        origin = records.Origin(
+            job.source, job.stream, source.context.plugin, source.context.plugin_version, job.run_id
+        )
+        checkpoint = Checkpoint(row, token, state if whole else None, job.full, self.lease_ttl)
+        resolved: dict[str, identities.Resolution] = {}
+        achievements: dict[str, str] = {}
+        cursor = state.cursor if whole else row.cursor
+        pages = iter(source.pull(job.stream, cursor) if whole else source.pull(job.stream, cursor, partition=job.key))
+        timings = outcome.timings
+        while not self.stop.is_set():
+            t0 = time.monotonic()
+            page = next(pages, None)
+            timings["pull"] += time.monotonic() - t0
+            if page is None:
+                return
+            t0 = time.monotonic()
+            normalized = self._normalize(source, job.stream, page, job.run_id)
+            timings["normalize"] += time.monotonic() - t0
+            t0 = time.monotonic()
+            counts = self._commit_retried(origin, checkpoint, page, normalized, resolved, achievements)
+            timings["store"] += time.monotonic() - t0
+            outcome.pages += 1
+            if on_page:
+                on_page(counts, page)
 
     def retry(self, source: Source, stream: str, letters: list[DeadLetterRow]) -> RunResult:
         """Normalize dead letters' stored raw records again (after a fix to the plugin or the config).
@@ -316,7 +559,8 @@ class SyncEngine:
             origin = records.Origin(name, stream, source.context.plugin, source.context.plugin_version, run_id)
             normalized = self._normalize(source, stream, page, run_id)
             retried = [letter.id for letter in letters]
-            result.counts = self._commit_page(origin, state, page, normalized, {}, {}, retried=retried)
+            checkpoint = Checkpoint(None, None, state, state.pass_full, self.lease_ttl)
+            result.counts = self._commit_page(origin, checkpoint, page, normalized, {}, {}, retried=retried)
             result.status = "succeeded"
             logger.info(
                 "dead letters retried: %d stored, %d still failing", len(normalized.items), len(normalized.dead)
@@ -359,10 +603,32 @@ class SyncEngine:
                 )
         return out
 
+    def _commit_retried(
+        self,
+        origin: records.Origin,
+        checkpoint: Checkpoint,
+        page: Page,
+        normalized: _Normalized,
+        resolved: dict[str, identities.Resolution],
+        achievements: dict[str, str],
+    ) -> dict[str, int]:
+        """Commit a page; partitions committing at once may collide on a new learner or achievement,
+        so a page that loses such a race is committed again, seeing what the winner stored."""
+        for attempt in range(COMMIT_ATTEMPTS):
+            try:
+                return self._commit_page(origin, checkpoint, page, normalized, resolved, achievements)
+            except (IntegrityError, OperationalError) as exc:
+                if attempt == COMMIT_ATTEMPTS - 1 or not _lost_race(exc):
+                    raise
+                resolved.clear()
+                achievements.clear()
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
     def _commit_page(
         self,
         origin: records.Origin,
-        state: Any,
+        checkpoint: Checkpoint,
         page: Page,
         normalized: _Normalized,
         resolved: dict[str, identities.Resolution],
@@ -371,8 +637,8 @@ class SyncEngine:
     ) -> dict[str, int]:
         rules = self.settings.identity.match
         with self.store.session() as session:
-            if not runs.renew_lease(session, origin.source, origin.stream, origin.run_id, self.lease_ttl):
-                raise runs.RunRefused(f"lost the lease on {origin.source}/{origin.stream} to another run")
+            if not checkpoint.hold(session, origin):
+                raise runs.RunRefused(f"lost the lease on {checkpoint.describe(origin)} to another run")
             items = []
             merged = 0
             for record in normalized.items:
@@ -384,7 +650,7 @@ class SyncEngine:
                     merged += resolution.merged
                 items.append((record, resolution.learner_key))
             counts = records.upsert(session, origin, items, normalized.tombstones, achievements).as_dict()
-            if state.pass_full:
+            if checkpoint.full:
                 runs.mark_seen(session, origin.source, origin.stream, {r.source_record_id for r in normalized.items})
             # a record that now normalizes leaves the list; one failing again keeps only its newest entry
             if retried:
@@ -394,13 +660,18 @@ class SyncEngine:
                 session, origin.source, origin.stream, {r.source_record_id for r in normalized.items} | again
             )
             for letter in normalized.dead:
-                runs.add_dead_letter(session, letter)
+                runs.add_dead_letter(session, DeadLetterRow(**letter.model_dump(exclude={"id"})))
             counts.update(
                 pages=1, fetched=len(page.records), dead_lettered=len(normalized.dead), learners_merged=merged
             )
             runs.add_counts(session, origin.run_id, counts)
-            state.cursor = page.cursor
-            if page.covers:
-                state.covered = sorted(set(state.covered or ()) | set(page.covers))
-            runs.save_state(session, state)
+            checkpoint.save(session, page)
         return counts
+
+
+def _lost_race(exc: Exception) -> bool:
+    """A unique key another transaction inserted first, or a deadlock PostgreSQL broke by aborting us."""
+    if isinstance(exc, IntegrityError):
+        return True
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return code in {"40P01", "40001"}

@@ -11,14 +11,17 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from connector_core import logs
 from connector_core.config import ConfigError, IssuerSettings, Settings
+from connector_core.executors.base import Executor
 from connector_core.hook_contexts import DeliveryContext, IssueContext, LearnerRef, RecordRef
 from connector_core.hookspecs import IssuePolicyError
 from connector_core.issuer import (
@@ -74,6 +77,23 @@ class IssueReport:
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     run_id: str | None = None  # of the issuing run in history
+
+    def as_batch(self) -> dict[str, Any]:
+        """What a signing task reports back to the issuing that fanned it out."""
+        return {
+            "status": "done",
+            "issued": self.issued,
+            "replaced": self.replaced,
+            "revoked": self.revoked,
+            "clrs": self.clrs,
+            "refused": self.refused,
+        }
+
+    def absorb(self, batch: dict[str, Any]) -> None:
+        """Add a signing task's counts (see `as_batch`) to this pass's."""
+        for name in ("issued", "replaced", "revoked", "clrs"):
+            setattr(self, name, getattr(self, name) + batch.get(name, 0))
+        self.refused.extend(batch.get("refused", ()))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -183,6 +203,7 @@ class IssuingService:
         hook: Any = None,
         base_dir: Path | None = None,
         batch: int = 500,
+        executor: Executor | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -195,6 +216,7 @@ class IssuingService:
         self.base_dir = base_dir or Path.cwd()
         self.canonicalizer = contexts_canonicalizer(settings.contexts_dir, self.base_dir)
         self.batch = batch
+        self.executor = executor  # several workers: batches of records (and of CLRs) are signed on them
         self.progress: Callable[[str, int, int | None], None] | None = None  # (phase, advance, total)
 
     def _advance(self, phase: str, count: int, total: int | None = None) -> None:
@@ -240,9 +262,8 @@ class IssuingService:
         statuses = self.settings.issue_statuses
         if self.progress is not None and not report.dry_run:
             self._advance("issuing", 0, cred_store.count_records_to_issue(self.store, held, statuses))
-        for rows in cred_store.records_to_issue(self.store, held, statuses, self.batch, gate=gate, learners=learners):
-            self._issue_batch(rows, now, run_id, report)
-            lease.renew()
+        batches = cred_store.records_to_issue(self.store, held, statuses, self.batch, gate=gate, learners=learners)
+        self._issue_batches(batches, now, run_id, report, lease)
         with self.store.session() as session:
             review = {key for key, why in holds.items() if why == identities.AWAITING_REVIEW}
             backlog = cred_store.backlog(session, held, statuses, gate, review)
@@ -253,6 +274,78 @@ class IssuingService:
         self._refresh_clrs(held, now, run_id, report, learners)
         if not report.dry_run:
             report.published = self.publish_status_lists()
+
+    def _fans_out(self, report: IssueReport) -> bool:
+        return self.executor is not None and self.executor.workers > 1 and not report.dry_run
+
+    def _issue_batches(
+        self, batches: Iterator[list[RecordRow]], now: datetime, run_id: str | None, report: IssueReport, lease: Any
+    ) -> None:
+        """Sign the batches here, or one signing task per batch on the executor's workers."""
+        if self._fans_out(report):
+            work = [{"records": [r.id for r in rows], "run_id": run_id, "now": now.isoformat()} for rows in batches]
+            self._fan_out("issue_batch", work, self.issue_records, report, lease, "issuing")
+            return
+        for rows in batches:
+            self._issue_batch(rows, now, run_id, report)
+            lease.renew()
+
+    def _fan_out(
+        self,
+        task: str,
+        work: list[dict[str, Any]],
+        here: Callable[[dict[str, Any]], IssueReport],
+        report: IssueReport,
+        lease: Any,
+        phase: str,
+    ) -> None:
+        """Sign batches on the executor's workers; this issuer keeps the store's issuer lock meanwhile."""
+        assert self.executor is not None
+        failed = []
+        for outcome in self.executor.map(task, work, inline=lambda payload: here(payload).as_batch()):
+            if outcome.get("status") == "failed":
+                failed.append(str(outcome.get("error")))
+                continue
+            report.absorb(outcome)
+            self._advance(phase, len(outcome.get("records") or outcome.get("learners") or ()) or 1)
+            if lease is not None:
+                lease.renew()
+        if failed:
+            raise IssuerError(f"{len(failed)} signing task(s) failed on the workers, the first: {failed[0]}")
+
+    def issue_records(self, work: dict[str, Any]) -> IssueReport:
+        """One signing task: the records named (those still without a live credential), signed and stored.
+
+        Safe to run twice, even at once: credential ids follow from the record, so the second
+        delivery finds them stored (or loses the insert, and then finds them), and signs nothing.
+        """
+        for attempt in range(2):
+            report = IssueReport()
+            rows = cred_store.records_still_to_issue(self.store, work["records"], self.settings.issue_statuses)
+            try:
+                if rows:
+                    self._issue_batch(rows, datetime.fromisoformat(work["now"]), work["run_id"], report)
+                return report
+            except IntegrityError:
+                if attempt:
+                    raise
+        return report
+
+    def refresh_learners(self, work: dict[str, Any]) -> IssueReport:
+        """One CLR task: the named learners' CLRs brought in line with their live credentials."""
+        for attempt in range(2):
+            report = IssueReport()
+            with self.store.session() as session:
+                held = set(identities.holds(session))
+            try:
+                self._refresh_here(
+                    held, datetime.fromisoformat(work["now"]), work["run_id"], report, set(work["learners"])
+                )
+                return report
+            except IntegrityError:
+                if attempt:
+                    raise
+        return report
 
     def _drafts(self, rows: list[RecordRow], now: datetime) -> list[tuple[RecordRow, dict | str]]:
         """Each row's unsigned credential, or why it cannot have one (e.g. the privacy policy leaves
@@ -343,6 +436,19 @@ class IssuingService:
         self._advance("issuing", len(rows))
 
     def _refresh_clrs(
+        self, held: set[str], now: datetime, run_id: str | None, report: IssueReport, learners: set[str] | None
+    ) -> None:
+        if self._fans_out(report):  # one CLR task per batch of learners, on the workers
+            keys = [c.learner.key for c in cred_store.learners_with_credentials(self.store, held, learners)]
+            work = [
+                {"learners": keys[i : i + self.batch], "run_id": run_id, "now": now.isoformat()}
+                for i in range(0, len(keys), self.batch)
+            ]
+            self._fan_out("refresh_clrs", work, self.refresh_learners, report, None, "CLRs")
+        else:
+            self._refresh_here(held, now, run_id, report, learners)
+
+    def _refresh_here(
         self, held: set[str], now: datetime, run_id: str | None, report: IssueReport, learners: set[str] | None
     ) -> None:
         for learner in cred_store.learners_with_credentials(self.store, held, learners):
@@ -485,6 +591,7 @@ def issue_after(
     run_ids: list[str] | tuple[str, ...] = (),
     dry_run: bool = False,
     progress: Callable[[str, int, int | None], None] | None = None,
+    executor: Executor | None = None,
 ) -> IssueReport | None:
     """The issuing step of a night, after its syncs: reconcile, and keep the outcome in run history.
 
@@ -496,7 +603,7 @@ def issue_after(
         return None
     outcome = IssueRunRow(id=uuid.uuid4().hex, status="running", dry_run=dry_run)
     try:
-        service = service_for(store, settings, hook)
+        service = service_for(store, settings, hook, executor)
         service.progress = progress
         report = service.reconcile(run_id=run_ids[0] if run_ids else None, dry_run=dry_run)
     except (IssuerSetupError, IssuerError, KeyFileError) as exc:
@@ -511,10 +618,21 @@ def issue_after(
     return report
 
 
-def service_for(store: Store, settings: Settings, hook: Any = None) -> IssuingService | None:
+def service_for(
+    store: Store, settings: Settings, hook: Any = None, executor: Executor | None = None
+) -> IssuingService | None:
     """The issuing service of a config, or None when it has no `[issuer]` (records only)."""
     if settings.issuer is None:
         return None
     settings.require("issuer")
     base = settings.path.parent if settings.path else Path.cwd()
-    return IssuingService(store, settings.issuer, load_key_ring(settings.issuer, base), hook=hook, base_dir=base)
+    ring = load_key_ring(settings.issuer, base)
+    return IssuingService(
+        store,
+        settings.issuer,
+        ring,
+        hook=hook,
+        base_dir=base,
+        batch=settings.engine.issue_batch,
+        executor=executor,
+    )

@@ -1,20 +1,22 @@
 """One night's work: run the selected sources and streams, then reconcile issuing.
 
-The CLI's `sync`, the scheduler's job and the demo all call `Pipeline.run`, and so will a Celery
-worker: it takes plain values (source names, flags, a stop event) and returns plain results, and
-knows nothing of click, APScheduler or a terminal.
+The CLI's `sync`, the scheduler's job and the demo all call `Pipeline.run`: it takes plain values
+(source names, flags, a stop event) and returns plain results, and knows nothing of click,
+APScheduler or a terminal. Where the partitions and signing batches run is `[engine].executor`'s
+choice (this process, a pool of processes, Celery workers); the steps are the same.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from connector_core.config import ConfigError, Settings
 from connector_core.engine import RunResult, SyncEngine
+from connector_core.executors import Executor, executor_for
 from connector_core.issuing import IssueReport, IssuingService, issue_after, service_for
 from connector_core.plugins import Registry
 from connector_core.source import Page
@@ -101,7 +103,12 @@ class Pipeline:
         stop = stop or threading.Event()
         told = progress or PipelineProgress()
         result = PipelineResult()
-        with run_store.rehearsal(self.store) if dry_run else nullcontext(self.store) as target:
+        # a dry run's rehearsal is one connection of this process: it runs here, whatever the executor
+        executor = Executor() if dry_run else executor_for(self.settings, self.store)
+        with (
+            closing(executor),
+            run_store.rehearsal(self.store) if dry_run else nullcontext(self.store) as target,
+        ):
             engine = SyncEngine(
                 target,
                 self.registry,
@@ -110,6 +117,7 @@ class Pipeline:
                 on_page=told.page,
                 on_run_done=told.run_done,
                 dry_run=dry_run,
+                executor=executor,
             )
             for name in engine.holds_last(names):
                 if stop.is_set():
@@ -124,6 +132,7 @@ class Pipeline:
                     run_ids=[r.run_id for r in result.runs],
                     dry_run=dry_run,
                     progress=progress.phase if progress else None,  # counting the work costs a query
+                    executor=executor,
                 )
                 if report is not None:
                     clrs = f"{report.clrs} CLR{'s' * (report.clrs != 1)}"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from connector_core.store.tables import SCHEDULER_JOB_TABLE
 log = logging.getLogger("lerconnect.scheduler")
 
 JOB_PREFIX = "sync:"
+SCHEDULER_LOCK = "scheduler"
 _stop = threading.Event()
 """The stop event of the `serve` in progress; jobs hand it to their engine."""
 _serving_urls: dict[str, str] = {}
@@ -215,22 +218,59 @@ def serve(
             f"{settings.path or '<config>'}: no source has a `schedule`: add one to a "
             f'[sources.<name>] table, e.g. schedule = "0 2 * * *"'
         )
-    Store(db_url).dispose()  # fail now, with the store's own message, if the schema is not current
     stop = stop_event or threading.Event()
     _stop = stop
+    store = Store(db_url)  # fail now, with the store's own message, if the schema is not current
+    try:
+        with stop_on_signals(stop), the_only_scheduler(store, stop):
+            if not stop.is_set():
+                _serve(settings, db_url, config_path, stop, run_now)
+    finally:
+        store.dispose()
+
+
+@contextmanager
+def the_only_scheduler(store: Store, stop: threading.Event, poll: float = 1.0) -> Iterator[None]:
+    """One scheduler per store: on PostgreSQL a second one waits here (holding nothing, enqueueing
+    nothing) until the first stops, then takes over. SQLite stores are one machine's: no lock."""
+    if store.is_sqlite:
+        yield
+        return
+    from connector_core.store.issuer_lock import advisory_lock
+
+    lock = advisory_lock(store, SCHEDULER_LOCK)
+    told = False
+    while not lock.try_acquire():
+        if not told:
+            log.warning("another scheduler (%s) runs on this store: waiting for it to stop", lock.holder() or "unknown")
+            told = True
+        if stop.wait(poll):
+            lock.close()
+            yield
+            return
+    if told:
+        log.info("the other scheduler stopped: this one takes over")
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _serve(
+    settings: Settings, db_url: str, config_path: str | Path | None, stop: threading.Event, run_now: bool
+) -> None:
     scheduler = build_scheduler(settings, db_url, config_path=config_path)
     try:
-        with stop_on_signals(stop):
-            if run_now:
-                now = datetime.now(scheduler.timezone)
-                for job in scheduler.get_jobs():
-                    job.modify(next_run_time=now)
-            scheduler.resume()
-            for ident, when in next_runs(scheduler):
-                log.info("%s next runs at %s", ident, when)
-            while not stop.wait(0.5):
-                pass
-            log.info("stopping: waiting for running syncs to commit their current page")
+        if run_now:
+            now = datetime.now(scheduler.timezone)
+            for job in scheduler.get_jobs():
+                job.modify(next_run_time=now)
+        scheduler.resume()
+        for ident, when in next_runs(scheduler):
+            log.info("%s next runs at %s", ident, when)
+        while not stop.wait(0.5):
+            pass
+        log.info("stopping: waiting for running syncs to commit their current page")
     finally:
         stop.set()  # whatever ended the wait, running engines stop after their current page
         scheduler.shutdown(wait=True)

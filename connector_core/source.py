@@ -163,8 +163,23 @@ class Source:
         raise NotImplementedError
 
     def pull(self, stream: str, cursor: Cursor) -> Iterator[Page]:
-        """Yield pages of raw records for `stream`, starting after `cursor` (None = everything)."""
+        """Yield pages of raw records for `stream`, starting after `cursor` (None = everything).
+
+        A source whose `partitions(stream)` names partitions is called as
+        `pull(stream, cursor, partition=key)` once per partition, with that partition's own cursor.
+        """
         raise NotImplementedError
+
+    def partitions(self, stream: str) -> list[str] | None:
+        """Optional: split `stream` into independent partitions (a term, a course, a file, a page range).
+
+        Return their keys (distinct, non-empty text), or None (the default) to sync the stream whole.
+        Each partition is pulled on its own (`pull(stream, cursor, partition=key)`), has its own
+        cursor and checkpoint, and may run on another worker at the same time as the others. A
+        stream's full pass completes, and withdraws what it did not see, only once every partition
+        has finished. Partitions must not share records: a record belongs to one partition.
+        """
+        return None
 
     def normalize(self, stream: str, raw: Mapping[str, Any]) -> Iterable[LearningRecord | Tombstone]:
         """Turn one raw record into LER records; raise `RecordError` naming the bad field."""

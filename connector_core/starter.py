@@ -14,6 +14,13 @@ timezone = "America/New_York"
 # A run that could not start on time may still start this many seconds late.
 misfire_grace_seconds = 3600
 
+[engine]
+# Where partitions and signing batches run: "local" (this machine, `processes` at a time) or
+# "celery" (`lerconnect worker`s through broker_url, with a PostgreSQL [store]; see README "Scaling out").
+executor = "local"
+processes = 1
+# broker_url = "redis://127.0.0.1:6379/0"      # or "amqp://guest@127.0.0.1//" for RabbitMQ
+
 [identity]
 # How a learner seen in several systems becomes one: tried in this order.
 match = ["institution_id", "verified_email"]

@@ -235,6 +235,16 @@ def records_to_issue(
             yield kept
 
 
+def records_still_to_issue(store: Store, ids: list[int], statuses: tuple[str, ...]) -> list[RecordRow]:
+    """Of these records (a signing task's batch), those still active, earning a credential and without
+    a live one: what another delivery of the same task already signed is left out."""
+    if not ids:
+        return []
+    with store.session() as session:
+        query = select(RecordRow).where(RecordRow.id.in_(ids), _unissued(statuses), ~_withheld())
+        return list(session.scalars(query.order_by(RecordRow.id)))
+
+
 def issue_numbers(session: Session, rows: list[RecordRow]) -> dict[int, int]:
     """How many credentials each record's identity (source, stream, record id) has had before.
 

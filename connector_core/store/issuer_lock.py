@@ -67,10 +67,12 @@ class IssuerLease:
 
 
 class _PostgresLock(IssuerLease):
-    def __init__(self, store: Store) -> None:
+    """A session advisory lock named `name` in the store's schema (the issuer's, the scheduler's)."""
+
+    def __init__(self, store: Store, name: str = LEASE) -> None:
         self.connection = store.engine.connect()
         schema = self.connection.execute(text("select current_schema()")).scalar() or ""
-        digest = hashlib.sha256(f"lerconnect issuer {schema}".encode()).digest()
+        digest = hashlib.sha256(f"lerconnect {name} {schema}".encode()).digest()
         self.key = int.from_bytes(digest[:8], "big", signed=True)
         self.connection.commit()
 
@@ -100,6 +102,13 @@ class _PostgresLock(IssuerLease):
 
     def close(self) -> None:
         self.connection.close()
+
+
+def advisory_lock(store: Store, name: str) -> IssuerLease:
+    """PostgreSQL's session advisory lock `name` for this store: `try_acquire`, `holder`, `release`."""
+    if store.is_sqlite:
+        raise ValueError("advisory locks are PostgreSQL's; SQLite has none")
+    return _PostgresLock(store, name)
 
 
 class _LeaseRow(IssuerLease):

@@ -15,6 +15,7 @@ from connector_core.store.database import Store
 from connector_core.store.tables import (
     DeadLetterRow,
     IssueRunRow,
+    PartitionRow,
     RunLockRow,
     SeenRow,
     StreamStateRow,
@@ -157,10 +158,14 @@ def save_state(session: Session, state: StreamStateRow) -> None:
     session.merge(state)
 
 
-def begin_pass(store: Store, source: str, stream: str, *, full: bool, flags_holds: bool = False) -> StreamStateRow:
+def begin_pass(
+    store: Store, source: str, stream: str, *, full: bool, flags_holds: bool = False, partitioned: bool = False
+) -> StreamStateRow:
     """Open a new sync pass unless a crashed one is still open, which is resumed instead.
 
     `flags_holds` says the stream carries FERPA holds: issuing waits for its passes to complete.
+    A pass is full when asked, or when the stream has no cursor yet; a `partitioned` stream keeps
+    its cursors on its partitions, so it has none until its first pass completes.
     """
     with store.session() as session:
         state = session.get(StreamStateRow, (source, stream))
@@ -170,7 +175,7 @@ def begin_pass(store: Store, source: str, stream: str, *, full: bool, flags_hold
         state.flags_holds = flags_holds
         if state.pass_open and not full:
             return state
-        full = full or state.cursor is None
+        full = full or (state.pass_completed_at is None if partitioned else state.cursor is None)
         session.execute(delete(SeenRow).where(SeenRow.source == source, SeenRow.stream == stream))
         state.generation += 1
         state.covered = None
@@ -306,11 +311,14 @@ def reset_state(store: Store, source: str, stream: str | None = None) -> list[st
     """
     where = [StreamStateRow.source == source]
     seen = [SeenRow.source == source]
+    parts = [PartitionRow.source == source]
     if stream:
         where.append(StreamStateRow.stream == stream)
         seen.append(SeenRow.stream == stream)
+        parts.append(PartitionRow.stream == stream)
     with store.session() as session:
         streams = list(session.scalars(select(StreamStateRow.stream).where(*where)))
         session.execute(delete(SeenRow).where(*seen))
+        session.execute(delete(PartitionRow).where(*parts))
         session.execute(delete(StreamStateRow).where(*where))
     return streams

@@ -137,6 +137,8 @@ class SyncRunRow(SQLModel, table=True):
     error: str | None = None
     timings: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     issue_run_id: str | None = Field(default=None, index=True)  # the issuing that followed this sync
+    partitions: dict[str, dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """A partitioned run's partitions at its end: key -> status, pages, fetched, worker."""
 
 
 class IssueRunRow(SQLModel, table=True):
@@ -211,6 +213,33 @@ class RunLockRow(SQLModel, table=True):
     run_id: str
     holder: str
     expires_at: datetime
+
+
+class PartitionRow(SQLModel, table=True):
+    """One partition of a stream's sync pass: its own cursor and checkpoint, its lease, whether it finished.
+
+    A stream whose source names no partitions is the one partition "" (its cursor stays in
+    `stream_state`). The pass completes, and may withdraw, only when every partition of its
+    `generation` is `done`. A worker holds a partition by `token` until `expires_at`; one that stops
+    renewing (killed, host down) loses it to the next worker that asks.
+    """
+
+    __tablename__ = "sync_partition"
+    source: str = Field(primary_key=True)
+    stream: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    generation: int = 0
+    run_id: str | None = None  # the stream run that last worked on it
+    cursor: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    covered: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    done: bool = False
+    token: str | None = None  # the task attempt holding the lease
+    holder: str | None = None  # "host:pid" of that attempt, for people and for taking over a dead one
+    expires_at: datetime | None = None
+    pages: int = 0
+    fetched: int = 0
+    error: str | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class CredentialRow(SQLModel, table=True):

@@ -19,7 +19,7 @@ from requests.auth import AuthBase
 
 from connector_core.source import Source, SourceConfig, SourceError
 from connector_core.transport.auth import BasicAuth, BearerAuth, QueryTokenAuth
-from connector_core.transport.ratelimit import RateLimitWatcher
+from connector_core.transport.ratelimit import RateLimitWatcher, shared_budget
 from connector_core.transport.rest import RestClient
 from connector_core.transport.retry import Backoff, RetryPolicy
 
@@ -134,7 +134,7 @@ class RestSource(_Remote):
             max_pages=config.max_pages,
             is_throttled=self.is_throttled,
             classify_error=self.classify_error,
-            rate_limit=self.rate_limit(),
+            rate_limit=shared_budget(self.rate_limit(), self.context.name),
             pool_size=config.max_concurrency + 2,
         )
 

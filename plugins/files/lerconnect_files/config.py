@@ -81,6 +81,9 @@ class FileSet(BaseModel):
     """Text encoding of the files."""
     page_size: int = Field(default=500, ge=1)
     """Rows per committed page: a crash resumes after the last page."""
+    partition_by_file: bool = False
+    """Each file its own partition, synced in parallel (`[engine].processes` or Celery workers); a
+    record id repeated in two files is then not caught, so only for exports whose files never overlap."""
 
 
 class FilesConfig(SourceConfig):

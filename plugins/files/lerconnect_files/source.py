@@ -54,11 +54,20 @@ class FilesSource(Source):
             found.append(f"{stream}: {len(files)} file(s)")
         return "; ".join(found)
 
-    def pull(self, stream: str, cursor: Any) -> Iterator[Page]:
+    def partitions(self, stream: str) -> list[str] | None:
+        """With `partition_by_file`, one partition per matching file (by its name)."""
+        fileset = self._fileset(stream)
+        if not fileset.partition_by_file:
+            return None
+        return [path.name for path in require_files(matching_files(fileset.path, self.context.base_dir), fileset.path)]
+
+    def pull(self, stream: str, cursor: Any, partition: str | None = None) -> Iterator[Page]:
         fileset = self._fileset(stream)
         done: dict[str, str] = dict((cursor or {}).get("done", {}))
         current = (cursor or {}).get("current") or {}
         files = require_files(matching_files(fileset.path, self.context.base_dir), fileset.path)
+        if partition is not None:
+            files = [path for path in files if path.name == partition]
         ids = DuplicateIds(fileset.columns.record_id)
         for path in files:
             digest = fingerprint(path)
