@@ -121,6 +121,10 @@ class ServeSettings(_Section):
         default="127.0.0.1",
         description="reverse proxies whose X-Forwarded-For/-Proto headers are trusted (comma-separated)",
     )
+    schemas_dir: Path | None = Field(
+        default=None,
+        description="folder with the pinned 1EdTech JSON Schema files, for the verifiers' schema check",
+    )
     access_log: bool = Field(default=True, description="log one line per request: method, path, status (no bodies)")
 
 

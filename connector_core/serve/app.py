@@ -21,7 +21,13 @@ from connector_core.store import Store
 
 STATIC = Path(__file__).parent / "static"
 
-ROUTERS = ("connector_core.serve.public",)
+ROUTERS = (
+    "connector_core.serve.vcapi_verify",
+    "connector_core.serve.verify_page",
+    "connector_core.serve.oauth",
+    "connector_core.serve.issuer_api",
+    "connector_core.serve.public",
+)
 """Modules whose `router` (or `make_router(services)`) the app includes, in this order. `public`
 stays last: its status-list route may sit at the root when status_base_url has no path."""
 
