@@ -26,9 +26,7 @@ class Holder:
     def did(self) -> str:
         return self.key.did_key
 
-    def present(
-        self, credentials: Iterable[Mapping] = (), *, challenge: str | None, domain: str | None
-    ) -> dict:
+    def present(self, credentials: Iterable[Mapping] = (), *, challenge: str | None, domain: str | None) -> dict:
         presentation: dict = {
             "@context": [VC_V2],
             "type": ["VerifiablePresentation"],
