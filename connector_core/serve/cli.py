@@ -31,10 +31,17 @@ def serve(ctx: click.Context, host: str | None, port: int | None, db: str | None
 
     settings = app.settings
     web = create_app(settings, app.store(db), hook=app.registry.hook)
-    logging.getLogger("uvicorn").handlers[:] = logging.getLogger("lerconnect").handlers
+    ours = logging.getLogger("lerconnect")
+    uvicorn_log = logging.getLogger("uvicorn")
+    uvicorn_log.handlers[:], uvicorn_log.propagate = ours.handlers, False
+    uvicorn_log.setLevel(ours.level)
     where = f"http://{host or settings.serve.host}:{settings.serve.port if port is None else port}"
     click.echo(f"Serving on {where} (public base URL {settings.serve.public_base_url}); Ctrl-C stops.", err=True)
-    server(web, settings.serve, host=host, port=port).run()
+    try:
+        server(web, settings.serve, host=host, port=port).run()
+    except KeyboardInterrupt:  # uvicorn stopped gracefully, then re-raised the Ctrl-C it caught
+        pass
+    click.echo("Stopped.", err=True)
 
 
 @serve.command("settings")
