@@ -3,6 +3,7 @@ clients). A built-in plugin, like the issuer's commands: FastAPI and uvicorn loa
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import click
@@ -37,10 +38,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, db: str | None
     uvicorn_log.setLevel(ours.level)
     where = f"http://{host or settings.serve.host}:{settings.serve.port if port is None else port}"
     click.echo(f"Serving on {where} (public base URL {settings.serve.public_base_url}); Ctrl-C stops.", err=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn stopped gracefully, then re-raised the Ctrl-C
         server(web, settings.serve, host=host, port=port).run()
-    except KeyboardInterrupt:  # uvicorn stopped gracefully, then re-raised the Ctrl-C it caught
-        pass
     click.echo("Stopped.", err=True)
 
 

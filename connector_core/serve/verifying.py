@@ -1,20 +1,23 @@
 """Verification as the service does it, for the VC-API routes and the verification page alike.
 
 Status lists of this issuer are read from `[issuer].status_dir` (what this service serves), others
-are fetched over https only (plain http only from loopback); keys come from did:key, or from this
+are fetched over https only, from public addresses; keys come from did:key, or from this
 issuer's own did:web key ring (no DID of another issuer is fetched); schemas are the pinned 1EdTech
 files in `[serve].schemas_dir`. JSON-LD contexts are never fetched: an unknown one fails the proof.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from connector_core.issuer import Check, IssuerError, KeyResolutionError, VerificationResult, verify_credential
 from connector_core.issuer.proofs import controller_of, verify_proofs
@@ -60,12 +63,33 @@ class OwnStatusLists:
         return document
 
 
+def public_https(url: str) -> None:
+    """Refuse (LookupError) a URL this public service must not fetch for a stranger: anything but https
+    to a host whose every address is public. Otherwise a posted credential could make the server
+    call into its own network (server-side request forgery)."""
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme != "https" or not parts.hostname:
+        raise LookupError(f"refusing to fetch {url!r}: other issuers' status lists are fetched over https only")
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise LookupError(f"cannot resolve {parts.hostname}: {exc}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise LookupError(f"refusing to fetch {url}: {parts.hostname} is a private or local address")
+
+
 class StatusResolver:
-    """Own lists from disk, others over https; one instance per request (its fetch cache dies with it)."""
+    """Own lists from disk, others over https from public hosts; one per request (its cache dies with it)."""
 
     def __init__(self, own: OwnStatusLists) -> None:
         self.own = own
-        self.fetch = HttpStatusLists(timeout=10)
+        self.http = HttpStatusLists(timeout=10)
+
+    def fetch(self, url: str) -> Mapping:
+        public_https(url)
+        return self.http(url)
 
     def __call__(self, url: str) -> Mapping:
         return self.own(url) if self.own.owns(url) else self.fetch(url)

@@ -93,3 +93,32 @@ def test_a_presentation_with_a_changed_credential_fails(served: Served) -> None:
     response = _present(served, presentation, challenge="x", domain="y")
     assert response.status_code == 400
     assert "signature does not match" in response.json()["detail"]
+
+
+def test_status_lists_of_other_issuers_are_never_fetched_from_private_addresses(served: Served) -> None:
+    """A posted credential must not make the server call into its own network (SSRF)."""
+    from connector_core.issuer import SigningKey
+
+    other = SigningKey.generate()
+    for url in (
+        "http://127.0.0.1:5432/status/1",
+        "https://127.0.0.1/status/1",
+        "https://10.1.2.3/list",
+        "file:///etc/passwd",
+    ):
+        draft = {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential"],
+            "issuer": other.did_key,
+            "validFrom": "2026-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:someone"},
+            "credentialStatus": {
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": "revocation",
+                "statusListIndex": "3",
+                "statusListCredential": url,
+            },
+        }
+        response = _verify(served, sign_credential(draft, other))
+        assert response.status_code == 400
+        assert "refusing to fetch" in response.json()["detail"], url
