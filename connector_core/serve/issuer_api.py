@@ -124,6 +124,8 @@ def make_router(services: Services) -> APIRouter:
     from connector_core.serve.oauth import bearer
 
     router = APIRouter(tags=["issuer"])
+    if services.issuing is None:  # no [issuer]: nothing to sign with, so no issuer API
+        return router
     may_issue = Depends(bearer(services, "issue"))
     may_set_status = Depends(bearer(services, "status"))
 
@@ -168,6 +170,11 @@ def make_router(services: Services) -> APIRouter:
             )
         except (IssuerError, RecursionError) as exc:  # unknown context, unsafe document: the caller's to fix
             raise bad_request(f"the credential cannot be signed: {exc}") from None
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:  # JSON-LD that pyld cannot expand
+            log.warning("issuer API: signing stopped on %s (answered 400)", type(exc).__name__)
+            raise bad_request(
+                f"the credential cannot be signed: it is not valid JSON-LD ({type(exc).__name__})"
+            ) from None
         row = ApiCredentialRow(
             id=key,
             client_id=grant.client_id,

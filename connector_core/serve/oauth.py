@@ -85,6 +85,8 @@ def bearer(services: Services, scope: str) -> Callable[[Request], Grant]:
 
 def make_router(services: Services) -> APIRouter:
     router = APIRouter(tags=["oauth"])
+    if services.issuing is None:  # tokens are for the issuer API, which needs an [issuer]
+        return router
 
     @router.post("/oauth/token", name="oauth_token")
     def token(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,8 +61,9 @@ def make_router(services: Services) -> APIRouter:
     verifier = services.verifier
 
     @router.post("/credentials/verify", name="verify_credential")
-    def verify_credential_route(body: VerifyCredentialRequest) -> JSONResponse:
+    def verify_credential_route(body: VerifyCredentialRequest, request: Request) -> JSONResponse:
         """Verify one credential: proof, status, validity dates, schema (and, for a CLR, what it embeds)."""
+        services.limiter.check(request, "verify")
         result = verifier.credential(body.verifiableCredential)
         extra: dict[str, Any] = {}
         if body.options.returnResults:
@@ -72,8 +73,9 @@ def make_router(services: Services) -> APIRouter:
         return _answer(result.verified, result.failures(), body.options, extra)
 
     @router.post("/presentations/verify", name="verify_presentation")
-    def verify_presentation_route(body: VerifyPresentationRequest) -> JSONResponse:
+    def verify_presentation_route(body: VerifyPresentationRequest, request: Request) -> JSONResponse:
         """Verify a presentation: the holder's authentication proof with challenge and domain, then each credential."""
+        services.limiter.check(request, "verify")
         result = verifier.presentation(
             body.verifiablePresentation, challenge=body.options.challenge, domain=body.options.domain
         )

@@ -48,6 +48,7 @@ def make_router(services: Services) -> APIRouter:
     ) -> HTMLResponse:
         """The posted credential, verified and explained (the form again, with a message, when it is not one)."""
         services.csrf.check(request, csrf_token)
+        services.limiter.check(request, "verify")
         text = credential or ""
         if file is not None and file.filename:
             raw = await file.read()

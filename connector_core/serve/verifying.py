@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import socket
 import threading
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from connector_core.serve.services import Services
 
 AUTHENTICATION = "authentication"
+log = logging.getLogger("lerconnect.serve")
 
 
 class OwnStatusLists:
@@ -143,10 +145,8 @@ class Verifier:
                 canonicalizer=self.services.canonicalizer,
                 now=now,
             )
-        except (IssuerError, RecursionError) as exc:
-            result = VerificationResult(document.get("id") if isinstance(document, Mapping) else None)
-            result.checks.append(Check("verify", False, str(exc) or type(exc).__name__))
-            return result
+        except Exception as exc:  # a stranger's document: whatever it breaks, it is not verified
+            return _unverifiable(document, exc)
 
     def presentation(self, document: Mapping, *, challenge: str | None, domain: str | None) -> PresentationResult:
         """The holder's authentication proof (with the expected challenge and domain), then each credential."""
@@ -186,12 +186,24 @@ class Verifier:
                 canonicalizer=self.services.canonicalizer,
                 check_issuer=False,
             )
-        except (IssuerError, RecursionError) as exc:
-            return Check("proof", False, str(exc) or type(exc).__name__)
+        except Exception as exc:  # as above: any failure on this input means not verified
+            return Check("proof", False, _reason(exc))
         bad = [r for r in results if not r.verified]
         if bad:
             return Check("proof", False, "; ".join(r.message for r in bad))
         return Check("proof", True, "; ".join(r.message for r in results))
+
+
+def _reason(exc: Exception) -> str:
+    if not isinstance(exc, IssuerError | RecursionError):
+        log.warning("verification stopped on %s (reported to the caller as a failed check)", type(exc).__name__)
+    return str(exc) or type(exc).__name__
+
+
+def _unverifiable(document: Any, exc: Exception) -> VerificationResult:
+    result = VerificationResult(document.get("id") if isinstance(document, Mapping) else None)
+    result.checks.append(Check("verify", False, _reason(exc)))
+    return result
 
 
 def _domain_matches(value: Any, expected: str) -> bool:

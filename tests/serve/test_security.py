@@ -162,16 +162,44 @@ def test_cookies_are_http_only_strict_and_secure_behind_https(tmp_path, store, m
     assert response.headers["strict-transport-security"].startswith("max-age=")
 
 
-def test_the_token_endpoint_is_rate_limited(tmp_path, store, monkeypatch) -> None:
+def test_the_token_and_verify_endpoints_are_rate_limited(tmp_path, store, monkeypatch) -> None:
     campus = web_campus(tmp_path, store, monkeypatch, rate_limit_per_minute=3)
     with served_app(create_app(campus.settings, store, hook=campus.registry.hook)) as base:
-        codes = [
+        tokens = [
             requests.post(base + "/oauth/token", data={"grant_type": "client_credentials"}, auth=("a", "b"), timeout=30)
             for _ in range(5)
         ]
-    assert [c.status_code for c in codes] == [401, 401, 401, 429, 429]
-    assert codes[-1].headers["retry-after"].isdigit()
-    assert codes[-1].headers["content-type"] == PROBLEM
+        verifies = [
+            requests.post(base + "/credentials/verify", json={"verifiableCredential": {"id": "x"}}, timeout=30)
+            for _ in range(5)
+        ]
+    assert [c.status_code for c in tokens] == [401, 401, 401, 429, 429]
+    assert [c.status_code for c in verifies] == [400, 400, 400, 429, 429]  # a budget of its own
+    assert tokens[-1].headers["retry-after"].isdigit()
+    assert tokens[-1].headers["content-type"] == PROBLEM
+
+
+def test_without_an_issuer_only_the_verifier_is_served(tmp_path, store) -> None:
+    from connector_core.config import Settings
+    from connector_core.issuer import SigningKey, sign_credential
+
+    key = SigningKey.generate()
+    draft = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": key.did_key,
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:someone"},
+    }
+    with served_app(create_app(Settings(), store)) as base:
+        verified = requests.post(
+            base + "/credentials/verify", json={"verifiableCredential": sign_credential(draft, key)}, timeout=30
+        )
+        assert verified.status_code == 200, verified.text
+        assert requests.get(base + "/verify", timeout=30).status_code == 200
+        for path in ("/credentials/issue", "/credentials/status", "/oauth/token"):
+            assert_problem(requests.post(base + path, json={}, timeout=30), 404)
+        assert_problem(requests.get(base + "/.well-known/did.json", timeout=30), 404)
 
 
 def _nested(depth: int) -> str:
