@@ -122,6 +122,45 @@ class IssuerSettings(_Section):
     )
 
 
+class ServeSettings(_Section):
+    """`lerconnect serve`: the web service (VC-API, did.json, status lists, verify page).
+
+    It speaks plain HTTP on a loopback or private address; TLS is the reverse proxy's (README,
+    "Serving and delivery"), which is why the public base URL is configured, not guessed.
+    """
+
+    host: str = Field(default="127.0.0.1", description="address to listen on (behind a reverse proxy: loopback)")
+    port: int = Field(default=8080, ge=1, le=65535, description="TCP port to listen on")
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="the https URL people and wallets reach the service at (through the reverse proxy)",
+    )
+    max_body_bytes: int = Field(
+        default=2_000_000, ge=1024, description="largest request body accepted; larger ones are refused with 400"
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description='signs CSRF tokens: "file:/run/secrets/serve-key" or "${VAR}"; unset: random per process',
+    )
+    token_ttl_seconds: int = Field(
+        default=3600, ge=60, le=86400, description="lifetime of OAuth access tokens of the issuer API"
+    )
+    rate_limit_per_minute: int = Field(
+        default=120,
+        ge=1,
+        description="requests per minute one client address may make to the token endpoint, and to the verifiers",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="reverse proxies whose X-Forwarded-For/-Proto headers are trusted (comma-separated)",
+    )
+    schemas_dir: Path | None = Field(
+        default=None,
+        description="folder with the pinned 1EdTech JSON Schema files, for the verifiers' schema check",
+    )
+    access_log: bool = Field(default=True, description="log one line per request: method, path, status (no bodies)")
+
+
 class Settings(_Section):
     """The whole file. `sources` stay raw here; each is validated by its plugin's `Config` model."""
 
@@ -132,6 +171,7 @@ class Settings(_Section):
     identity: IdentitySettings = IdentitySettings()
     logging: LoggingSettings = LoggingSettings()
     issuer: IssuerSettings | None = None
+    serve: ServeSettings = ServeSettings()
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
     unresolved: dict[str, str] = Field(default_factory=dict, exclude=True)
     """Secrets (`${VAR}`, `file:`) that could not be read, by section: an error only where used."""
