@@ -19,7 +19,7 @@ from typing import Any
 
 from connector_core import logs
 from connector_core.config import ConfigError, IssuerSettings, Settings
-from connector_core.hook_contexts import DeliveryContext, IssueContext, LearnerRef, RecordRef
+from connector_core.hook_contexts import DeliveryContext, IssueContext, IssuingContext, LearnerRef, RecordRef
 from connector_core.hookspecs import IssuePolicyError
 from connector_core.issuer import (
     Canonicalizer,
@@ -177,6 +177,7 @@ class IssuingService:
         hook: Any = None,
         base_dir: Path | None = None,
         batch: int = 500,
+        config: Settings | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -189,6 +190,7 @@ class IssuingService:
         self.base_dir = base_dir or Path.cwd()
         self.canonicalizer = contexts_canonicalizer(settings.contexts_dir, self.base_dir)
         self.batch = batch
+        self.config = config  # the whole config, for `lerconnect_after_issuing` (delivery sinks)
         self.progress: Callable[[str, int, int | None], None] | None = None  # (phase, advance, total)
 
     def _advance(self, phase: str, count: int, total: int | None = None) -> None:
@@ -215,7 +217,17 @@ class IssuingService:
             log.warning("issuing skipped: %s", report.error)
             return report
         log.info("issuing: %s", ", ".join(f"{k}={v}" for k, v in report.as_dict().items() if v is not None))
+        self._finish_delivery(run_id, dry_run)
         return report
+
+    def _finish_delivery(self, run_id: str | None, dry_run: bool) -> None:
+        """Tell batching sinks the pass is over; like delivery itself, a failure never undoes issuing."""
+        if self.hook is None or dry_run or self.config is None:
+            return
+        try:
+            self.hook.lerconnect_after_issuing(context=IssuingContext(run_id, self.config, self.store))
+        except Exception as exc:
+            log.error("delivery after issuing failed: %s: %s", type(exc).__name__, exc)
 
     def _reconcile(self, report: IssueReport, run_id: str | None, learners: set[str] | None, lease: Any) -> None:
         now = datetime.now(UTC).replace(microsecond=0)
@@ -509,4 +521,5 @@ def service_for(store: Store, settings: Settings, hook: Any = None) -> IssuingSe
         return None
     settings.require("issuer")
     base = settings.path.parent if settings.path else Path.cwd()
-    return IssuingService(store, settings.issuer, load_key_ring(settings.issuer, base), hook=hook, base_dir=base)
+    ring = load_key_ring(settings.issuer, base)
+    return IssuingService(store, settings.issuer, ring, hook=hook, base_dir=base, config=settings)

@@ -1,0 +1,109 @@
+"""One night's announcements: every learner with queued credentials gets one claim link, by email or CSV.
+
+A link that could not be sent leaves its credentials queued, so the next flush (the next night, or
+`lerconnect claims send`) tries again with a fresh link; nothing queued is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from connector_core.config import ConfigError, DeliverySettings, Settings
+from connector_core.delivery import tokens
+from connector_core.delivery.export import write_csv
+from connector_core.delivery.mail import Mailer
+from connector_core.delivery.notices import ClaimNotice
+from connector_core.store import Store
+from connector_core.store import claims as claim_store
+from connector_core.store import credentials as cred_store
+from connector_core.store import records as record_store
+
+log = logging.getLogger("lerconnect.delivery")
+
+
+@dataclass
+class FlushReport:
+    """What one flush did; `csv` is the file written, when the sink is CSV."""
+
+    learners: int = 0
+    sent: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    csv: Path | None = None
+
+
+def claim_url(delivery: DeliverySettings, token: str) -> str:
+    return f"{delivery.public_url.rstrip('/')}/claim/{token}"
+
+
+def delivery_settings(settings: Settings) -> DeliverySettings:
+    if settings.delivery is None:
+        raise ConfigError("the config has no [delivery] table: add one with public_url (see README, Serving and delivery)")
+    settings.require("delivery")
+    return settings.delivery
+
+
+def base_dir(settings: Settings) -> Path:
+    return settings.path.parent if settings.path else Path.cwd()
+
+
+def flush(
+    store: Store,
+    settings: Settings,
+    *,
+    run_id: str | None = None,
+    sink: str | None = None,
+    learners: set[str] | None = None,
+    csv_path: Path | None = None,
+) -> FlushReport:
+    """Announce what is queued (for `learners`, or everyone) through `sink` (default: the configured one)."""
+    delivery = delivery_settings(settings)
+    sink = sink or delivery.sink
+    report = FlushReport()
+    if sink == "none":
+        return report
+    mailer = None
+    if sink == "email":
+        if delivery.smtp is None:
+            raise ConfigError('[delivery].sink is "email" but there is no [delivery.smtp] table: add host and sender')
+        issuer = settings.issuer.name if settings.issuer else "Your institution"
+        mailer = Mailer(delivery.smtp, issuer, base_dir(settings))
+    queued = claim_store.pending(store, learners)
+    if not queued:
+        return report
+    people = record_store.learners(store, set(queued))
+    expires = datetime.now(UTC).replace(microsecond=0) + timedelta(days=delivery.claim_days)
+    notices, links = [], {}
+    for learner_key, credential_ids in queued.items():
+        token, digest = tokens.new_token()
+        links[learner_key] = claim_store.new_link(store, learner_key, digest, expires, sink, credential_ids, run_id)
+        person = people.get(learner_key)
+        titles = tuple(d.get("name") or "Credential" for d in cred_store.documents(store, credential_ids))
+        notices.append(
+            ClaimNotice(
+                learner_key,
+                person.email if person else None,
+                person.given_name if person else None,
+                person.family_name if person else None,
+                claim_url(delivery, token),
+                expires,
+                titles,
+            )
+        )
+    report.learners = len(notices)
+    if mailer is not None:
+        results = mailer.send(notices)
+    else:
+        folder = delivery.csv_dir if delivery.csv_dir.is_absolute() else base_dir(settings) / delivery.csv_dir
+        report.csv = write_csv(csv_path or folder / f"claims-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv", notices)
+        results = {n.learner_key: None for n in notices}
+    for learner_key, error in results.items():
+        if error:
+            report.failed[learner_key] = error
+            claim_store.mark_sent(store, [links[learner_key]], error=error)
+    claim_store.mark_sent(store, [links[k] for k, e in results.items() if e is None])
+    report.sent = report.learners - len(report.failed)
+    log.info("claim links: %d learners, %d sent through %s, %d failed", report.learners, report.sent, sink, len(report.failed))
+    return report
