@@ -91,6 +91,39 @@ class IssuerSettings(_Section):
     )
 
 
+class ServeSettings(_Section):
+    """`lerconnect serve`: the web service (VC-API, did.json, status lists, verify page).
+
+    It speaks plain HTTP on a loopback or private address; TLS is the reverse proxy's (README,
+    "Serving and delivery"), which is why the public base URL is configured, not guessed.
+    """
+
+    host: str = Field(default="127.0.0.1", description="address to listen on (behind a reverse proxy: loopback)")
+    port: int = Field(default=8080, ge=1, le=65535, description="TCP port to listen on")
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="the https URL people and wallets reach the service at (through the reverse proxy)",
+    )
+    max_body_bytes: int = Field(
+        default=2_000_000, ge=1024, description="largest request body accepted; larger ones are refused with 400"
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description='signs CSRF tokens: "file:/run/secrets/serve-key" or "${VAR}"; unset: random per process',
+    )
+    token_ttl_seconds: int = Field(
+        default=3600, ge=60, le=86400, description="lifetime of OAuth access tokens of the issuer API"
+    )
+    rate_limit_per_minute: int = Field(
+        default=120, ge=1, description="requests per minute one client address may make to rate-limited endpoints"
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="reverse proxies whose X-Forwarded-For/-Proto headers are trusted (comma-separated)",
+    )
+    access_log: bool = Field(default=True, description="log one line per request: method, path, status (no bodies)")
+
+
 class SmtpSettings(_Section):
     """The campus mail server claim links go out through; TLS is verified against the system CAs (or `ca_file`)."""
 
@@ -109,9 +142,11 @@ class SmtpSettings(_Section):
 
 
 class DeliverySettings(_Section):
-    """Claim links for learners after each issuing pass, and the wallet offers the claim page makes."""
+    """Claim links for learners after each issuing pass, and the wallet offers the claim page makes.
 
-    public_url: str = Field(description="where `lerconnect serve` is reachable, e.g. https://credentials.example.edu")
+    Links point at `[serve].public_base_url`, where `lerconnect serve` shows the claim page.
+    """
+
     sink: Literal["email", "csv", "none"] = Field(
         default="email", description="email through [delivery.smtp], or a CSV file per night for the campus mailer"
     )
@@ -132,6 +167,7 @@ class Settings(_Section):
     identity: IdentitySettings = IdentitySettings()
     logging: LoggingSettings = LoggingSettings()
     issuer: IssuerSettings | None = None
+    serve: ServeSettings = ServeSettings()
     delivery: DeliverySettings | None = None
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
     unresolved: dict[str, str] = Field(default_factory=dict, exclude=True)

@@ -34,13 +34,14 @@ class FlushReport:
     csv: Path | None = None
 
 
-def claim_url(delivery: DeliverySettings, token: str) -> str:
-    return f"{delivery.public_url.rstrip('/')}/claim/{token}"
+def claim_url(settings: Settings, token: str) -> str:
+    """The link a learner gets: the token only, no personal data."""
+    return f"{settings.serve.public_base_url.rstrip('/')}/claim/{token}"
 
 
 def delivery_settings(settings: Settings) -> DeliverySettings:
     if settings.delivery is None:
-        raise ConfigError("the config has no [delivery] table: add one with public_url (see README, Serving and delivery)")
+        raise ConfigError("the config has no [delivery] table: add `[delivery]` (see README, "Serving and delivery")")
     settings.require("delivery")
     return settings.delivery
 
@@ -87,7 +88,7 @@ def flush(
                 person.email if person else None,
                 person.given_name if person else None,
                 person.family_name if person else None,
-                claim_url(delivery, token),
+                claim_url(settings, token),
                 expires,
                 titles,
             )

@@ -1,0 +1,40 @@
+"""One log line per request: method, route template, status, milliseconds. Never the body, the
+query or the concrete path: a claim token or an id in a path would otherwise reach the logs."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("lerconnect.serve.access")
+
+
+class AccessLog:
+    """ASGI middleware logging each HTTP request at INFO (logger `lerconnect.serve.access`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, note)
+        finally:
+            route = scope.get("route")
+            where = getattr(route, "path", None) or (
+                "/static/…" if scope["path"].startswith("/static/") else "(no route)"
+            )
+            log.info("%s %s %s %.1f ms", scope["method"], where, status, (time.perf_counter() - started) * 1000)
