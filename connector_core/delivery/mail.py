@@ -46,12 +46,16 @@ class Mailer:
         path = path if path.is_absolute() else base_dir / path
         if not path.is_file():
             raise ConfigError(f"[delivery.smtp].template {path} does not exist: fix the path or remove the key")
-        env = SandboxedEnvironment(loader=FileSystemLoader(str(path.parent)), undefined=StrictUndefined, autoescape=False)
+        env = SandboxedEnvironment(
+            loader=FileSystemLoader(str(path.parent)), undefined=StrictUndefined, autoescape=False
+        )
         try:
             self.template = env.get_template(path.name)
         except TemplateError as exc:
             raise ConfigError(f"[delivery.smtp].template {path}: {exc}: fix the template") from None
-        self.ca_file = None if smtp.ca_file is None else smtp.ca_file if smtp.ca_file.is_absolute() else base_dir / smtp.ca_file
+        self.ca_file = (
+            None if smtp.ca_file is None else smtp.ca_file if smtp.ca_file.is_absolute() else base_dir / smtp.ca_file
+        )
 
     def message(self, notice: ClaimNotice) -> EmailMessage:
         values = {

@@ -41,7 +41,7 @@ def claim_url(settings: Settings, token: str) -> str:
 
 def delivery_settings(settings: Settings) -> DeliverySettings:
     if settings.delivery is None:
-        raise ConfigError("the config has no [delivery] table: add `[delivery]` (see README, "Serving and delivery")")
+        raise ConfigError('the config has no [delivery] table: add one (see README, "Serving and delivery")')
     settings.require("delivery")
     return settings.delivery
 
@@ -106,5 +106,6 @@ def flush(
             claim_store.mark_sent(store, [links[learner_key]], error=error)
     claim_store.mark_sent(store, [links[k] for k, e in results.items() if e is None])
     report.sent = report.learners - len(report.failed)
-    log.info("claim links: %d learners, %d sent through %s, %d failed", report.learners, report.sent, sink, len(report.failed))
+    failed = len(report.failed)
+    log.info("claim links: %d learners, %d sent through %s, %d failed", report.learners, report.sent, sink, failed)
     return report

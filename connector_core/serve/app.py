@@ -21,7 +21,12 @@ from connector_core.store import Store
 
 STATIC = Path(__file__).parent / "static"
 
-ROUTERS = ("connector_core.serve.public",)
+ROUTERS = (
+    "connector_core.serve.claims",
+    "connector_core.serve.exchanges",
+    "connector_core.serve.oid4vci",
+    "connector_core.serve.public",
+)
 """Modules whose `router` (or `make_router(services)`) the app includes, in this order. `public`
 stays last: its status-list route may sit at the root when status_base_url has no path."""
 

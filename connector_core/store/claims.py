@@ -39,7 +39,9 @@ def queue(store: Store, items: Iterable[tuple[str, str, str | None]]) -> int:
         return 0
     with store.session() as session:
         known = set(
-            session.scalars(select(ClaimItemRow.credential_id).where(ClaimItemRow.credential_id.in_([i[0] for i in items])))
+            session.scalars(
+                select(ClaimItemRow.credential_id).where(ClaimItemRow.credential_id.in_([i[0] for i in items]))
+            )
         )
         fresh = {cid: (learner, run) for cid, learner, run in items if cid not in known}
         session.add_all(ClaimItemRow(credential_id=c, learner_key=k, run_id=r) for c, (k, r) in fresh.items())
@@ -75,7 +77,9 @@ def new_link(
 ) -> int:
     """A claim link for a learner, announcing `credential_ids` (queued ones are attached to it)."""
     with store.session() as session:
-        link = ClaimLinkRow(token_hash=token_hash, learner_key=learner_key, expires_at=expires_at, sink=sink, run_id=run_id)
+        link = ClaimLinkRow(
+            token_hash=token_hash, learner_key=learner_key, expires_at=expires_at, sink=sink, run_id=run_id
+        )
         session.add(link)
         session.flush()
         if credential_ids:
@@ -111,13 +115,15 @@ def redeem(store: Store, token_hash: str, session_hash: str, session_expires: da
         if won != 1:
             return None
         session.add(
-            ClaimSessionRow(token_hash=session_hash, learner_key=link.learner_key, claim_id=link.id, expires_at=session_expires)
+            ClaimSessionRow(
+                token_hash=session_hash, learner_key=link.learner_key, claim_id=link.id, expires_at=session_expires
+            )
         )
         return link.learner_key
 
 
 def link_state(store: Store, token_hash: str) -> str:
-    """"usable", "used", "expired" or "unknown", for the page that answers a claim link."""
+    """ "usable", "used", "expired" or "unknown", for the page that answers a claim link."""
     with store.session() as session:
         link = session.scalar(select(ClaimLinkRow).where(ClaimLinkRow.token_hash == token_hash))
     if link is None:
@@ -239,7 +245,11 @@ def use_nonce(store: Store, nonce_hash: str) -> bool:
     with store.session() as session:
         won = session.execute(
             update(WalletNonceRow)
-            .where(WalletNonceRow.nonce_hash == nonce_hash, WalletNonceRow.used_at.is_(None), WalletNonceRow.expires_at > now)
+            .where(
+                WalletNonceRow.nonce_hash == nonce_hash,
+                WalletNonceRow.used_at.is_(None),
+                WalletNonceRow.expires_at > now,
+            )
             .values(used_at=now)
         ).rowcount
     return won == 1
@@ -278,7 +288,7 @@ def add_bound(store: Store, offer_id: int, holder: str, pairs: list[tuple[Creden
                     credential_id=document["id"],
                     learner_key=original.learner_key,
                     record_id=original.record_id,
-                    reason=f"{original.id} re-signed for the wallet holder {holder}; it shares that credential's status",
+                    reason=f"{original.id} re-signed for wallet holder {holder}; it shares that credential's status",
                 )
             )
 
