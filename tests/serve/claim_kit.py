@@ -144,3 +144,10 @@ def _sign_with(document: dict, key: SigningKey, options: dict) -> dict:
 def live_achievements(campus) -> list:
     return cred_store.list_credentials(campus.store, status="active", kind="achievement")
 
+
+
+def verify(served: Served, document: dict):
+    """Our verifier, with the issuer's did:web keys and status lists fetched from the served app."""
+    from connector_core.issuer import verify_credential
+
+    return verify_credential(document, status_resolver=status_resolver(served), key_resolver=served.services.ring.resolve)
