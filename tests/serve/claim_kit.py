@@ -39,7 +39,12 @@ def issue(campus) -> Any:
     """Issue as a night does: through `service_for`'s wiring, so the delivery sink sees the whole pass."""
     ring = load_key_ring(campus.settings.issuer, campus.tmp)
     service = IssuingService(
-        campus.store, campus.settings.issuer, ring, hook=campus.registry.hook, base_dir=campus.tmp, config=campus.settings
+        campus.store,
+        campus.settings.issuer,
+        ring,
+        hook=campus.registry.hook,
+        base_dir=campus.tmp,
+        config=campus.settings,
     )
     return service.reconcile()
 
@@ -137,7 +142,9 @@ def _sign_with(document: dict, key: SigningKey, options: dict) -> dict:
     from connector_core.issuer.proofs import _hash
 
     canon = default_canonicalizer()
-    data = _hash(canon.canonicalize({**options, "@context": document["@context"]})) + _hash(canon.canonicalize(document))
+    data = _hash(canon.canonicalize({**options, "@context": document["@context"]})) + _hash(
+        canon.canonicalize(document)
+    )
     return {**document, "proof": {**options, "proofValue": "z" + base58.b58encode(key.sign(data)).decode()}}
 
 
@@ -145,9 +152,10 @@ def live_achievements(campus) -> list:
     return cred_store.list_credentials(campus.store, status="active", kind="achievement")
 
 
-
 def verify(served: Served, document: dict):
     """Our verifier, with the issuer's did:web keys and status lists fetched from the served app."""
     from connector_core.issuer import verify_credential
 
-    return verify_credential(document, status_resolver=status_resolver(served), key_resolver=served.services.ring.resolve)
+    return verify_credential(
+        document, status_resolver=status_resolver(served), key_resolver=served.services.ring.resolve
+    )

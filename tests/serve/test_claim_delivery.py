@@ -28,7 +28,7 @@ aiosmtpd = pytest.importorskip("aiosmtpd", reason="aiosmtpd (the test extra) run
 from aiosmtpd.controller import Controller  # noqa: E402
 from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
 
-PASSWORD = "smtp-secret-for-tests"  # noqa: S105
+PASSWORD = "smtp-secret-for-tests"
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:
@@ -72,7 +72,11 @@ class Inbox:
 
 
 def _authenticate(server, session, envelope, mechanism, auth_data):
-    ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"registrar" and auth_data.password == PASSWORD.encode()
+    ok = (
+        isinstance(auth_data, LoginPassword)
+        and auth_data.login == b"registrar"
+        and auth_data.password == PASSWORD.encode()
+    )
     return AuthResult(success=ok)
 
 
@@ -186,7 +190,7 @@ def test_a_campus_template_is_used_and_plain_smtp_is_refused_beyond_loopback(tmp
     mailer = Mailer(_smtp(port, cert, template=template), "Test University", tmp_path)
     notice = ClaimNotice("k", "a@example.edu", "Ada", "L", "https://x/claim/t", dt.datetime.now(dt.UTC), ("C",))
     assert mailer.message(notice).get_content() == "Dear Ada: https://x/claim/t (1)\n"
-    with pytest.raises(ConfigError, match='security = "none" sends mail in clear to smtp.example.edu'):
+    with pytest.raises(ConfigError, match=r'security = "none" sends mail in clear to smtp\.example\.edu'):
         Mailer(SmtpSettings(host="smtp.example.edu", security="none", sender="r@example.edu"), "U", tmp_path)
 
 

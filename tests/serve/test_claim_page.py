@@ -31,7 +31,9 @@ def test_the_link_opens_the_learners_own_records_once(night) -> None:
     served, urls = night
     landing = served.get(urls["s1@example.edu"].removeprefix("http://127.0.0.1:8080"))
     assert landing.status_code == 200 and "Open my records" in landing.text
-    assert served.get(urls["s1@example.edu"].removeprefix("http://127.0.0.1:8080")).status_code == 200  # GET spends nothing
+    assert (
+        served.get(urls["s1@example.edu"].removeprefix("http://127.0.0.1:8080")).status_code == 200
+    )  # GET spends nothing
     page = open_claim(served, urls["s1@example.edu"])
     assert page.status_code == 200 and page.url.endswith("/claim/records")
     assert page.headers["cache-control"] == "no-store"

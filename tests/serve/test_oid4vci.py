@@ -83,7 +83,8 @@ def test_pre_authorized_flow_issues_credentials_bound_to_the_proof_key(offered) 
     assert len(by_config["OpenBadgeCredential_ldp_vc"]) == 2 and len(by_config["ClrCredential_ldp_vc"]) == 1
     wallet = Wallet.new()
     issued = client.credential(
-        grant["access_token"], wallet.proof_jwt(offer["credential_issuer"], client.nonce()),
+        grant["access_token"],
+        wallet.proof_jwt(offer["credential_issuer"], client.nonce()),
         credential_configuration_id="OpenBadgeCredential_ldp_vc",
     )
     assert issued.status_code == 200, issued.text
@@ -94,7 +95,9 @@ def test_pre_authorized_flow_issues_credentials_bound_to_the_proof_key(offered) 
         assert verify(served, document).verified
     (clr_id,) = by_config["ClrCredential_ldp_vc"]
     clr = client.credential(
-        grant["access_token"], wallet.proof_jwt(offer["credential_issuer"], client.nonce()), credential_identifier=clr_id
+        grant["access_token"],
+        wallet.proof_jwt(offer["credential_issuer"], client.nonce()),
+        credential_identifier=clr_id,
     )
     assert clr.status_code == 200, clr.text
     (only,) = clr.json()["credentials"]

@@ -10,7 +10,17 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from claim_kit import Wallet, claim_rows, deep_link_parts, delivery_campus, links_of, open_claim, serve, sync_and_issue, verify
+from claim_kit import (
+    Wallet,
+    claim_rows,
+    deep_link_parts,
+    delivery_campus,
+    links_of,
+    open_claim,
+    serve,
+    sync_and_issue,
+    verify,
+)
 from conftest import Served
 
 from connector_core.store import claims as claim_store
@@ -70,7 +80,8 @@ def test_lcw_deep_link_flow_posts_the_bare_presentation(exchange) -> None:
     answer = served.post(_path(link["vc_request_url"]), json=wallet.didauth(link["challenge"], None))
     assert answer.status_code == 200, answer.text
     assert all(
-        d["credentialSubject"]["id"] == wallet.did for d in answer.json()["verifiablePresentation"]["verifiableCredential"]
+        d["credentialSubject"]["id"] == wallet.did
+        for d in answer.json()["verifiablePresentation"]["verifiableCredential"]
     )
 
 
@@ -93,7 +104,10 @@ def test_a_bad_didauth_is_refused_and_leaves_the_exchange_usable(exchange, body:
     presentation = {
         "wrong-challenge": lambda: wallet.didauth("another-challenge", domain),
         "wrong-domain": lambda: wallet.didauth(link["challenge"], "evil.example"),
-        "tampered": lambda: {**wallet.didauth(link["challenge"], domain), "id": "urn:uuid:9e1f0b7c-1d2e-4f3a-8b9c-0d1e2f3a4b5c"},
+        "tampered": lambda: {
+            **wallet.didauth(link["challenge"], domain),
+            "id": "urn:uuid:9e1f0b7c-1d2e-4f3a-8b9c-0d1e2f3a4b5c",
+        },
         "other-key": lambda: {**wallet.didauth(link["challenge"], domain), "holder": Wallet.new().did},
         "not-a-presentation": lambda: {**wallet.didauth(link["challenge"], domain), "type": ["VerifiableCredential"]},
         "not-did-key": lambda: {**wallet.didauth(link["challenge"], domain), "holder": "did:web:example.com"},
