@@ -112,6 +112,6 @@ class IssuingContext:
 
     run_id: str | None
     settings: Any
-    """The loaded `connector_core.config.Settings`."""
+    """The loaded `connector_core.config.Settings`; None when issuing ran without a whole config."""
     store: Any
     """The `connector_core.store.Store` the pass wrote to."""

@@ -94,7 +94,8 @@ def lerconnect_after_issuing(context: IssuingContext) -> None:
 
     A sink that batches (one message per learner per night, not per credential) collects in
     ``lerconnect_after_issue`` and sends here. ``context`` is a ``connector_core.IssuingContext``:
-    ``run_id``, ``settings`` (the whole config) and ``store``. An exception is logged; issuing stands.
+    ``run_id``, ``settings`` (the whole config; None when issuing ran without one) and ``store``. It
+    is called even when the pass failed part-way (what was stored is delivered). An exception is logged.
     """
 
 

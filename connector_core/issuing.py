@@ -216,13 +216,15 @@ class IssuingService:
             report.status, report.error = "skipped", f"{exc}; the next run issues what is pending"
             log.warning("issuing skipped: %s", report.error)
             return report
+        finally:  # what was signed and stored is delivered, even when the pass failed later on
+            self._finish_delivery(run_id, dry_run)
         log.info("issuing: %s", ", ".join(f"{k}={v}" for k, v in report.as_dict().items() if v is not None))
-        self._finish_delivery(run_id, dry_run)
         return report
 
     def _finish_delivery(self, run_id: str | None, dry_run: bool) -> None:
-        """Tell batching sinks the pass is over; like delivery itself, a failure never undoes issuing."""
-        if self.hook is None or dry_run or self.config is None:
+        """Tell batching sinks the pass is over (`settings` None when the service has no whole config);
+        like delivery itself, a failure never undoes issuing."""
+        if self.hook is None or dry_run:
             return
         try:
             self.hook.lerconnect_after_issuing(context=IssuingContext(run_id, self.config, self.store))

@@ -41,7 +41,7 @@ def lerconnect_after_issuing(context: IssuingContext) -> None:
     from connector_core.store import claims as claim_store
 
     items, _batch.items = _collected(), []
-    if context.settings.delivery is None:
+    if context.settings is None or context.settings.delivery is None:
         return
     claim_store.queue(context.store, items)
     flush(context.store, context.settings, run_id=context.run_id)

@@ -38,12 +38,10 @@ def queue(store: Store, items: Iterable[tuple[str, str, str | None]]) -> int:
     if not items:
         return 0
     with store.session() as session:
-        known = set(
-            session.scalars(
-                select(ClaimItemRow.credential_id).where(ClaimItemRow.credential_id.in_([i[0] for i in items]))
-            )
-        )
-        fresh = {cid: (learner, run) for cid, learner, run in items if cid not in known}
+        ids = [i[0] for i in items]
+        known = set(session.scalars(select(ClaimItemRow.credential_id).where(ClaimItemRow.credential_id.in_(ids))))
+        stored = set(session.scalars(select(CredentialRow.id).where(CredentialRow.id.in_(ids))))
+        fresh = {cid: (learner, run) for cid, learner, run in items if cid in stored and cid not in known}
         session.add_all(ClaimItemRow(credential_id=c, learner_key=k, run_id=r) for c, (k, r) in fresh.items())
     return len(fresh)
 

@@ -15,7 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import requests
-from conftest import Served, web_campus
+from conftest import DOMAIN, Served
+from test_issuing import Campus
 
 from connector_core.config import DeliverySettings
 from connector_core.issuer import SigningKey
@@ -28,10 +29,11 @@ from connector_core.testing.served_app import served_app
 
 
 def delivery_campus(tmp_path: Path, store, monkeypatch, **delivery: Any):
-    """The web test campus with a [delivery] table (CSV sink unless told), synced and issued with it."""
-    campus = web_campus(tmp_path, store, monkeypatch)
-    options = {"sink": "csv", "csv_dir": tmp_path / "claims", **delivery}
-    campus.settings = campus.settings.model_copy(update={"delivery": DeliverySettings(**options)})
+    """The web test campus (did:web) with a [delivery] table (CSV sink unless told), not yet synced."""
+    campus = Campus(tmp_path, store, monkeypatch)
+    issuer = campus.settings.issuer.model_copy(update={"did_method": "web", "domain": DOMAIN})
+    options = DeliverySettings(**{"sink": "csv", "csv_dir": tmp_path / "claims", **delivery})
+    campus.settings = campus.settings.model_copy(update={"issuer": issuer, "delivery": options})
     return campus
 
 
