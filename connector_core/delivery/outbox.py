@@ -109,3 +109,15 @@ def flush(
     failed = len(report.failed)
     log.info("claim links: %d learners, %d sent through %s, %d failed", report.learners, report.sent, sink, failed)
     return report
+
+
+def fresh_link(store: Store, settings: Settings, learner_key: str, *, sink: str = "manual") -> str:
+    """A new claim link to all of a learner's live credentials, returned instead of sent (demo, support desk)."""
+    delivery = settings.delivery or DeliverySettings()
+    live = [row.id for row in claim_store.live_credentials(store, learner_key)]
+    claim_store.requeue(store, learner_key, live)
+    token, digest = tokens.new_token()
+    expires = datetime.now(UTC).replace(microsecond=0) + timedelta(days=delivery.claim_days)
+    link = claim_store.new_link(store, learner_key, digest, expires, sink, live)
+    claim_store.mark_sent(store, [link])
+    return claim_url(settings, token)
