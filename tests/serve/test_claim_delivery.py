@@ -4,105 +4,27 @@ server with STARTTLS, or as CSV; only hashes are stored; failures stay queued an
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
-import socket
-import ssl
 import stat
-from email import message_from_bytes
-from email.message import Message
 from pathlib import Path
 
 import pytest
 from claim_kit import claim_rows, delivery_campus, issue, sync_and_issue
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 
 from connector_core.config import ConfigError, SmtpSettings
 from connector_core.delivery.outbox import flush
 from connector_core.store.tables import ClaimLinkRow
+from connector_core.testing.smtp import loopback_smtp
 
-aiosmtpd = pytest.importorskip("aiosmtpd", reason="aiosmtpd (the test extra) runs the loopback SMTP server")
-from aiosmtpd.controller import Controller  # noqa: E402
-from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
+pytest.importorskip("aiosmtpd", reason="aiosmtpd (the test extra) runs the loopback SMTP server")
 
 PASSWORD = "smtp-secret-for-tests"
 
 
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "smtp.crt", folder / "smtp.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
-
-
-class Inbox:
-    """The loopback mail server's received messages, and the logins it saw."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.envelopes: list[list[str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler name
-        self.envelopes.append(list(envelope.rcpt_tos))
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def _authenticate(server, session, envelope, mechanism, auth_data):
-    ok = (
-        isinstance(auth_data, LoginPassword)
-        and auth_data.login == b"registrar"
-        and auth_data.password == PASSWORD.encode()
-    )
-    return AuthResult(success=ok)
-
-
 @pytest.fixture
 def smtp_server(tmp_path: Path):
-    cert, key = _certificate(tmp_path)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    inbox = Inbox()
-    with socket.socket() as probe:  # aiosmtpd needs a concrete port to check it is up
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        tls_context=context,
-        require_starttls=True,
-        auth_require_tls=True,
-        authenticator=_authenticate,
-    )
-    controller.start()
-    try:
-        yield inbox, controller.port, cert
-    finally:
-        controller.stop()
+    with loopback_smtp(tmp_path, login=("registrar", PASSWORD)) as inbox:
+        yield inbox, inbox.port, inbox.ca_file
 
 
 def _smtp(port: int, cert: Path, **extra) -> SmtpSettings:
