@@ -31,19 +31,24 @@ def fill(store: Store, learners: int, per_learner: int) -> list[tuple[dict, Deli
         status = StatusListRow(url="https://bench.example.edu/status/1", size=131072, seed="00" * 16, bits=bytes(16384))
         session.add(status)
         session.flush()
-        for n in range(learners):
-            key = f"learner-{n:05d}"
-            session.add(LearnerRow(key=key, email=f"student{n}@bench.example.edu", given_name=f"Student{n}"))
+        keys = [f"learner-{n:05d}" for n in range(learners)]
+        session.add_all(
+            LearnerRow(key=key, email=f"student{n}@bench.example.edu", given_name=f"Student{n}")
+            for n, key in enumerate(keys)
+        )
+        session.flush()  # no relationships declared: learners go in before their credentials
+        for n, key in enumerate(keys):
             for k in range(per_learner):
                 kind = "clr" if k == per_learner - 1 else "achievement"
                 document = {"id": f"urn:uuid:bench-{n}-{k}", "name": f"Course {k}" if kind == "achievement" else "CLR"}
+                index = n * per_learner + k
                 session.add(
                     CredentialRow(
                         id=document["id"],
                         kind=kind,
                         learner_key=key,
                         status_list_id=status.id,
-                        status_index=n * per_learner + k,
+                        status_index=index,
                         document=document,
                     )
                 )

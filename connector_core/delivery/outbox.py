@@ -18,7 +18,6 @@ from connector_core.delivery.mail import Mailer
 from connector_core.delivery.notices import ClaimNotice
 from connector_core.store import Store
 from connector_core.store import claims as claim_store
-from connector_core.store import credentials as cred_store
 from connector_core.store import records as record_store
 
 log = logging.getLogger("lerconnect.delivery")
@@ -75,22 +74,24 @@ def flush(
     if not queued:
         return report
     people = record_store.learners(store, set(queued))
+    titles = claim_store.names(store, [c for ids in queued.values() for c in ids])
     expires = datetime.now(UTC).replace(microsecond=0) + timedelta(days=delivery.claim_days)
-    notices, links = [], {}
+    secrets = {key: tokens.new_token() for key in queued}
+    links = claim_store.new_links(
+        store, [(key, secrets[key][1], ids) for key, ids in queued.items()], expires, sink, run_id
+    )
+    notices = []
     for learner_key, credential_ids in queued.items():
-        token, digest = tokens.new_token()
-        links[learner_key] = claim_store.new_link(store, learner_key, digest, expires, sink, credential_ids, run_id)
         person = people.get(learner_key)
-        titles = tuple(d.get("name") or "Credential" for d in cred_store.documents(store, credential_ids))
         notices.append(
             ClaimNotice(
                 learner_key,
                 person.email if person else None,
                 person.given_name if person else None,
                 person.family_name if person else None,
-                claim_url(settings, token),
+                claim_url(settings, secrets[learner_key][0]),
                 expires,
-                titles,
+                tuple(titles.get(c, "Credential") for c in credential_ids),
             )
         )
     report.learners = len(notices)
@@ -100,10 +101,9 @@ def flush(
         folder = delivery.csv_dir if delivery.csv_dir.is_absolute() else base_dir(settings) / delivery.csv_dir
         report.csv = write_csv(csv_path or folder / f"claims-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv", notices)
         results = {n.learner_key: None for n in notices}
-    for learner_key, error in results.items():
-        if error:
-            report.failed[learner_key] = error
-            claim_store.mark_sent(store, [links[learner_key]], error=error)
+    report.failed = {key: error for key, error in results.items() if error}
+    for error in set(report.failed.values()):
+        claim_store.mark_sent(store, [links[k] for k, e in report.failed.items() if e == error], error=error)
     claim_store.mark_sent(store, [links[k] for k, e in results.items() if e is None])
     report.sent = report.learners - len(report.failed)
     failed = len(report.failed)
@@ -118,6 +118,6 @@ def fresh_link(store: Store, settings: Settings, learner_key: str, *, sink: str 
     claim_store.requeue(store, learner_key, live)
     token, digest = tokens.new_token()
     expires = datetime.now(UTC).replace(microsecond=0) + timedelta(days=delivery.claim_days)
-    link = claim_store.new_link(store, learner_key, digest, expires, sink, live)
-    claim_store.mark_sent(store, [link])
+    links = claim_store.new_links(store, [(learner_key, digest, live)], expires, sink)
+    claim_store.mark_sent(store, links.values())
     return claim_url(settings, token)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
 from connector_core.store.database import Store
@@ -32,6 +32,16 @@ def aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
+def _chunks(values: list, size: int = 500) -> Iterable[list]:
+    """Slices small enough for any database's limit on bound parameters."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _existing(session: Session, column, values: list[str]) -> set[str]:
+    return {v for chunk in _chunks(values) for v in session.scalars(select(column).where(column.in_(chunk)))}
+
+
 def queue(store: Store, items: Iterable[tuple[str, str, str | None]]) -> int:
     """Queue (credential id, learner key, run id) for announcement; a credential already queued stays once."""
     items = list(items)
@@ -39,10 +49,15 @@ def queue(store: Store, items: Iterable[tuple[str, str, str | None]]) -> int:
         return 0
     with store.session() as session:
         ids = [i[0] for i in items]
-        known = set(session.scalars(select(ClaimItemRow.credential_id).where(ClaimItemRow.credential_id.in_(ids))))
-        stored = set(session.scalars(select(CredentialRow.id).where(CredentialRow.id.in_(ids))))
+        known = _existing(session, ClaimItemRow.credential_id, ids)
+        stored = _existing(session, CredentialRow.id, ids)
         fresh = {cid: (learner, run) for cid, learner, run in items if cid in stored and cid not in known}
-        session.add_all(ClaimItemRow(credential_id=c, learner_key=k, run_id=r) for c, (k, r) in fresh.items())
+        if fresh:
+            now = datetime.now(UTC)
+            session.execute(
+                insert(ClaimItemRow.__table__),
+                [{"credential_id": c, "learner_key": k, "run_id": r, "queued_at": now} for c, (k, r) in fresh.items()],
+            )
     return len(fresh)
 
 
@@ -64,27 +79,65 @@ def pending(store: Store, learners: set[str] | None = None) -> dict[str, list[st
     return out
 
 
-def new_link(
+def new_links(
     store: Store,
-    learner_key: str,
-    token_hash: str,
+    links: list[tuple[str, str, list[str]]],
     expires_at: datetime,
     sink: str,
-    credential_ids: list[str],
     run_id: str | None = None,
-) -> int:
-    """A claim link for a learner, announcing `credential_ids` (queued ones are attached to it)."""
-    with store.session() as session:
-        link = ClaimLinkRow(
-            token_hash=token_hash, learner_key=learner_key, expires_at=expires_at, sink=sink, run_id=run_id
+) -> dict[str, int]:
+    """Claim links, one per (learner key, token hash, credential ids), in one transaction: learner -> link id.
+
+    The queued credentials are attached to their learner's new link.
+    """
+    if not links:
+        return {}
+    now = datetime.now(UTC)
+    link_table, item_table = ClaimLinkRow.__table__, ClaimItemRow.__table__
+    with store.session() as session:  # Core executemany: an ORM round per learner costs 3 ms
+        session.execute(
+            insert(link_table),
+            [
+                {
+                    "token_hash": d,
+                    "learner_key": k,
+                    "expires_at": expires_at,
+                    "sink": sink,
+                    "run_id": run_id,
+                    "created_at": now,
+                }
+                for k, d, _ in links
+            ],
         )
-        session.add(link)
-        session.flush()
-        if credential_ids:
-            session.execute(
-                update(ClaimItemRow).where(ClaimItemRow.credential_id.in_(credential_ids)).values(claim_id=link.id)
+        hashes = [d for _, d, _ in links]
+        by_hash = {
+            digest: link_id
+            for chunk in _chunks(hashes)
+            for digest, link_id in session.execute(
+                select(link_table.c.token_hash, link_table.c.id).where(link_table.c.token_hash.in_(chunk))
             )
-        return link.id
+        }
+        attach = [{"cid": c, "lid": by_hash[d]} for _, d, ids in links for c in ids]
+        if attach:
+            session.execute(
+                update(item_table)
+                .where(item_table.c.credential_id == bindparam("cid"))
+                .values(claim_id=bindparam("lid")),
+                attach,
+            )
+    return {k: by_hash[d] for k, d, _ in links}
+
+
+def names(store: Store, credential_ids: list[str]) -> dict[str, str]:
+    """Credential id -> its `name` (what a message lists), read in batches."""
+    out: dict[str, str] = {}
+    with store.session() as session:
+        for chunk in _chunks(credential_ids):
+            for cid, document in session.execute(
+                select(CredentialRow.id, CredentialRow.document).where(CredentialRow.id.in_(chunk))
+            ):
+                out[cid] = document.get("name") or "Credential"
+    return out
 
 
 def mark_sent(store: Store, link_ids: Iterable[int], *, error: str | None = None) -> None:
