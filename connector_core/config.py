@@ -115,11 +115,17 @@ class ServeSettings(_Section):
         default=3600, ge=60, le=86400, description="lifetime of OAuth access tokens of the issuer API"
     )
     rate_limit_per_minute: int = Field(
-        default=120, ge=1, description="requests per minute one client address may make to rate-limited endpoints"
+        default=120,
+        ge=1,
+        description="requests per minute one client address may make to the token endpoint, and to the verifiers",
     )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="reverse proxies whose X-Forwarded-For/-Proto headers are trusted (comma-separated)",
+    )
+    schemas_dir: Path | None = Field(
+        default=None,
+        description="folder with the pinned 1EdTech JSON Schema files, for the verifiers' schema check",
     )
     access_log: bool = Field(default=True, description="log one line per request: method, path, status (no bodies)")
 

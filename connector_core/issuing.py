@@ -459,7 +459,9 @@ class IssuingService:
         for document in self.status_list_documents(rows):
             path = list_path(target, self.settings.status_base_url, document["id"])
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
+            staged = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")  # readers (`serve`) never see half a list
+            staged.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
+            os.replace(staged, path)
             written.append(path)
         if folder is None:
             cred_store.mark_published(self.store, {row.id: cred_store.bits_digest(row.bits) for row in rows})

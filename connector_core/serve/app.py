@@ -22,6 +22,10 @@ from connector_core.store import Store
 STATIC = Path(__file__).parent / "static"
 
 ROUTERS = (
+    "connector_core.serve.vcapi_verify",
+    "connector_core.serve.verify_page",
+    "connector_core.serve.oauth",
+    "connector_core.serve.issuer_api",
     "connector_core.serve.claims",
     "connector_core.serve.exchanges",
     "connector_core.serve.oid4vci",

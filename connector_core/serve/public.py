@@ -44,7 +44,7 @@ def cacheable(request: Request, body: bytes, media_type: str, cache: str) -> Res
     headers = {"ETag": tag, "Cache-Control": cache, **PUBLIC_HEADERS}
     if _matches(request, tag):
         return Response(status_code=304, headers=headers)
-    return Response(body if request.method != "HEAD" else b"", media_type=media_type, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)  # uvicorn sends no body to a HEAD
 
 
 def _not_found(what: str) -> Problem:

@@ -17,6 +17,7 @@ from connector_core.config import ConfigError, IssuerSettings, ServeSettings, Se
 from connector_core.issuer import Canonicalizer, KeyRing
 from connector_core.issuing import IssuingService, contexts_canonicalizer, load_key_ring, published_status_dir
 from connector_core.serve.security import Csrf, RateLimiter
+from connector_core.serve.verifying import Verifier
 from connector_core.store import Store
 
 
@@ -84,6 +85,11 @@ class Services:
         if self.issuing is None:
             return None
         return self.issuing.canonicalizer or contexts_canonicalizer(self.issuer_settings.contexts_dir, self.base_dir)
+
+    @cached_property
+    def verifier(self) -> Verifier:
+        """Verifies with this issuer's status lists and keys; shared by the VC-API routes and the page."""
+        return Verifier(self)
 
     def public_url(self, path: str) -> str:
         """An absolute URL of this service as the public reaches it."""

@@ -288,10 +288,57 @@ class AuditRow(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, index=True)
     action: str  # issue, revoke, replace, reinstate
     credential_id: str = Field(index=True)
-    learner_key: str
+    learner_key: str | None = None  # None for credentials a campus system posted to the issuer API
     record_id: int | None = None
     reason: str
     run_id: str | None = None
+
+
+class ServeClientRow(SQLModel, table=True):
+    """A campus system allowed to call the issuer API (OAuth 2.0 client credentials).
+
+    The secret is kept as its SHA-256 digest only; a removed client keeps its row (the audit ledger
+    names it) but can get no token and its tokens are deleted.
+    """
+
+    __tablename__ = "serve_client"
+    id: str = Field(primary_key=True)  # the client_id, public
+    name: str
+    secret_digest: str
+    scopes: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    removed_at: datetime | None = None
+
+
+class ServeTokenRow(SQLModel, table=True):
+    """An access token of the issuer API, kept as its SHA-256 digest, with its scopes and expiry."""
+
+    __tablename__ = "serve_token"
+    digest: str = Field(primary_key=True)
+    client_id: str = Field(foreign_key="serve_client.id", index=True)
+    scopes: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    expires_at: datetime = Field(index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiCredentialRow(SQLModel, table=True):
+    """A credential a campus system posted unsigned to `POST /credentials/issue`, signed and kept.
+
+    `id` is the request's `options.credentialId` (else the credential's own id): posting the same
+    again returns this one; `request_digest` tells a repeat from a different credential under a
+    used id. Its status entry comes from the same lists, by the same allocator, as the nightly run's.
+    """
+
+    __tablename__ = "api_credential"
+    id: str = Field(primary_key=True)
+    client_id: str = Field(foreign_key="serve_client.id", index=True)
+    request_digest: str
+    status: str = "active"  # active, revoked
+    status_list_id: int = Field(foreign_key="status_list.id")
+    status_index: int
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    issued_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
 
 
 class ClaimLinkRow(SQLModel, table=True):

@@ -44,6 +44,9 @@ def test_status_list_is_served_at_the_url_credentials_name(served: Served) -> No
     assert again.status_code == 304 and again.content == b""
     stale = served.get(urlsplit(url).path, headers={"If-None-Match": '"0000"'})
     assert stale.status_code == 200 and json.loads(stale.content) == listed
+    head = served.http.head(served.url(urlsplit(url).path), timeout=30)
+    assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == response.headers["etag"]
+    assert head.headers["content-length"] == str(len(response.content))
 
 
 def test_unknown_paths_answer_problem_details(served: Served) -> None:

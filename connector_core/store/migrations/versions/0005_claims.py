@@ -1,7 +1,7 @@
 """claim links, their queue and sessions, wallet offers and nonces, credentials bound to a holder's DID
 
 Revision ID: claims
-Revises: dead_letter_location
+Revises: serve_clients
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlmodel
 from alembic import op
 
 revision = "claims"
-down_revision = "dead_letter_location"  # the lead re-chains onto serve-core's 0004
+down_revision = "serve_clients"
 branch_labels = None
 depends_on = None
 
