@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 
 from connector_core.delivery import cards, tokens
 from connector_core.delivery.handover import make_offers
+from connector_core.serve.pages import render
 from connector_core.serve.problems import Problem, own
 from connector_core.serve.security import set_cookie
 from connector_core.serve.services import Services
 from connector_core.store import claims as claim_store
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 NO_STORE = {"Cache-Control": "no-store"}
 GONE = {
     "used": "This claim link has already been used.",
@@ -40,15 +38,9 @@ def make_router(services: Services) -> APIRouter:
     store = services.store
     delivery = services.settings.delivery
     cookie = session_cookie(services)
-    issuer_name = services.settings.issuer.name if services.settings.issuer else "Your institution"
 
     def page(request: Request, name: str, status: int = 200, **values) -> HTMLResponse:
-        token = services.csrf.token(request)
-        response = TEMPLATES.TemplateResponse(
-            request, name, {"issuer": issuer_name, "csrf": token, **values}, status_code=status, headers=NO_STORE
-        )
-        services.csrf.attach(response, token)
-        return response
+        return render(request, services, name, values, status)
 
     def gone(request: Request, state: str) -> HTMLResponse:
         status = 404 if state == "unknown" else 410
