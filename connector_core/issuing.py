@@ -228,8 +228,8 @@ class IssuingService:
             return
         try:
             self.hook.lerconnect_after_issuing(context=IssuingContext(run_id, self.config, self.store))
-        except Exception as exc:
-            log.error("delivery after issuing failed: %s: %s", type(exc).__name__, exc)
+        except Exception as exc:  # the first line only: a database error goes on to quote its parameters
+            log.error("delivery after issuing failed: %s: %s", type(exc).__name__, str(exc).splitlines()[0])
 
     def _reconcile(self, report: IssueReport, run_id: str | None, learners: set[str] | None, lease: Any) -> None:
         now = datetime.now(UTC).replace(microsecond=0)
