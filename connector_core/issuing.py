@@ -229,7 +229,7 @@ class IssuingService:
         try:
             self.hook.lerconnect_after_issuing(context=IssuingContext(run_id, self.config, self.store))
         except Exception as exc:  # the first line only: a database error goes on to quote its parameters
-            log.error("delivery after issuing failed: %s: %s", type(exc).__name__, str(exc).splitlines()[0])
+            log.error("delivery after issuing failed: %s: %s", type(exc).__name__, (str(exc).splitlines() or [""])[0])
 
     def _reconcile(self, report: IssueReport, run_id: str | None, learners: set[str] | None, lease: Any) -> None:
         now = datetime.now(UTC).replace(microsecond=0)
