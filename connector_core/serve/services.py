@@ -89,7 +89,9 @@ class Services:
     @cached_property
     def verifier(self) -> Verifier:
         """Verifies with this issuer's status lists and keys; shared by the VC-API routes and the page."""
-        return Verifier(self)
+        folder = self.serve.schemas_dir
+        schemas = None if folder is None else folder if folder.is_absolute() else self.base_dir / folder
+        return Verifier(self.issuing, schemas_dir=schemas, canonicalizer=self.canonicalizer)
 
     def public_url(self, path: str) -> str:
         """An absolute URL of this service as the public reaches it."""

@@ -17,17 +17,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from connector_core.issuer import Check, IssuerError, KeyResolutionError, VerificationResult, verify_credential
+from connector_core.issuer import (
+    Canonicalizer,
+    Check,
+    IssuerError,
+    KeyResolutionError,
+    VerificationResult,
+    verify_credential,
+)
 from connector_core.issuer.proofs import controller_of, verify_proofs
 from connector_core.issuer.schemas import PinnedSchemas
 from connector_core.issuer.status import list_path
 from connector_core.issuer.status_fetch import HttpStatusLists
-
-if TYPE_CHECKING:
-    from connector_core.serve.services import Services
+from connector_core.issuing import IssuingService, published_status_dir
 
 AUTHENTICATION = "authentication"
 log = logging.getLogger("lerconnect.serve")
@@ -36,20 +41,21 @@ log = logging.getLogger("lerconnect.serve")
 class OwnStatusLists:
     """This issuer's published lists, read from status_dir (re-read when a file changes)."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, issuing: IssuingService | None) -> None:
+        self.issuing = issuing
         self.cache: dict[Path, tuple[tuple[int, int], Mapping]] = {}
         self.lock = threading.Lock()
 
     def base(self) -> str | None:
-        return self.services.issuer_settings.status_base_url.rstrip("/") if self.services.issuing else None
+        return self.issuing.settings.status_base_url.rstrip("/") if self.issuing is not None else None
 
     def owns(self, url: str) -> bool:
         base = self.base()
         return base is not None and isinstance(url, str) and url.startswith(base + "/")
 
     def __call__(self, url: str) -> Mapping:
-        path = list_path(self.services.status_dir, self.base() or "", url)
+        assert self.issuing is not None  # owns(url) was asked first
+        path = list_path(published_status_dir(self.issuing.settings, self.issuing.base_dir), self.base() or "", url)
         try:
             stat = path.stat()
         except OSError:
@@ -116,23 +122,25 @@ class PresentationResult:
 class Verifier:
     """Verifies credentials and presentations with this service's resolvers."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.own_lists = OwnStatusLists(services)
-        folder = services.serve.schemas_dir
-        self.schemas = PinnedSchemas([folder if folder.is_absolute() else services.base_dir / folder] if folder else [])
+    def __init__(
+        self, issuing: IssuingService | None, *, schemas_dir: Path | None, canonicalizer: Canonicalizer | None
+    ) -> None:
+        self.issuing = issuing
+        self.own_lists = OwnStatusLists(issuing)
+        self.schemas = PinnedSchemas([schemas_dir] if schemas_dir else [])
+        self.canonicalizer = canonicalizer
 
     def keys(self, verification_method: str) -> bytes | str:
         """Keys of this issuer's did:web ring; any other non-did:key method is not resolved (no fetch)."""
-        if self.services.issuing is not None and controller_of(verification_method) == self.services.ring.did:
-            return self.services.ring.resolve(verification_method)
+        if self.issuing is not None and controller_of(verification_method) == self.issuing.ring.did:
+            return self.issuing.ring.resolve(verification_method)
         raise KeyResolutionError(
             f"{verification_method} is not a did:key and not this issuer's key; this service fetches no DID documents"
         )
 
     def _key_resolver(self) -> Any:
         # None where only did:key can occur: the status list check is then cached per list content
-        web = self.services.issuing is not None and self.services.issuer_settings.did_method == "web"
+        web = self.issuing is not None and self.issuing.settings.did_method == "web"
         return self.keys if web else None
 
     def credential(self, document: Mapping, *, now: datetime | None = None) -> VerificationResult:
@@ -142,7 +150,7 @@ class Verifier:
                 status_resolver=StatusResolver(self.own_lists),
                 key_resolver=self._key_resolver(),
                 schema_resolver=self.schemas,
-                canonicalizer=self.services.canonicalizer,
+                canonicalizer=self.canonicalizer,
                 now=now,
             )
         except Exception as exc:  # a stranger's document: whatever it breaks, it is not verified
@@ -183,7 +191,7 @@ class Verifier:
                 document,
                 key_resolver=self._key_resolver(),
                 purpose=AUTHENTICATION,
-                canonicalizer=self.services.canonicalizer,
+                canonicalizer=self.canonicalizer,
                 check_issuer=False,
             )
         except Exception as exc:  # as above: any failure on this input means not verified

@@ -1,4 +1,4 @@
-"""The served app over real loopback HTTP, on a campus that has issued credentials; a headless Chromium.
+"""Fixtures of the serve tests: the served app over real loopback HTTP, and a headless Chromium.
 
 `served` starts `create_app` with uvicorn in a thread (connector_core.testing.served_app); `browser`
 is the machine's Chromium through chromedriver, skipped with the reason when the packages are absent.
@@ -7,49 +7,17 @@ is the machine's Chromium through chromedriver, skipped with the reason when the
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from test_issuing import Campus
+from serving import Served, web_campus
 
 from connector_core.serve.app import create_app
 from connector_core.serve.services import Services
 from connector_core.testing.browser import headless_chromium, missing_browser
 from connector_core.testing.served_app import served_app
-
-DOMAIN = "registrar.test.example.edu"
-
-
-@dataclass
-class Served:
-    """A campus whose credentials are issued, and the app serving its store at `base`."""
-
-    campus: Campus
-    services: Services
-    base: str
-    http: requests.Session
-
-    def url(self, path: str) -> str:
-        return self.base + path
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.http.get(self.url(path), timeout=30, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.http.post(self.url(path), timeout=60, **kwargs)
-
-
-def web_campus(tmp_path: Path, store, monkeypatch, **serve: Any) -> Campus:
-    """The issuing test campus as did:web, with its credentials issued and status lists published."""
-    campus = Campus(tmp_path, store, monkeypatch)
-    issuer = campus.settings.issuer.model_copy(update={"did_method": "web", "domain": DOMAIN})
-    options = campus.settings.serve.model_copy(update=serve)
-    campus.settings = campus.settings.model_copy(update={"issuer": issuer, "serve": options})
-    campus.sync()
-    return campus
 
 
 @pytest.fixture

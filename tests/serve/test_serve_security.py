@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 import requests
-from conftest import Served, web_campus
+from serving import Served, web_campus
 from sqlalchemy import select, update
-from test_issuer_api import UNSIGNED, issue, token
+from test_serve_issuer_api import UNSIGNED, issue, token
 
 from connector_core.serve.app import create_app
 from connector_core.serve.clients import register

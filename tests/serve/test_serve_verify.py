@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from conftest import Served
+from serving import Served
 
 from connector_core.issuer import sign_credential
 from connector_core.store import credentials as cred_store

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import Served, web_campus
-from test_issuer_api import UNSIGNED
+from serving import Served, web_campus
+from test_serve_issuer_api import UNSIGNED
 
 from connector_core.serve.app import create_app
 from connector_core.serve.clients import register

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from conftest import Served
+from serving import Served
 
 from connector_core.issuer import SigningKey, verify_credential
 from connector_core.issuing import load_key_ring, retired_file

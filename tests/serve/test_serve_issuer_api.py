@@ -6,7 +6,7 @@ import threading
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import Served
+from serving import Served
 
 from connector_core.issuer import verify_credential
 from connector_core.serve.clients import register

@@ -7,10 +7,10 @@ import json
 import re
 from pathlib import Path
 
-from conftest import Served
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
+from serving import Served
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
