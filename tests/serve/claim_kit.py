@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import requests
-from conftest import DOMAIN, Served
+from serving import DOMAIN, Served
 from test_issuing import Campus
 
 from connector_core.config import DeliverySettings

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 from claim_kit import claim_rows, delivery_campus, links_of, open_claim, serve, sync_and_issue, verify
-from conftest import Served
+from serving import Served
 from sqlalchemy import update
 
 from connector_core.store.tables import ClaimLinkRow

@@ -13,8 +13,8 @@ import jwt
 import pytest
 import requests
 from claim_kit import Wallet, claim_rows, delivery_campus, links_of, open_claim, serve, sync_and_issue, verify
-from conftest import Served
 from cryptography.hazmat.primitives.asymmetric import ec
+from serving import Served
 
 GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 

@@ -21,7 +21,7 @@ from claim_kit import (
     sync_and_issue,
     verify,
 )
-from conftest import Served
+from serving import Served
 
 from connector_core.store import claims as claim_store
 from connector_core.store import credentials as cred_store
