@@ -1,6 +1,14 @@
 """What a type checker sees of the lazily imported public face (`__init__.py` imports each on first use)."""
 
-from .hook_contexts import CredentialKind, DeliveryContext, IssueContext, LearnerRef, RecordRef, TransformContext
+from .hook_contexts import (
+    CredentialKind,
+    DeliveryContext,
+    IssueContext,
+    IssuingContext,
+    LearnerRef,
+    RecordRef,
+    TransformContext,
+)
 from .hookspecs import DropRecord, IssuePolicyError, hookimpl
 from .model import (
     Achievement,
@@ -51,6 +59,7 @@ __all__ = [
     "IdText",
     "IssueContext",
     "IssuePolicyError",
+    "IssuingContext",
     "Learner",
     "LearnerRef",
     "LearningRecord",

@@ -657,6 +657,7 @@ def records_export(
     show_default=True,
     help="Which student information system the sandbox campus runs; the plugins serving it join the demo.",
 )
+@click.option("--serve", "serve_port", type=int, default=None, metavar="PORT", help="Then serve the claim page here.")
 @json_option
 @pass_app
 def demo(
@@ -668,6 +669,7 @@ def demo(
     verify_limit: int | None,
     campus: str,
     as_json: bool,
+    serve_port: int | None,
 ) -> None:
     """Sync the sandbox campus through every installed plugin into an SQLite file (or a database URL), and issue."""
     from connector_core.demo import run_demo
@@ -721,7 +723,21 @@ def demo(
         click.echo("Next, paste any of these:")
         for step in demo_next_steps(db_path, result.config_path, issued=result.issued is not None):
             click.echo(f"  {step}")
+    if ok and serve_port is not None and result.issued is not None:
+        _serve_demo(store, result.config_path, serve_port)
     sys.exit(0 if ok else EXIT_FAILED)
+
+
+def _serve_demo(store: Store, config_path: Path, port: int) -> None:
+    """Serve the demo's store on loopback and print a sandbox learner's claim link to open in a browser."""
+    from connector_core.serve.app import create_app
+    from connector_core.serve.demo import demo_serving
+    from connector_core.serve.runner import server
+
+    settings, url = demo_serving(store, config_path, port)
+    click.echo(f"Serving the demo on http://127.0.0.1:{port}; Ctrl-C stops. Open a sandbox learner's claim page:")
+    click.echo(f"  {url}")
+    server(create_app(settings, store), settings.serve).run()
 
 
 def demo_next_steps(db_path: Path, config_path: Path, *, issued: bool) -> list[str]:

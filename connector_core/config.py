@@ -161,6 +161,40 @@ class ServeSettings(_Section):
     access_log: bool = Field(default=True, description="log one line per request: method, path, status (no bodies)")
 
 
+class SmtpSettings(_Section):
+    """The campus mail server claim links go out through; TLS is verified against the system CAs (or `ca_file`)."""
+
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description='"tls" for implicit TLS (port 465); "none" only for a loopback relay'
+    )
+    username: str | None = None
+    password: SecretStr | None = Field(default=None, description='"file:/run/secrets/smtp-password" or "${VAR}"')
+    ca_file: Path | None = Field(default=None, description="a private CA bundle to trust besides the system's")
+    sender: str = Field(description='From address, e.g. "Registrar <registrar@example.edu>"')
+    subject: str = "Your records from {issuer} are ready to claim"
+    template: Path | None = Field(default=None, description="a Jinja2 text template for the message body")
+    timeout_seconds: float = Field(default=30, gt=0)
+
+
+class DeliverySettings(_Section):
+    """Claim links for learners after each issuing pass, and the wallet offers the claim page makes.
+
+    Links point at `[serve].public_base_url`, where `lerconnect serve` shows the claim page.
+    """
+
+    sink: Literal["email", "csv", "none"] = Field(
+        default="email", description="email through [delivery.smtp], or a CSV file per night for the campus mailer"
+    )
+    csv_dir: Path = Field(default=Path("claims"), description="folder the nightly claim-link CSV files go to")
+    claim_days: float = Field(default=14, gt=0, description="how long a claim link stays usable")
+    session_minutes: float = Field(default=30, gt=0, description="how long an opened claim page stays signed in")
+    offer_minutes: float = Field(default=15, gt=0, description="how long a wallet offer (QR code, deep link) lives")
+    tx_code: bool = Field(default=False, description="OID4VCI offers also ask for a 6-digit code shown on the page")
+    smtp: SmtpSettings | None = None
+
+
 class Settings(_Section):
     """The whole file. `sources` stay raw here; each is validated by its plugin's `Config` model."""
 
@@ -172,6 +206,7 @@ class Settings(_Section):
     logging: LoggingSettings = LoggingSettings()
     issuer: IssuerSettings | None = None
     serve: ServeSettings = ServeSettings()
+    delivery: DeliverySettings | None = None
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
     unresolved: dict[str, str] = Field(default_factory=dict, exclude=True)
     """Secrets (`${VAR}`, `file:`) that could not be read, by section: an error only where used."""

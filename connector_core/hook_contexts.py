@@ -104,3 +104,14 @@ class DeliveryContext(IssueContext):
     credential it supersedes (now revoked), if any."""
 
     replaces: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuingContext:
+    """What `lerconnect_after_issuing` is told: the pass is over; `settings` and `store` are the run's own."""
+
+    run_id: str | None
+    settings: Any
+    """The loaded `connector_core.config.Settings`; None when issuing ran without a whole config."""
+    store: Any
+    """The `connector_core.store.Store` the pass wrote to."""

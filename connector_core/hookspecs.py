@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     import click
 
-    from connector_core.hook_contexts import DeliveryContext, IssueContext, TransformContext
+    from connector_core.hook_contexts import DeliveryContext, IssueContext, IssuingContext, TransformContext
     from connector_core.model import LearningRecord
     from connector_core.source import Source
 
@@ -85,6 +85,17 @@ def lerconnect_after_issue(credential: dict[str, Any], context: DeliveryContext)
     ``context`` is a ``connector_core.DeliveryContext``: everything an ``IssueContext`` has (the
     ``learner`` to deliver to, with ``email`` and ``did`` when known; the ``record`` and ``kind``)
     and ``replaces``, the id of the older credential this one supersedes (now revoked), or None.
+    """
+
+
+@hookspec
+def lerconnect_after_issuing(context: IssuingContext) -> None:
+    """Finish a delivery batch: called once when an issuing pass is over (not for dry runs).
+
+    A sink that batches (one message per learner per night, not per credential) collects in
+    ``lerconnect_after_issue`` and sends here. ``context`` is a ``connector_core.IssuingContext``:
+    ``run_id``, ``settings`` (the whole config; None when issuing ran without one) and ``store``. It
+    is called even when the pass failed part-way (what was stored is delivered). An exception is logged.
     """
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from connector_core import logs
 from connector_core.config import ConfigError, IssuerSettings, Settings
 from connector_core.executors.base import Executor
-from connector_core.hook_contexts import DeliveryContext, IssueContext, LearnerRef, RecordRef
+from connector_core.hook_contexts import DeliveryContext, IssueContext, IssuingContext, LearnerRef, RecordRef
 from connector_core.hookspecs import IssuePolicyError
 from connector_core.issuer import (
     Canonicalizer,
@@ -204,6 +204,7 @@ class IssuingService:
         base_dir: Path | None = None,
         batch: int = 500,
         executor: Executor | None = None,
+        config: Settings | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -217,6 +218,7 @@ class IssuingService:
         self.canonicalizer = contexts_canonicalizer(settings.contexts_dir, self.base_dir)
         self.batch = batch
         self.executor = executor  # several workers: batches of records (and of CLRs) are signed on them
+        self.config = config  # the whole config, for `lerconnect_after_issuing` (delivery sinks)
         self.progress: Callable[[str, int, int | None], None] | None = None  # (phase, advance, total)
 
     def _advance(self, phase: str, count: int, total: int | None = None) -> None:
@@ -242,8 +244,20 @@ class IssuingService:
             report.status, report.error = "skipped", f"{exc}; the next run issues what is pending"
             log.warning("issuing skipped: %s", report.error)
             return report
+        finally:  # what was signed and stored is delivered, even when the pass failed later on
+            self._finish_delivery(run_id, dry_run)
         log.info("issuing: %s", ", ".join(f"{k}={v}" for k, v in report.as_dict().items() if v is not None))
         return report
+
+    def _finish_delivery(self, run_id: str | None, dry_run: bool) -> None:
+        """Tell batching sinks the pass is over (`settings` None when the service has no whole config);
+        like delivery itself, a failure never undoes issuing."""
+        if self.hook is None or dry_run:
+            return
+        try:
+            self.hook.lerconnect_after_issuing(context=IssuingContext(run_id, self.config, self.store))
+        except Exception as exc:  # the first line only: a database error goes on to quote its parameters
+            log.error("delivery after issuing failed: %s: %s", type(exc).__name__, (str(exc).splitlines() or [""])[0])
 
     def _reconcile(self, report: IssueReport, run_id: str | None, learners: set[str] | None, lease: Any) -> None:
         now = datetime.now(UTC).replace(microsecond=0)
@@ -638,3 +652,4 @@ def service_for(
         batch=settings.engine.issue_batch,
         executor=executor,
     )
+    return IssuingService(store, settings.issuer, ring, hook=hook, base_dir=base, config=settings)

@@ -54,13 +54,15 @@ def secret_fields(model: type[BaseModel]) -> set[str]:
 
 
 def register_config_secrets(settings: Settings, registry: Registry) -> None:
-    """Register the secrets of the issuer, of `serve` and of every source whose plugin is installed.
+    """Register the secrets of the issuer, of `serve`, of `delivery` and of every source whose plugin is installed.
 
     A table that does not validate is left to the command that uses it, which reports why.
     """
     if settings.issuer is not None:
         register_secrets(settings.issuer)
     register_secrets(settings.serve)
+    if settings.delivery is not None:
+        register_secrets(settings.delivery)
     for table in settings.sources.values():
         cls = registry.sources.get(table.get("plugin"))
         if cls is None:

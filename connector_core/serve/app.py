@@ -26,6 +26,9 @@ ROUTERS = (
     "connector_core.serve.verify_page",
     "connector_core.serve.oauth",
     "connector_core.serve.issuer_api",
+    "connector_core.serve.claims",
+    "connector_core.serve.exchanges",
+    "connector_core.serve.oid4vci",
     "connector_core.serve.public",
 )
 """Modules whose `router` (or `make_router(services)`) the app includes, in this order. `public`

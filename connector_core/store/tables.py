@@ -368,3 +368,84 @@ class ApiCredentialRow(SQLModel, table=True):
     document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     issued_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
+
+
+class ClaimLinkRow(SQLModel, table=True):
+    """A single-use, expiring claim link sent to a learner: only the SHA-256 of its token is kept."""
+
+    __tablename__ = "claim_link"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    learner_key: str = Field(foreign_key="learner.key", index=True)
+    run_id: str | None = None
+    sink: str  # email, csv, or a campus sink's name
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    sent_at: datetime | None = None
+    used_at: datetime | None = None
+    error: str | None = None  # why sending failed (the next flush retries)
+
+
+class ClaimItemRow(SQLModel, table=True):
+    """A new or changed credential waiting to be announced, and the claim link that announced it."""
+
+    __tablename__ = "claim_item"
+    credential_id: str = Field(foreign_key="credential.id", primary_key=True)
+    learner_key: str = Field(foreign_key="learner.key", index=True)
+    run_id: str | None = None
+    claim_id: int | None = Field(default=None, foreign_key="claim_link.id", index=True)
+    queued_at: datetime = Field(default_factory=utcnow)
+
+
+class ClaimSessionRow(SQLModel, table=True):
+    """A learner signed in to the claim page by a claim link; the cookie holds the token, the store its hash."""
+
+    __tablename__ = "claim_session"
+    token_hash: str = Field(primary_key=True)
+    learner_key: str = Field(foreign_key="learner.key", index=True)
+    claim_id: int = Field(foreign_key="claim_link.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class WalletOfferRow(SQLModel, table=True):
+    """One wallet hand-over (a VC-API exchange or an OID4VCI pre-authorized offer) of a learner's credentials.
+
+    Secrets (exchange id, pre-authorized code, transaction code, access token) are kept as SHA-256 only.
+    """
+
+    __tablename__ = "wallet_offer"
+    id: int | None = Field(default=None, primary_key=True)
+    protocol: str  # vcapi, oid4vci
+    code_hash: str = Field(unique=True)
+    learner_key: str = Field(foreign_key="learner.key", index=True)
+    credential_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    challenge: str | None = None  # the DIDAuth challenge (not secret: it travels in the deep link)
+    tx_code_hash: str | None = None
+    access_token_hash: str | None = Field(default=None, unique=True)
+    access_expires_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    holder: str | None = None  # the DID the credentials were bound to
+
+
+class WalletNonceRow(SQLModel, table=True):
+    """An OID4VCI c_nonce from the nonce endpoint: single use, short-lived."""
+
+    __tablename__ = "wallet_nonce"
+    nonce_hash: str = Field(primary_key=True)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class BoundCredentialRow(SQLModel, table=True):
+    """A credential re-signed for a holder's DID at hand-over; it shares the original's status entry."""
+
+    __tablename__ = "bound_credential"
+    id: str = Field(primary_key=True)
+    original_id: str = Field(foreign_key="credential.id", index=True)
+    offer_id: int = Field(foreign_key="wallet_offer.id", index=True)
+    holder: str
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    issued_at: datetime = Field(default_factory=utcnow)

@@ -1,7 +1,7 @@
 """partitions of a stream's pass: own cursor, lease and completion; runs keep their partitions
 
 Revision ID: partition_leases
-Revises: dead_letter_location
+Revises: serve_clients
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlmodel
 from alembic import op
 
 revision = "partition_leases"
-down_revision = "dead_letter_location"
+down_revision = "serve_clients"
 branch_labels = None
 depends_on = None
 
