@@ -27,6 +27,7 @@ from connector_core.sandbox.campus import DEFAULT_SIS, SIS_KINDS
 if TYPE_CHECKING:  # the heavy modules are imported in the commands that use them (quick --help)
     from connector_core.engine import RunResult
     from connector_core.issuing import IssueReport
+    from connector_core.store import Store
 
 EXIT_FAILED, EXIT_USAGE, EXIT_STORE = 1, 2, 3
 
