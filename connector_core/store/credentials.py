@@ -419,6 +419,21 @@ def iter_documents(store: Store, *, run_id: str | None, limit: int | None = None
         last = rows[-1][0]
 
 
+def issued_ids(store: Store, run_id: str | None, batch: int = 5000) -> Iterator[str]:
+    """Ids of the live credentials a run issued (every live one without a run), in id order, streamed."""
+    last = ""
+    while True:
+        query = select(CredentialRow.id).where(CredentialRow.status == "active", CredentialRow.id > last)
+        if run_id:
+            query = query.where(CredentialRow.issued_run_id == run_id)
+        with store.session() as session:
+            ids = list(session.scalars(query.order_by(CredentialRow.id).limit(batch)))
+        if not ids:
+            return
+        yield from ids
+        last = ids[-1]
+
+
 def documents(store: Store, credential_ids: list[str]) -> list[dict]:
     """The documents of these credentials, in the order asked."""
     with store.session() as session:
