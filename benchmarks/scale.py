@@ -320,6 +320,8 @@ def measure(config: Path, db: str, label: str, env: dict[str, str], second: bool
     """First night (and the unchanged second one) into `db`, with the figures printed."""
     first = night(config, db, f"{label} first", env)
     print_night(first)
+    if not first.summary.get("issuing"):
+        raise NightFailed("the night stopped before issuing (see its runs above)")
     ob, clr = raw_signing_seconds(db)
     issuing = first.summary.get("issuing") or {}
     raw = issuing.get("issued", 0) * ob + issuing.get("clrs", 0) * clr
