@@ -7,8 +7,9 @@ comes back unchanged and nothing is rewritten or re-issued.
 from __future__ import annotations
 
 import logging
+import random
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ class DemoResult:
     issued: IssueReport | None = None
     verified: int = 0
     verify_failures: list[str] = field(default_factory=list)
+    sample: Sample | None = None  # what was verified: all the run signed, or a random sample
 
 
 def demo_issuer(workdir: Path) -> dict[str, Any]:
@@ -63,24 +65,70 @@ def demo_issuer(workdir: Path) -> dict[str, Any]:
     }
 
 
+VERIFY_ALL_UP_TO = 2000
+"""A run that signed at most this many is verified in full; a larger one by a random sample this size."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Which of a run's credentials the demo verifies: all, or `size` of `of` chosen at random."""
+
+    size: int
+    of: int
+    seed: int
+
+    @property
+    def complete(self) -> bool:
+        return self.size >= self.of
+
+    def describe(self) -> str:
+        if self.complete:
+            return f"all {self.of} credentials signed by this run"
+        return (
+            f"a random sample of {self.size} of the {self.of} credentials signed by this run "
+            f"(uniform over their ids, seed {self.seed}; --verify-limit sets the size)"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"size": self.size, "of": self.of, "seed": self.seed, "complete": self.complete, "how": self.describe()}
+
+
+def sample_ids(ids: Iterable[str], size: int, seed: int) -> list[str]:
+    """`size` of the streamed `ids`, each equally likely, in one pass holding only `size` (reservoir
+    sampling, Algorithm R); the same ids and seed always choose the same, returned in id order."""
+    chosen: list[str] = []
+    draw = random.Random(seed)
+    for seen, credential_id in enumerate(ids):
+        if seen < size:
+            chosen.append(credential_id)
+        else:
+            slot = draw.randrange(seen + 1)
+            if slot < size:
+                chosen[slot] = credential_id
+    return sorted(chosen)
+
+
 def verify_issued(
     service: IssuingService,
     store: Store,
     run_id: str | None,
-    limit: int | None = None,
+    sample: Sample,
     on_phase: Callable[[str, int, int | None], None] | None = None,
-    total: int | None = None,
+    batch: int = 200,
 ) -> tuple[int, list[str]]:
-    """Verify what this run signed: proof, dates, and status against the freshly signed lists."""
+    """Verify what this run signed (all, or the sample): proof, dates, status against the freshly signed lists."""
     lists = {d["id"]: d for d in service.status_list_documents()}
+    ids = cred_store.issued_ids(store, run_id)
+    chosen = list(ids) if sample.complete else sample_ids(ids, sample.size, sample.seed)
     failures, count = [], 0
-    for document in cred_store.iter_documents(store, run_id=run_id, limit=limit):
-        result = verify_credential(document, status_resolver=lists.__getitem__)
-        count += 1
-        if on_phase:
-            on_phase("verifying", 1, total)
-        if not result.verified:
-            failures.extend(result.failures())
+    for first in range(0, len(chosen), batch):
+        for document in cred_store.documents(store, chosen[first : first + batch]):
+            result = verify_credential(document, status_resolver=lists.__getitem__)
+            count += 1
+            if on_phase:
+                on_phase("verifying", 1, len(chosen))
+            if not result.verified:
+                failures.extend(result.failures())
     return count, failures
 
 
@@ -142,7 +190,11 @@ def run_demo(
     progress: PipelineProgress | None = None,
     campus: str | None = None,
 ) -> DemoResult:
-    """Full sync of every stream of every sandbox (hold-flagging sources last), then issue and verify."""
+    """Full sync of every stream of every sandbox (hold-flagging sources last), then issue and verify.
+
+    Verification covers everything signed up to `VERIFY_ALL_UP_TO` credentials (or `verify_limit`);
+    past that a seeded random sample of that size (`DemoResult.sample` says which).
+    """
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "lerconnect-demo.toml"
@@ -158,9 +210,10 @@ def run_demo(
     if pipeline.issuer is not None and night.issuing is not None:
         on_phase = progress.phase if progress else None
         signed = night.issuing.issued + night.issuing.clrs
-        total = min(signed, verify_limit) if verify_limit is not None else signed
+        result.sample = Sample(min(signed, VERIFY_ALL_UP_TO if verify_limit is None else verify_limit), signed, seed)
+        log.info("demo: verifying %s", result.sample.describe())
         result.verified, result.verify_failures = verify_issued(
-            pipeline.issuer, store, night.run_id, verify_limit, on_phase, total
+            pipeline.issuer, store, night.run_id, result.sample, on_phase
         )
         if progress:
             progress.phase_done("verifying", f"{result.verified} verified, {len(result.verify_failures)} failed")

@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,17 +20,9 @@ from connector_core.cli_learners import find_learner, learner_option
 from connector_core.cli_options import db_option, echo_json, json_option, plural
 from connector_core.config import ConfigError, IssuerSettings
 from connector_core.hookspecs import hookimpl
-from connector_core.issuer import IssuerError, KeyFileError, KeyResolutionError, SigningKey, verify_credential
-from connector_core.issuer.schemas import PinnedSchemas
-from connector_core.issuing import contexts_canonicalizer, key_passphrase, key_path, load_key_ring, retired_file
+from connector_core.issuer import KeyFileError, SigningKey
+from connector_core.issuing import key_passphrase, key_path, load_key_ring, retired_file
 from connector_core.store import credentials as cred_store
-
-SCHEMA_FILES = {  # credential type → 1EdTech schema file name, looked up in --schema-dir
-    "ClrCredential": "clr_v2p0_clrcredential_schema.json",
-    "OpenBadgeCredential": "ob_v3p0_achievementcredential_schema.json",
-    "AchievementCredential": "ob_v3p0_achievementcredential_schema.json",
-    "EndorsementCredential": "ob_v3p0_endorsementcredential_schema.json",
-}
 
 
 def _issuer_settings(app: App) -> IssuerSettings:
@@ -367,70 +358,8 @@ def credentials_reinstate(app: App, credential_id: str, reason: str, db: str | N
     )
 
 
-class LocalStatusLists:
-    """Resolves status list URLs to list credentials found as JSON files in folders (offline)."""
-
-    def __init__(self, folders: list[Path], fetch: Callable[[str], Mapping] | None = None) -> None:
-        self.by_url: dict[str, Mapping] = {}
-        self.fetch = fetch
-        for folder in folders:
-            # lists are written at their URL's path (`<status_dir>/1`, no extension), so read every file
-            for path in sorted(folder.rglob("*")):
-                if not path.is_file() or path.stat().st_size > 8 * 1024 * 1024:
-                    continue
-                try:
-                    document = json.loads(path.read_text(encoding="utf-8"))
-                except (OSError, ValueError, RecursionError):  # unreadable, not JSON, nested too deep
-                    continue
-                if isinstance(document, dict) and "BitstringStatusListCredential" in document.get("type", []):
-                    self.by_url[document["id"]] = document
-
-    def __call__(self, url: str) -> Mapping:
-        if url in self.by_url:
-            return self.by_url[url]
-        if self.fetch is not None:
-            return self.fetch(url)
-        raise LookupError(
-            f"no status list {url} among the local files: pass --status-dir with the folder "
-            f"that `lerconnect credentials export` wrote, or --fetch-status-lists to GET it"
-        )
-
-
-class TrustedKeys:
-    """Resolves verification methods to public keys listed in local DID documents (no network)."""
-
-    def __init__(self, files: list[Path]) -> None:
-        self.keys: dict[str, str] = {}
-        for path in files:
-            document = json.loads(path.read_text(encoding="utf-8"))
-            for method in document.get("verificationMethod", []):
-                if isinstance(method, Mapping) and "publicKeyMultibase" in method:
-                    self.keys[method["id"]] = method["publicKeyMultibase"]
-
-    def __call__(self, verification_method: str) -> str:
-
-        try:
-            return self.keys[verification_method]
-        except KeyError:
-            raise KeyResolutionError(f"{verification_method} is in none of the --did-document files") from None
-
-
-class SchemaFolder:
-    """Picks the 1EdTech JSON Schema for a credential's type from a folder of schema files."""
-
-    def __init__(self, folders: list[Path]) -> None:
-        self.files = {p.name: p for folder in folders for p in folder.rglob("*.json")}
-
-    def for_document(self, document: Mapping) -> Mapping | None:
-        types = document.get("type") or []
-        for kind, name in SCHEMA_FILES.items():
-            if kind in types and name in self.files:
-                return json.loads(self.files[name].read_text(encoding="utf-8"))
-        return None
-
-
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--status-dir",
     multiple=True,
@@ -461,9 +390,16 @@ class SchemaFolder:
     help="GET status lists missing from --status-dir from their URLs (https; http only from loopback). "
     "Nothing else is ever fetched.",
 )
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Check this many files at once (default: one per core; many files only).",
+)
 @json_option
 def verify(
     files: tuple[Path, ...],
+    processes: int | None,
     status_dir: tuple[Path, ...],
     fetch_status_lists: bool,
     schema_dir: tuple[Path, ...],
@@ -473,48 +409,23 @@ def verify(
 ) -> None:
     """Verify credential files (ours or anyone's): proof, status, validity dates, schema.
 
+    FILES may be folders: every *.json below them is checked, on every core (`--processes`).
     Exit code 0 only if every file passes every check that could be run.
     """
-    from connector_core.issuer.status_fetch import HttpStatusLists  # requests only when asked
+    from connector_core.verify_files import VerifyOptions, credential_files, verify_files
 
-    fetch = HttpStatusLists() if fetch_status_lists else None
-    statuses = LocalStatusLists(list(status_dir) or sorted({f.parent for f in files}), fetch)
-    schemas = SchemaFolder(list(schema_dir))
-    pinned_schemas = PinnedSchemas(schema_dir)
-    canonicalizer = contexts_canonicalizer(contexts_dir, Path.cwd())
-    keys = TrustedKeys(list(did_document)) if did_document else None
-    all_ok, report = True, []
-    for path in files:
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested beyond any credential
-            all_ok = False
-            report.append({"file": str(path), "verified": False, "checks": [["json", False, str(exc)]]})
-            continue
-        schema = schemas.for_document(document) if isinstance(document, Mapping) else None
-        try:
-            result = verify_credential(
-                document,
-                status_resolver=statuses,
-                schema_resolver=pinned_schemas,
-                canonicalizer=canonicalizer,
-                key_resolver=keys,
-            )
-        except IssuerError as exc:
-            all_ok = False
-            report.append({"file": str(path), "verified": False, "checks": [["verify", False, str(exc)]]})
-            continue
-        checks = [[c.name, c.passed, c.message] for c in result.checks]
-        if schema is not None and not any(c[0] == "schema" and c[1] is not None for c in checks):
-            checks = [c for c in checks if c[0] != "schema"] + [_schema_by_type(document, schema)]
-        embedded_failures = [f for e in result.embedded for f in e.failures()]
-        if embedded_failures:
-            checks.append(["embedded", False, "; ".join(embedded_failures[:5])])
-        elif result.embedded:
-            checks.append(["embedded", True, f"{len(result.embedded)} embedded credential(s) verified"])
-        verified = all(c[1] is not False for c in checks)
-        all_ok &= verified
-        report.append({"file": str(path), "id": result.id, "verified": verified, "checks": checks})
+    paths = credential_files(files)
+    if not paths:
+        raise click.UsageError(f"no *.json credential files in {', '.join(map(str, files))}")
+    options = VerifyOptions(
+        status_dirs=tuple(status_dir) or tuple(sorted({f if f.is_dir() else f.parent for f in files})),
+        schema_dirs=schema_dir,
+        contexts_dir=contexts_dir,
+        did_documents=did_document,
+        fetch_status_lists=fetch_status_lists,
+    )
+    report = verify_files(paths, options, processes)
+    all_ok = all(item["verified"] for item in report)
     if as_json:
         echo_json(report)
     else:
@@ -529,16 +440,6 @@ def verify(
         passed = sum(item["verified"] for item in report)
         click.echo(f"{passed} verified, {len(report) - passed} failed")
     sys.exit(0 if all_ok else 1)
-
-
-def _schema_by_type(document: Mapping, schema: Mapping) -> list:
-    from jsonschema import Draft201909Validator
-
-    errors = [
-        f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-        for e in Draft201909Validator(schema).iter_errors(document)
-    ]
-    return ["schema", not errors, "; ".join(errors[:5]) or f"valid against {schema.get('$id', 'the schema')}"]
 
 
 @hookimpl

@@ -265,9 +265,11 @@ class IssuingService:
             holds = identities.holds(session)
             gate = cred_store.hold_gate(session) if self.settings.wait_for_holds else cred_store.HoldGate()
         held = set(holds)
-        for credential in cred_store.live_credentials_of(self.store, held if learners is None else held & learners):
+        for credential_id, learner_key in cred_store.live_credentials_of(
+            self.store, held if learners is None else held & learners
+        ):
             with self.store.session() as session:  # a hold that appeared takes back what was issued
-                if cred_store.revoke(session, credential.id, holds[credential.learner_key], run_id):
+                if cred_store.revoke(session, credential_id, holds[learner_key], run_id):
                     report.revoked += 1
         for credential, reason in cred_store.credentials_to_revoke(self.store, learners):
             with self.store.session() as session:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from connector_core.cli import cli
+from connector_core.demo import sample_ids
 from connector_core.store import Store, records, redact
 
 
-def demo(db: Path) -> dict:
-    result = CliRunner().invoke(cli, ["demo", "--learners", "12", "--db", str(db), "--json"])
+def demo(db: Path, *options: str) -> dict:
+    result = CliRunner().invoke(cli, ["demo", "--learners", "12", "--db", str(db), "--json", *options])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -62,3 +64,26 @@ def test_the_demos_next_steps_work_when_pasted(tmp_path: Path, monkeypatch) -> N
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0, (step, result.output)
     assert "verified, 0 failed" in result.output
+
+
+def test_a_large_run_is_verified_by_a_seeded_random_sample_and_says_so(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["demo", "--learners", "12", "--db", str(tmp_path / "c.db"), "--verify-limit", "9"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Verified a random sample of 9 of the " in result.output and "seed 42" in result.output
+    assert "9 checked, no failures" in result.output
+    report = demo(tmp_path / "other.db", "--verify-limit", "9")
+    sample = report["verify_sample"]
+    assert report["verified"] == sample["size"] == 9 and not sample["complete"] and sample["seed"] == 42
+    assert sample["of"] == report["issuing"]["issued"] + report["issuing"]["clrs"] > 9
+
+
+def test_the_sample_is_uniform_over_the_ids_and_the_same_for_the_same_seed() -> None:
+    ids = [f"urn:uuid:{n:04d}" for n in range(1000)]
+    chosen = sample_ids(iter(ids), 50, seed=7)
+    assert chosen == sample_ids(iter(ids), 50, seed=7) != sample_ids(iter(ids), 50, seed=8)
+    assert len(set(chosen)) == 50 and set(chosen) <= set(ids) and chosen == sorted(chosen)
+    assert sample_ids(iter(ids[:5]), 50, seed=7) == ids[:5]
+    hits = Counter(i for seed in range(400) for i in sample_ids(iter(ids[:20]), 5, seed))
+    assert set(hits) == set(ids[:20]) and max(hits.values()) < 2 * min(hits.values()), "no id is favoured"

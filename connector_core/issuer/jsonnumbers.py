@@ -33,8 +33,26 @@ def interop_safe(value: int | float) -> bool:
     return abs(value) >= MIN_SAFE_FRACTION or "." in repr(value)
 
 
+def _unsafe_number(document: Any) -> bool:
+    """Whether any number in `document` is unsafe: one cheap pass, no paths (most documents pass)."""
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            continue
+        if isinstance(node, Mapping):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, (int, float)) and not isinstance(node, bool) and not interop_safe(node):
+            return True
+    return False
+
+
 def check_numbers(document: Any) -> None:
     """Raise `UnsafeDocumentError` naming the first number whose canonical form differs between engines."""
+    if not _unsafe_number(document):
+        return
     stack: list[tuple[Any, str]] = [(document, "")]
     while stack:
         node, path = stack.pop()

@@ -46,16 +46,25 @@ class CanonLimits:
         return WorkBudget(self, non_unique)
 
 
+_SCALARS = (str, int, float, type(None))
+
+
 def _deeper_than(document: Any, limit: int) -> bool:
+    """Whether any value sits deeper than `limit` levels; only containers are walked (scalars end a path)."""
     stack = [(document, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > limit:
             return True
-        if isinstance(node, Mapping):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
+        children = node.values() if isinstance(node, Mapping) else node if isinstance(node, list) else ()
+        for child in children:
+            if isinstance(child, _SCALARS):  # a cheap test first: the ABC check below is slow
+                if depth >= limit:
+                    return True
+            elif isinstance(child, dict | list | Mapping):
+                stack.append((child, depth + 1))
+            elif depth >= limit:
+                return True
     return False
 
 

@@ -279,14 +279,14 @@ def embeds_digest(credential_ids: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(credential_ids)).encode()).hexdigest()
 
 
-def live_credentials_of(store: Store, learners: set[str]) -> list[CredentialRow]:
-    """Live credentials of these learners, achievements first (their CLR follows)."""
+def live_credentials_of(store: Store, learners: set[str]) -> list[tuple[str, str]]:
+    """(id, learner key) of live credentials of these learners, achievements first (their CLR follows)."""
     if not learners:
         return []
     with store.session() as session:
         return list(
-            session.scalars(
-                select(CredentialRow)
+            session.execute(
+                select(CredentialRow.id, CredentialRow.learner_key)
                 .where(CredentialRow.status == "active", CredentialRow.learner_key.in_(learners))
                 .order_by(CredentialRow.kind, CredentialRow.id)
             )
@@ -381,38 +381,60 @@ class LearnerCredentials:
 
 
 def learners_with_credentials(
-    store: Store, held: set[str], learners: set[str] | None = None
+    store: Store, held: set[str], learners: set[str] | None = None, batch: int = 500
 ) -> Iterator[LearnerCredentials]:
-    """Each learner with live achievement credentials, their ids, and their live CLR if any."""
-    with store.session() as session:
-        ids: dict[str, list[str]] = {}
-        achievements = select(CredentialRow.learner_key, CredentialRow.id).where(
-            CredentialRow.kind == "achievement", CredentialRow.status == "active"
-        )
-        clr_query = select(CredentialRow.learner_key, CredentialRow.id, CredentialRow.embeds).where(
-            CredentialRow.kind == "clr", CredentialRow.status == "active"
+    """Each learner with live achievement credentials, their ids, and their live CLR if any.
+
+    In learner-key order, `batch` learners at a time: memory stays flat however large the campus.
+    """
+    last = ""
+    while True:
+        page = (
+            select(CredentialRow.learner_key)
+            .where(CredentialRow.status == "active", CredentialRow.learner_key > last)
+            .group_by(CredentialRow.learner_key)
+            .order_by(CredentialRow.learner_key)
+            .limit(batch)
         )
         if learners is not None:
-            achievements = achievements.where(CredentialRow.learner_key.in_(learners))
-            clr_query = clr_query.where(CredentialRow.learner_key.in_(learners))
-        for key, cred_id in session.execute(achievements.order_by(CredentialRow.learner_key, CredentialRow.id)):
-            ids.setdefault(key, []).append(cred_id)
-        # ids only: a CLR document embeds every credential of its learner
-        clrs = {key: (cred_id, embeds) for key, cred_id, embeds in session.execute(clr_query)}
-        keys = set(ids) | set(clrs)
-        rows = {row.key: row for row in session.scalars(select(LearnerRow).where(LearnerRow.key.in_(keys)))}
-        withheld = set(
-            session.scalars(
-                select(WithheldRecordRow.learner_key).where(
-                    WithheldRecordRow.kind == "clr", WithheldRecordRow.learner_key.in_(keys)
-                )
+            page = page.where(CredentialRow.learner_key.in_(learners))
+        with store.session() as session:
+            keys = list(session.scalars(page))
+            if not keys:
+                return
+            found = _credentials_of(session, keys)
+        last = keys[-1]
+        for key in keys:
+            if key not in held and found.get(key) is not None:
+                yield found[key]
+
+
+def _credentials_of(session: Session, keys: list[str]) -> dict[str, LearnerCredentials]:
+    ids: dict[str, list[str]] = {}
+    achievements = select(CredentialRow.learner_key, CredentialRow.id).where(
+        CredentialRow.kind == "achievement", CredentialRow.status == "active", CredentialRow.learner_key.in_(keys)
+    )
+    for key, cred_id in session.execute(achievements.order_by(CredentialRow.learner_key, CredentialRow.id)):
+        ids.setdefault(key, []).append(cred_id)
+    # ids only: a CLR document embeds every credential of its learner
+    clr_query = select(CredentialRow.learner_key, CredentialRow.id, CredentialRow.embeds).where(
+        CredentialRow.kind == "clr", CredentialRow.status == "active", CredentialRow.learner_key.in_(keys)
+    )
+    clrs = {key: (cred_id, embeds) for key, cred_id, embeds in session.execute(clr_query)}
+    rows = {row.key: row for row in session.scalars(select(LearnerRow).where(LearnerRow.key.in_(keys)))}
+    withheld = set(
+        session.scalars(
+            select(WithheldRecordRow.learner_key).where(
+                WithheldRecordRow.kind == "clr", WithheldRecordRow.learner_key.in_(keys)
             )
         )
-    for key in sorted(keys):
-        if key in held or key not in rows:
-            continue
-        clr_id, embeds = clrs.get(key, (None, None))
-        yield LearnerCredentials(rows[key], ids.get(key, []), clr_id, embeds, key in withheld)
+    )
+    found = {}
+    for key in keys:
+        if key in rows:
+            clr_id, embeds = clrs.get(key, (None, None))
+            found[key] = LearnerCredentials(rows[key], ids.get(key, []), clr_id, embeds, key in withheld)
+    return found
 
 
 def iter_documents(store: Store, *, run_id: str | None, limit: int | None = None, batch: int = 1000) -> Iterator[dict]:
@@ -434,11 +456,26 @@ def iter_documents(store: Store, *, run_id: str | None, limit: int | None = None
         last = rows[-1][0]
 
 
+def issued_ids(store: Store, run_id: str | None, batch: int = 5000) -> Iterator[str]:
+    """Ids of the live credentials a run issued (every live one without a run), in id order, streamed."""
+    last = ""
+    while True:
+        query = select(CredentialRow.id).where(CredentialRow.status == "active", CredentialRow.id > last)
+        if run_id:
+            query = query.where(CredentialRow.issued_run_id == run_id)
+        with store.session() as session:
+            ids = list(session.scalars(query.order_by(CredentialRow.id).limit(batch)))
+        if not ids:
+            return
+        yield from ids
+        last = ids[-1]
+
+
 def documents(store: Store, credential_ids: list[str]) -> list[dict]:
+    """The documents of these credentials, in the order asked."""
     with store.session() as session:
-        rows = {
-            r.id: r.document for r in session.scalars(select(CredentialRow).where(CredentialRow.id.in_(credential_ids)))
-        }
+        query = select(CredentialRow.id, CredentialRow.document).where(CredentialRow.id.in_(credential_ids))
+        rows = {credential_id: document for credential_id, document in session.execute(query)}
     return [rows[i] for i in credential_ids]
 
 

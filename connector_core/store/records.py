@@ -88,13 +88,25 @@ def speaker(rows: Iterable[RecordRow]) -> RecordRow:
     return min(rows, key=_precedence)
 
 
+_FACT_COLUMNS = (
+    RecordRow.id,
+    RecordRow.source,
+    RecordRow.learner_key,
+    RecordRow.achievement_key,
+    RecordRow.term,
+    RecordRow.result_status,
+    RecordRow.source_updated_at,
+)
+"""What deciding a fact's speaker reads: never a record's data, which would be unpacked for nothing."""
+
+
 def _active_rows(session: Session, pairs: Iterable[tuple[str, str]]) -> Iterator[RecordRow]:
-    """Active records of these (learner, achievement) pairs, queried 500 pairs at a time."""
+    """Active records (the `_FACT_COLUMNS` of them) of these (learner, achievement) pairs, 500 pairs a query."""
     ordered = sorted(set(pairs))
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
-        yield from session.scalars(
-            select(RecordRow).where(
+        yield from session.execute(
+            select(*_FACT_COLUMNS).where(
                 RecordRow.status == "active", tuple_(RecordRow.learner_key, RecordRow.achievement_key).in_(chunk)
             )
         )
@@ -155,11 +167,12 @@ def upsert(
     """Write one page's records. `items` pairs each record with its resolved learner key."""
     counts = PageCounts()
     ids = {record.source_record_id for record, _ in items} | {t.source_record_id for t in tombstones}
-    active = (
+    # what the unchanged check needs, for the whole page; a row is loaded whole only to change it
+    known = (
         {
-            row.source_record_id: row
-            for row in session.scalars(
-                select(RecordRow).where(
+            record_id: (row_id, content_hash, learner)
+            for row_id, record_id, content_hash, learner in session.execute(
+                select(RecordRow.id, RecordRow.source_record_id, RecordRow.content_hash, RecordRow.learner_key).where(
                     RecordRow.source == origin.source,
                     RecordRow.stream == origin.stream,
                     RecordRow.status == "active",
@@ -170,12 +183,19 @@ def upsert(
         if ids
         else {}
     )
+    active: dict[str, RecordRow] = {}
     for record, learner_key in items:
         digest = record.content_hash()
-        current = active.get(record.source_record_id)
-        if current is not None and current.content_hash == digest and current.learner_key == learner_key:
+        current = active.get(record.source_record_id)  # written earlier in this page
+        now = (current.content_hash, current.learner_key) if current is not None else None
+        seen = known.get(record.source_record_id)
+        if now is None and seen is not None:
+            now = seen[1:]
+        if now == (digest, learner_key):
             counts.unchanged += 1
             continue
+        if current is None and seen is not None:
+            current = session.get(RecordRow, seen[0])
         ach_key = _upsert_achievement(session, origin.source, record.achievement, achievements)
         row = RecordRow(
             source=origin.source,
@@ -205,6 +225,9 @@ def upsert(
         active[record.source_record_id] = row
     for tombstone in tombstones:
         current = active.pop(tombstone.source_record_id, None)
+        seen = known.pop(tombstone.source_record_id, None)
+        if current is None and seen is not None:
+            current = session.get(RecordRow, seen[0])
         if current is not None and current.status == "active":
             _withdraw(current, origin.run_id, "deleted at the source")
             counts.withdrawn += 1

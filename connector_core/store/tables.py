@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from connector_core.store.packed import PackedJSON
+
 SCHEDULER_JOB_TABLE = "scheduler_job"
 """APScheduler's job store makes and owns this table in the store's database; alembic leaves it alone."""
 
@@ -104,7 +106,7 @@ class RecordRow(SQLModel, table=True):
     content_hash: str
     term: str | None = None
     result_status: str
-    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    data: dict[str, Any] = Field(sa_column=Column(PackedJSON, nullable=False))
     plugin: str
     plugin_version: str
     source_updated_at: datetime | None = None
@@ -258,7 +260,7 @@ class CredentialRow(SQLModel, table=True):
     status_list_id: int = Field(foreign_key="status_list.id")
     status_index: int
     replaces: str | None = None
-    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    document: dict[str, Any] = Field(sa_column=Column(PackedJSON, nullable=False))
     issued_at: datetime = Field(default_factory=utcnow)
     issued_run_id: str | None = None
     revoked_at: datetime | None = None
