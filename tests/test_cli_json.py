@@ -13,6 +13,7 @@ from connector_core.cli import cli
 
 NOT_REPORTING = {
     ("run",): "serves schedules until SIGTERM; what it does is in `runs` and the logs",
+    ("worker",): "a Celery worker until SIGTERM; its work shows in `runs show` and `status`",
 }
 
 

@@ -110,14 +110,18 @@ def clients_list(app: App, as_json: bool) -> None:
 
 @serve_clients.command("remove")
 @click.argument("client_id")
+@json_option
 @click.pass_obj
-def clients_remove(app: App, client_id: str) -> None:
+def clients_remove(app: App, client_id: str, as_json: bool) -> None:
     """Remove a client; its tokens stop working at once."""
     from connector_core.store.serve_clients import remove_client
 
     if not remove_client(app.store(app.db), client_id):
         raise click.ClickException(f"no client {client_id!r}: see `lerconnect serve clients list`")
-    click.echo(f"Removed {client_id}; its tokens no longer work.")
+    if as_json:
+        echo_json({"client_id": client_id, "removed": True})
+    else:
+        click.echo(f"Removed {client_id}; its tokens no longer work.")
 
 
 @hookimpl

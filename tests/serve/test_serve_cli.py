@@ -31,8 +31,9 @@ def test_clients_add_list_remove(tmp_path: Path) -> None:
     listed = runner.invoke(cli, ["serve", "--db", db, "clients", "list"])
     assert client["client_id"] in listed.output and "Registrar CRM" in listed.output
     assert client["client_secret"] not in listed.output
-    removed = runner.invoke(cli, ["serve", "--db", db, "clients", "remove", client["client_id"]])
+    removed = runner.invoke(cli, ["serve", "--db", db, "clients", "remove", client["client_id"], "--json"])
     assert removed.exit_code == 0
+    assert json.loads(removed.output) == {"client_id": client["client_id"], "removed": True}
     assert authenticate(store, client["client_id"], client["client_secret"]) is None
     again = runner.invoke(cli, ["serve", "--db", db, "clients", "remove", client["client_id"]])
     assert again.exit_code != 0 and "no client" in again.output
