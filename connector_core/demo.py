@@ -7,6 +7,7 @@ comes back unchanged and nothing is rewritten or re-issued.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
@@ -171,11 +172,27 @@ def sandboxes(
     campus = build_campus(learners, seed, sis=sis or DEFAULT_SIS)
     tables: dict[str, dict] = {}
     with ExitStack() as stack:
+        stack.enter_context(_own_cache(workdir / "cache"))
         for plugin in _ordered(registry):
             running = stack.enter_context(start(registry.sources[plugin], campus, workdir))
             if running is not None:
                 tables[plugin] = {"plugin": plugin, **running[0]}
         yield tables
+
+
+@contextmanager
+def _own_cache(folder: Path) -> Iterator[None]:
+    """Sandboxes listen on reused loopback ports and their WSDLs change between versions, so the demo
+    caches what it downloads in its own folder, never in the user's cache (which is keyed by URL)."""
+    before = os.environ.get("LERCONNECT_CACHE_DIR")
+    os.environ["LERCONNECT_CACHE_DIR"] = str(folder)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("LERCONNECT_CACHE_DIR", None)
+        else:
+            os.environ["LERCONNECT_CACHE_DIR"] = before
 
 
 def run_demo(

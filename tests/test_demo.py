@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -87,3 +88,15 @@ def test_the_sample_is_uniform_over_the_ids_and_the_same_for_the_same_seed() -> 
     assert sample_ids(iter(ids[:5]), 50, seed=7) == ids[:5]
     hits = Counter(i for seed in range(400) for i in sample_ids(iter(ids[:20]), 5, seed))
     assert set(hits) == set(ids[:20]) and max(hits.values()) < 2 * min(hits.values()), "no id is favoured"
+
+
+def test_the_demo_caches_sandbox_wsdls_in_its_own_folder_not_the_users(tmp_path: Path, monkeypatch) -> None:
+    """Sandboxes reuse loopback ports: a WSDL cached by URL in the user's cache would be served stale
+    to a later demo (seen: a Workday sandbox WSDL without Get_Worker_Event_History)."""
+    users = tmp_path / "user-cache"
+    monkeypatch.setenv("LERCONNECT_CACHE_DIR", str(users))
+    db = tmp_path / "campus.db"
+    demo(db)
+    assert not (users / "wsdl").exists()
+    assert list((tmp_path / "campus.db.sandbox" / "cache" / "wsdl").glob("*.wsdl"))
+    assert os.environ["LERCONNECT_CACHE_DIR"] == str(users), "the user's setting is restored"

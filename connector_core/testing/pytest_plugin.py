@@ -17,6 +17,12 @@ from connector_core.testing.engine import SyncBench
 from connector_core.testing.sandbox import SandboxConfig, run_sandbox, temporary_database
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A test session (each xdist worker too) caches WSDLs and the command index in a folder of its own:
+    sandboxes reuse loopback ports, so a cache shared with other sessions would serve a stale WSDL."""
+    os.environ.setdefault("LERCONNECT_CACHE_DIR", tempfile.mkdtemp(prefix="lerconnect-cache-"))
+
+
 @pytest.fixture(autouse=True)
 def _lerconnect_fresh_secrets() -> Iterator[None]:
     """Each test starts with no registered secrets, as each `lerconnect` process does."""
