@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 from banner_testkit import banner
+from lerconnect_banner import BannerSource
 
 from connector_core.sandbox import build_campus
-from connector_core.testing import SyncBench, run_cli, serve_sandbox
+from connector_core.testing import SyncBench, check_source_contract, run_cli, run_contract, serve_sandbox
 
 PASSPHRASE_ENV = "BANNER_HOLDS_TEST_PASSPHRASE"
 RECORD_RESOURCES = ("/api/student-transcript-grades", "/api/section-registrations")
@@ -135,3 +136,24 @@ def test_a_banner_pass_that_dies_midway_keeps_the_hold_then_the_next_one_opens_t
     assert live_credentials(config, held.banner_id) == []
     lms_record = bench.records(source="lms")["lms-1"]  # the free student's LMS grade
     assert lms_record.id in {c["record_id"] for c in live_credentials(config, free.banner_id)}
+
+
+class HoldsUndeclared(BannerSource):
+    """Banner as it was before it declared its holds: what the plugin test kit must refuse."""
+
+    def flags_holds(self, stream: str) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("mode", ["ethos", "banner9"])
+@pytest.mark.parametrize("cocurricular", ["campus-involvements", "student-cohort-assignments", "activities"])
+def test_every_stream_in_every_mode_declares_the_holds_its_persons_carry(mode: str, cocurricular: str) -> None:
+    with banner(build_campus(learners=12, seed=7), mode=mode) as running:
+        for row in running.app.data.resources["persons"][::3]:
+            row["privacyStatus"] = {"privacyCategory": "restricted"}
+        table = {**running.table, "cocurricular": cocurricular}
+        report = check_source_contract(BannerSource, table)
+        undeclared = run_contract(HoldsUndeclared, table)
+    assert report.records["grades"] and report.records["cocurricular"]
+    caught = {p.split(":", 1)[0] for p in undeclared.problems if "flags_holds" in p}
+    assert caught == {"grades", "cocurricular"}, undeclared.summary()
