@@ -308,6 +308,24 @@ def check_normalize(source: Source, stream: str, raws: list[Any]) -> NormalizeRe
     return out
 
 
+def check_holds(source: Source, stream: str, items: list[LearningRecord | Tombstone]) -> list[str]:
+    """A stream that yields a FERPA hold (`Learner.confidential`) must say so with `flags_holds`.
+
+    Otherwise issuing does not wait for its passes: a killed or failed run, or a missing export,
+    lets another source's records for a held learner be signed before the hold is stored.
+    """
+    held = [i.source_record_id for i in items if isinstance(i, LearningRecord) and i.learner.confidential]
+    if not held or source.flags_holds(stream):
+        return []
+    more = f" and {len(held) - 3} more" if len(held) > 3 else ""
+    return [
+        f"{stream}: normalize() yields learners with confidential=True (a FERPA hold; record "
+        f"{', '.join(held[:3])}{more}) but flags_holds({stream!r}) is False, so issuing would not wait "
+        f"for this stream's passes and a failed or killed run lets the hold slip: override "
+        f"{type(source).__qualname__}.flags_holds to return True for {stream!r}"
+    ]
+
+
 def _mutations(raw: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
     """Broken variants of a good raw record: fields dropped, nulled, or of the wrong shape."""
     yield "an empty record {}", {}
@@ -511,7 +529,7 @@ def run_contract(
             pulled = check_pull(source, stream, resume_points=resume_points)
             report.problems += pulled.problems
             normalized = check_normalize(source, stream, pulled.records)
-            report.problems += normalized.problems
+            report.problems += normalized.problems + check_holds(source, stream, normalized.items)
             report.notes += normalized.notes
             report.records[stream] = len(pulled.records)
             for raw, exc in normalized.failed[:3]:

@@ -103,6 +103,12 @@ class BannerSource(RestSource):
             return list(normalize.grades(raw))
         return list(normalize.cocurricular(raw))
 
+    def flags_holds(self, stream: str) -> bool:
+        """Every stream's learners are `persons` rows, whose privacy category is the FERPA hold
+        (`Learner.confidential`), in either mode and from any co-curricular origin: issuing for a
+        learner waits for a completed Banner pass, so a killed one lets no hold slip."""
+        return stream in self.streams
+
     def record_id(self, stream: str, raw: Mapping[str, Any]) -> str:
         return normalize.record_id(raw)
 
