@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from connector_core.cli import cli
 from connector_core.issuer import SigningKey
+from connector_core.testing import files_grades_toml, issuer_toml
 
 PASSPHRASE_ENV = "OPERATOR_TEST_PASSPHRASE"
 PASSPHRASE = "correct horse battery staple"
@@ -19,33 +20,13 @@ ROWS = [
     ["e3", "S2", "alan@example.edu", "Alan", "Turing", "C1", "Calculus I", "A-", "2026-05-10"],
     ["e4", "S3", "grace@example.edu", "Grace", "Hopper", "C2", "Physics I", "B+", "not-a-date"],
 ]
-SOURCE = """
-[sources.{name}]
-plugin = "files"
-email_verified = true
-[sources.{name}.files.grades]
-path = "{path}"
-kind = "course"
-[sources.{name}.files.grades.columns]
-record_id = "id"
-learner_id = "student"
-institution_id = "student"
-email = "email"
-given_name = "first"
-family_name = "last"
-achievement_id = "course"
-title = "title"
-grade = "grade"
-completed_on = "completed"
-"""
-ISSUER = f"""
-[issuer]
-name = "Test University"
-key_file = "key.pem"
-passphrase_env = "{PASSPHRASE_ENV}"
-status_base_url = "https://test.example.edu/status"
-status_dir = "status"
-"""
+PERSON_COLUMNS = {"email": "email", "given_name": "first", "family_name": "last"}
+ISSUER = issuer_toml(PASSPHRASE_ENV)
+
+
+def source_toml(name: str, path: Path) -> str:
+    """A files source `name` over a grades CSV with this project's header (names and emails verified)."""
+    return files_grades_toml(name, str(path), columns=PERSON_COLUMNS, email_verified=True)
 
 
 def write_csv(path: Path, rows: list[list[str]]) -> None:
@@ -59,7 +40,7 @@ def make_project(folder: Path, *, issuer: bool = True) -> Path:
     """Write the export, the config and (with `issuer`) an encrypted key; returns the config path."""
     write_csv(folder / "grades.csv", ROWS)
     config = folder / "lerconnect.toml"
-    config.write_text((ISSUER if issuer else "") + SOURCE.format(name="sis", path=folder / "grades.csv"))
+    config.write_text((ISSUER if issuer else "") + source_toml("sis", folder / "grades.csv"))
     if issuer:
         SigningKey.generate().save(folder / "key.pem", PASSPHRASE)
     return config

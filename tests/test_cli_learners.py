@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from operator_project import SOURCE, open_project, run, write_csv
+from operator_project import open_project, run, source_toml, write_csv
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_credentials_export_writes_one_folder_per_learner_that_verifies(project:
 def test_identity_review_shows_names_emails_ids_and_the_rule_per_candidate(project: Path) -> None:
     write_csv(project / "events.csv", [["x1", "S1", "alan@example.edu", "Ada", "L.", "F1", "Fair", "", "2026-06-01"]])
     config = project / "lerconnect.toml"
-    config.write_text(config.read_text() + SOURCE.format(name="events", path=project / "events.csv"))
+    config.write_text(config.read_text() + source_toml("events", project / "events.csv"))
     assert run("sync", "events")[0] == 0
     code, out, _ = run("identities", "review")
     assert code == 0

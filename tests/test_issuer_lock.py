@@ -18,6 +18,7 @@ from connector_core.issuer import SigningKey
 from connector_core.store import Store
 from connector_core.store import credentials as cred_store
 from connector_core.store.tables import CredentialRow, StatusListRow
+from connector_core.testing import files_grades_toml, issuer_toml
 
 LERCONNECT = str(Path(sys.executable).with_name("lerconnect"))
 RECORDS, LEARNERS = 600, 60
@@ -32,28 +33,7 @@ def write_project(tmp: Path) -> Path:
             writer.writerow([f"e{i}", f"S{i % LEARNERS}", f"C{i}", f"Course {i}", "B", "2026-05-10"])
     SigningKey.generate().save(tmp / "key.pem", "correct horse battery staple")
     config = tmp / "lerconnect.toml"
-    config.write_text(f"""
-[issuer]
-name = "Test University"
-key_file = "key.pem"
-passphrase_env = "{PASSPHRASE_ENV}"
-status_dir = "status"
-status_base_url = "https://test.example.edu/status"
-
-[sources.registrar]
-plugin = "files"
-[sources.registrar.files.grades]
-path = "grades.csv"
-kind = "course"
-[sources.registrar.files.grades.columns]
-record_id = "id"
-learner_id = "student"
-institution_id = "student"
-achievement_id = "course"
-title = "title"
-grade = "grade"
-completed_on = "completed"
-""")
+    config.write_text(issuer_toml(PASSPHRASE_ENV) + files_grades_toml("registrar", "grades.csv"))
     return config
 
 

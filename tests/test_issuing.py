@@ -21,6 +21,7 @@ from connector_core.plugins import load_registry
 from connector_core.store import credentials as cred_store
 from connector_core.store import runs
 from connector_core.store.tables import CredentialRow
+from connector_core.testing import issuer_toml
 
 PASSPHRASE_ENV = "TEST_ISSUER_PASSPHRASE"
 COLUMNS = {
@@ -262,14 +263,7 @@ def test_dry_run_signs_and_writes_nothing(campus: Campus) -> None:
 def test_cli_export_then_verify_passes_and_a_tampered_file_fails(campus: Campus, tmp_path: Path) -> None:
     campus.sync()
     config = tmp_path / "lerconnect.toml"
-    config.write_text(f"""
-[issuer]
-name = "Test University"
-key_file = "key.pem"
-passphrase_env = "{PASSPHRASE_ENV}"
-status_base_url = "https://test.example.edu/status"
-status_dir = "status"
-""")
+    config.write_text(issuer_toml(PASSPHRASE_ENV))
     runner = CliRunner()
     out = tmp_path / "export"
     exported = runner.invoke(

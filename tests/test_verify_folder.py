@@ -11,6 +11,7 @@ from test_issuing import PASSPHRASE_ENV, Campus
 
 from connector_core import verify_files
 from connector_core.cli import cli
+from connector_core.testing import issuer_toml
 
 
 @pytest.fixture
@@ -19,10 +20,7 @@ def exported(tmp_path: Path, store, monkeypatch) -> Path:
     campus = Campus(tmp_path, store, monkeypatch)
     campus.sync()
     config = tmp_path / "lerconnect.toml"
-    config.write_text(
-        f'[issuer]\nname = "Test University"\nkey_file = "key.pem"\npassphrase_env = "{PASSPHRASE_ENV}"\n'
-        'status_base_url = "https://test.example.edu/status"\nstatus_dir = "status"\n'
-    )
+    config.write_text(issuer_toml(PASSPHRASE_ENV))
     out = tmp_path / "export"
     result = CliRunner().invoke(
         cli, ["--config", str(config), "credentials", "export", "--db", campus.store.url, "--out", str(out)]

@@ -1,4 +1,5 @@
-"""Bearer secrets for links, cookies and wallet codes: 32 random bytes out, only their SHA-256 kept."""
+"""Bearer secrets (claim links, cookies, wallet codes, API client secrets and tokens): 32 random
+bytes out, only their SHA-256 kept, compared in constant time."""
 
 from __future__ import annotations
 

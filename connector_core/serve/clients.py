@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from connector_core.serve.security import same, secret_digest
+from connector_core.delivery import tokens
 from connector_core.store import Store
 from connector_core.store import serve_clients as client_store
 from connector_core.store.serve_clients import Grant
@@ -15,7 +15,7 @@ from connector_core.store.tables import ServeClientRow
 
 SCOPES = ("issue", "status")
 """`issue`: POST /credentials/issue; `status`: POST /credentials/status."""
-_UNKNOWN = secret_digest("no such client")  # compared against when the client id is unknown: same timing
+_UNKNOWN = tokens.digest("no such client")  # compared against when the client id is unknown: same timing
 
 
 class ClientError(ValueError):
@@ -31,8 +31,8 @@ def register(store: Store, name: str, scopes: Iterable[str]) -> tuple[str, str]:
     if not name.strip():
         raise ClientError("give the client a name that says which campus system it is")
     client_id = "lc_" + secrets.token_urlsafe(12)
-    secret = secrets.token_urlsafe(32)
-    client_store.add_client(store, client_id, name.strip(), secret_digest(secret), wanted)
+    secret, digest = tokens.new_token()
+    client_store.add_client(store, client_id, name.strip(), digest, wanted)
     return client_id, secret
 
 
@@ -40,16 +40,16 @@ def authenticate(store: Store, client_id: str, secret: str) -> ServeClientRow | 
     """The live client whose secret this is, compared in constant time; None otherwise."""
     row = client_store.client(store, client_id)
     expected = row.secret_digest if row is not None else _UNKNOWN
-    return row if same(secret_digest(secret), expected) and row is not None else None
+    return row if tokens.same(expected, secret) and row is not None else None
 
 
 def mint_token(store: Store, client: ServeClientRow, scopes: Iterable[str], ttl_seconds: int) -> tuple[str, datetime]:
     """A bearer token for `scopes` (a subset of the client's), valid `ttl_seconds`; only its digest is kept."""
-    token = secrets.token_urlsafe(32)
-    expires = client_store.add_token(store, secret_digest(token), client.id, scopes, timedelta(seconds=ttl_seconds))
+    token, digest = tokens.new_token()
+    expires = client_store.add_token(store, digest, client.id, scopes, timedelta(seconds=ttl_seconds))
     return token, expires
 
 
 def token_grant(store: Store, token: str) -> Grant | None:
     """What a presented bearer token may do; None when it is unknown, expired or its client removed."""
-    return client_store.grant(store, secret_digest(token))
+    return client_store.grant(store, tokens.digest(token))

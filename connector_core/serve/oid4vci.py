@@ -20,7 +20,6 @@ from connector_core.delivery.handover import NothingToHandOver, hand_over
 from connector_core.delivery.holder import HolderError, verify_proof_jwt
 from connector_core.serve.exchanges import json_body
 from connector_core.serve.problems import Problem, own
-from connector_core.serve.security import same
 from connector_core.serve.services import Services
 from connector_core.store import claims as claim_store
 
@@ -73,7 +72,7 @@ def make_router(services: Services) -> APIRouter:
             raise oauth_error(400, "invalid_grant", "the pre-authorized code is unknown, used or expired")
         if offer.tx_code_hash is not None:
             given = form.get("tx_code")
-            if not isinstance(given, str) or not same(offer.tx_code_hash, tokens.digest(given)):
+            if not isinstance(given, str) or not tokens.same(offer.tx_code_hash, given):
                 raise oauth_error(
                     400, "invalid_grant", "tx_code is missing or wrong: type the code shown on the claim page"
                 )

@@ -1,5 +1,5 @@
 """What every response and form carries: strict CSP and security headers, CSRF tokens, secure
-cookies, constant-time comparison and a per-client rate limiter.
+cookies and a per-client rate limiter. Stored secrets are hashed and compared in `delivery.tokens`.
 
 TLS is the reverse proxy's; cookies are `Secure` (and named `__Host-…`) whenever the public base
 URL is https, and HSTS is sent then too.
@@ -33,19 +33,6 @@ HEADERS = {
     "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
 HSTS = "max-age=31536000; includeSubDomains"
-
-
-def same(a: str | bytes, b: str | bytes) -> bool:
-    """Constant-time equality of two secrets (tokens, hashes), whatever their types."""
-    left = a.encode() if isinstance(a, str) else a
-    right = b.encode() if isinstance(b, str) else b
-    return hmac.compare_digest(left, right)
-
-
-def secret_digest(secret: str) -> str:
-    """How a high-entropy secret (token, client secret) is stored: SHA-256 hex. They are random
-    32-byte values, so a slow password hash would add nothing but latency."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 class SecurityHeaders:
@@ -97,7 +84,7 @@ class Csrf:
         if not token or token.count(".") != 1:
             return False
         nonce, mac = token.split(".")
-        return same(mac, self._sign(nonce))
+        return hmac.compare_digest(mac.encode(), self._sign(nonce).encode())
 
     def token(self, request: Request) -> str:
         """The request's token (the cookie's, when valid; else a new one): put it in the form."""
@@ -113,7 +100,8 @@ class Csrf:
     def check(self, request: Request, submitted: str | None) -> None:
         """Refuse (403 ProblemDetails) a form whose token is missing, forged or not the cookie's."""
         cookie = request.cookies.get(self.cookie)
-        if not (self._valid(submitted) and self._valid(cookie) and same(submitted or "", cookie or "")):
+        pair = (submitted or "").encode(), (cookie or "").encode()
+        if not (self._valid(submitted) and self._valid(cookie) and hmac.compare_digest(*pair)):
             raise Problem(
                 403,
                 "CSRF check failed",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlmodel import Session
 
 from connector_core.store.database import Store
@@ -105,19 +105,22 @@ def claim(
         return Claim("held", session.get(PartitionRow, (source, stream, key)))
 
 
+def _ours(row: PartitionRow, token: str):
+    """The SQL condition "this partition, still under our lease": a lease taken over fails it."""
+    return and_(
+        PartitionRow.source == row.source,
+        PartitionRow.stream == row.stream,
+        PartitionRow.key == row.key,
+        PartitionRow.token == token,
+    )
+
+
 def renew(session: Session, row: PartitionRow, token: str, ttl: timedelta) -> bool:
     """Extend our lease (inside a page's transaction); False when another attempt took it over."""
     now = utcnow()
     return bool(
         session.execute(
-            update(PartitionRow)
-            .where(
-                PartitionRow.source == row.source,
-                PartitionRow.stream == row.stream,
-                PartitionRow.key == row.key,
-                PartitionRow.token == token,
-            )
-            .values(expires_at=now + ttl, updated_at=now)
+            update(PartitionRow).where(_ours(row, token)).values(expires_at=now + ttl, updated_at=now)
         ).rowcount
     )
 
@@ -135,16 +138,7 @@ def checkpoint(
     }
     if row.key != WHOLE_STREAM:
         values.update(cursor=cursor, covered=covered)
-    session.execute(
-        update(PartitionRow)
-        .where(
-            PartitionRow.source == row.source,
-            PartitionRow.stream == row.stream,
-            PartitionRow.key == row.key,
-            PartitionRow.token == token,
-        )
-        .values(**values)
-    )
+    session.execute(update(PartitionRow).where(_ours(row, token)).values(**values))
 
 
 def release(store: Store, row: PartitionRow, token: str, *, done: bool, error: str | None = None) -> None:
@@ -152,12 +146,7 @@ def release(store: Store, row: PartitionRow, token: str, *, done: bool, error: s
     with store.session() as session:
         session.execute(
             update(PartitionRow)
-            .where(
-                PartitionRow.source == row.source,
-                PartitionRow.stream == row.stream,
-                PartitionRow.key == row.key,
-                PartitionRow.token == token,
-            )
+            .where(_ours(row, token))
             .values(done=done, token=None, expires_at=None, error=error, updated_at=utcnow())
         )
 

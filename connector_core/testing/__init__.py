@@ -17,6 +17,7 @@ Each check is also a function of its own returning its problems. By job:
 - `sandbox`: serving a sandbox, a temporary database, the shared reference data;
 - `engine`: `SyncBench`, the real sync engine on a test's store and what it stored;
 - `cli`: `run_cli`, the `lerconnect` command in-process;
+- `project`: `issuer_toml` and `files_grades_toml`, the `lerconnect.toml` tables of a test project;
 - `pytest_plugin`: the fixtures `lerconnect_sandbox` (serve a sandbox for one test),
   `lerconnect_store` (a fresh store, on PostgreSQL when LERCONNECT_TEST_DATABASE_URL is set) and
   `lerconnect_sync` (a `SyncBench` on that store), loaded by pytest through the `pytest11` entry
@@ -50,6 +51,7 @@ from connector_core.testing.contract import (
     run_contract,
 )
 from connector_core.testing.engine import SyncBench
+from connector_core.testing.project import files_grades_toml, issuer_toml
 from connector_core.testing.sandbox import (
     SandboxConfig,
     ServedSandbox,
@@ -81,7 +83,9 @@ __all__ = [
     "check_pull",
     "check_source_contract",
     "check_sync",
+    "files_grades_toml",
     "isolated_registry",
+    "issuer_toml",
     "make_source",
     "normalized_by_id",
     "pull_all",

@@ -20,7 +20,15 @@ from banner_testkit import banner
 from lerconnect_banner import BannerSource
 
 from connector_core.sandbox import build_campus
-from connector_core.testing import SyncBench, check_source_contract, run_cli, run_contract, serve_sandbox
+from connector_core.testing import (
+    SyncBench,
+    check_source_contract,
+    files_grades_toml,
+    issuer_toml,
+    run_cli,
+    run_contract,
+    serve_sandbox,
+)
 
 PASSPHRASE_ENV = "BANNER_HOLDS_TEST_PASSPHRASE"
 RECORD_RESOURCES = ("/api/student-transcript-grades", "/api/section-registrations")
@@ -57,28 +65,9 @@ def write_project(folder: Path, banner_table: dict[str, Any], students: list[str
     banner_keys = "\n".join(f"{k} = {json.dumps(v)}" for k, v in banner_table.items())
     config = folder / "lerconnect.toml"
     config.write_text(
-        f"""
-[issuer]
-name = "Test University"
-key_file = "key.pem"
-passphrase_env = "{PASSPHRASE_ENV}"
-status_base_url = "https://test.example.edu/status"
-status_dir = "status"
-
-[sources.lms]
-plugin = "files"
-[sources.lms.files.grades]
-path = "lms.csv"
-kind = "course"
-[sources.lms.files.grades.columns]
-record_id = "id"
-learner_id = "student"
-institution_id = "student"
-achievement_id = "course"
-title = "title"
-grade = "grade"
-completed_on = "completed"
-
+        issuer_toml(PASSPHRASE_ENV)
+        + files_grades_toml("lms", "lms.csv")
+        + f"""
 [sources.banner]
 plugin = "banner"
 streams = ["grades"]
