@@ -95,13 +95,17 @@ def student_learner(raw: Raw) -> Learner:
 
 
 def _employment(raw: Raw) -> Iterable[LearningRecord]:
+    """A record per position. A position is completed only once its End_Date is behind the day the
+    answer describes (`as_of`): a fixed-term contract's End_Date ahead is a plan, and still in progress."""
     learner = worker_learner(raw)
+    as_of = workday_date(raw.get("as_of"), "As_Of_Effective_Date")
     for job in raw.get("jobs") or ():
         position = _required(job, "position_id", "job")
         start = workday_date(job.get("start"), "Start_Date")
         if start is None:
             raise RecordError(f"position {position} has no Start_Date", field="Start_Date")
         end = workday_date(job.get("end"), "End_Date")
+        ended = end is not None and (as_of is None or end < as_of)  # an End_Date still ahead is only planned
         profile = job.get("job_profile_id") or position
         title = job.get("business_title") or job.get("title") or job.get("job_profile") or position
         where = ", ".join(x for x in (job.get("worker_type"), job.get("organization")) if x)
@@ -116,9 +120,9 @@ def _employment(raw: Raw) -> Iterable[LearningRecord]:
                 code=job.get("job_profile_id"),
                 description=f"Position held at the institution{': ' + where if where else ''}.",
             ),
-            result=Result(status=ResultStatus.completed if end else ResultStatus.in_progress, level=title),
+            result=Result(status=ResultStatus.completed if ended else ResultStatus.in_progress, level=title),
             started_on=start,
-            completed_on=end,
+            completed_on=end if ended else None,
         )
 
 

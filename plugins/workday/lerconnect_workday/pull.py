@@ -155,7 +155,8 @@ class Sweep:
             for answer in self.wws.pages(
                 HR, "Get_Workers", "Worker", as_of=as_of, start=start, Request_Criteria=criteria, Response_Group=group
             ):
-                records = [one(w, self.missing) for w in answer.items]
+                day = as_of.date().isoformat()  # the day the answer describes: a later End_Date is planned
+                records = [{**one(w, self.missing), "as_of": day} for w in answer.items]
                 if earlier is not None:
                     records = [earlier.complete(r, as_of) for r in records]
                 yield _Converted(answer.page, answer.total_pages, records)

@@ -132,7 +132,10 @@ class RaasSweep:
             for start in starts:
                 end = min(start + size, len(rows))
                 records = [
-                    columns.map_row(self.layout, rows[i], self.aliases, f"{where}{_at(period)} row {i + 1}")
+                    {
+                        **columns.map_row(self.layout, rows[i], self.aliases, f"{where}{_at(period)} row {i + 1}"),
+                        "as_of": moment.date().isoformat(),  # the day the report describes, as in WWS answers
+                    }
                     for i in range(start, end)
                 ]
                 finished = end >= len(rows)

@@ -234,6 +234,34 @@ def test_a_position_that_ended_tonight_is_picked_up_incrementally(lerconnect_syn
     assert records[f"{employee}/P-PROMOTED"].completed_on is None
 
 
+def test_a_fixed_term_position_is_in_progress_until_its_end_date_is_behind(lerconnect_sync: SyncBench) -> None:
+    with workday() as running:
+        tenant, campus = running.app.tenant, running.campus
+        person = next(
+            p
+            for p in campus.people
+            if [j.end for j in campus.jobs if j.person_key == p.key] == [None] and p.workday_employee_id
+        )
+        employee = person.workday_employee_id
+        planned_end = tenant.today() + timedelta(days=30)
+        tenant.change_worker(
+            employee, lambda w: replace(w, jobs=({**w.jobs[0], "end": planned_end.isoformat()}, *w.jobs[1:]))
+        )
+        tenant.advance(minutes=10)
+        source = running.source(employment_history=False)
+        key = next(
+            k
+            for k in normalized_by_id(source, "employment", pull_all(source, "employment")[0])
+            if k.startswith(f"{employee}/")
+        )
+        during = normalized_by_id(source, "employment", pull_all(source, "employment")[0])[key]
+        tenant.advance(days=31)  # the contract has run out: its last day is behind
+        after = normalized_by_id(source, "employment", pull_all(source, "employment")[0])[key]
+
+    assert during.result.status is ResultStatus.in_progress and during.completed_on is None
+    assert after.result.status is ResultStatus.completed and after.completed_on == planned_end
+
+
 def test_a_move_entered_ahead_is_picked_up_on_its_effective_day(lerconnect_sync: SyncBench) -> None:
     with workday() as running:
         sync = running.engine(lerconnect_sync)
@@ -260,6 +288,8 @@ def test_a_move_entered_ahead_is_picked_up_on_its_effective_day(lerconnect_sync:
         effective = sync.sync("workday", stream="employment")[0]
         stored = lerconnect_sync.records(stream="employment")
 
-    assert entered.count("new") == 0 and entered.count("changed") == 1  # the old position's end is known
-    assert effective.count("new") == 1 and effective.count("changed") == 0  # the new one, on its day
+    # entered ahead, the old position's end is a plan: the worker is read, but nothing is completed yet
+    assert entered.count("fetched") == 1 and entered.count("new") == entered.count("changed") == 0
+    # on its effective day: the new position, and the old one completed (its last day is behind)
+    assert effective.count("new") == 1 and effective.count("changed") == 1
     assert f"{employee}/P-NEXT" in stored
