@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -226,9 +226,17 @@ class IssuingService:
             self.progress(phase, count, total)
 
     def reconcile(
-        self, *, run_id: str | None = None, dry_run: bool = False, learners: set[str] | None = None
+        self,
+        *,
+        run_id: str | None = None,
+        dry_run: bool = False,
+        learners: set[str] | None = None,
+        night: Sequence[str] = (),
     ) -> IssueReport:
         """Bring credentials in line with the stored records (of `learners`, or everyone).
+
+        `night` is the ids of the sync runs this issuing follows: a hold pass one of them completed
+        covers what the night stored (`store.credentials.hold_gate`).
 
         One issuer at a time per store: a second waits for the first (`[issuer].lock_wait_seconds`),
         then finds nothing left to do, or gives up with status "skipped". A `dry_run` runs on a
@@ -239,7 +247,7 @@ class IssuingService:
         report = IssueReport(dry_run=dry_run)
         try:
             with issuer_lock(self.store, wait=self.settings.lock_wait_seconds) as lease:
-                self._reconcile(report, run_id, learners, lease)
+                self._reconcile(report, run_id, learners, lease, night)
         except IssuerBusy as exc:
             report.status, report.error = "skipped", f"{exc}; the next run issues what is pending"
             log.warning("issuing skipped: %s", report.error)
@@ -259,11 +267,13 @@ class IssuingService:
         except Exception as exc:  # the first line only: a database error goes on to quote its parameters
             log.error("delivery after issuing failed: %s: %s", type(exc).__name__, (str(exc).splitlines() or [""])[0])
 
-    def _reconcile(self, report: IssueReport, run_id: str | None, learners: set[str] | None, lease: Any) -> None:
+    def _reconcile(
+        self, report: IssueReport, run_id: str | None, learners: set[str] | None, lease: Any, night: Sequence[str]
+    ) -> None:
         now = datetime.now(UTC).replace(microsecond=0)
         with self.store.session() as session:
             holds = identities.holds(session)
-            gate = cred_store.hold_gate(session) if self.settings.wait_for_holds else cred_store.HoldGate()
+            gate = cred_store.hold_gate(session, night) if self.settings.wait_for_holds else cred_store.HoldGate()
         held = set(holds)
         for credential_id, learner_key in cred_store.live_credentials_of(
             self.store, held if learners is None else held & learners
@@ -623,7 +633,7 @@ def issue_after(
     try:
         service = service_for(store, settings, hook, executor)
         service.progress = progress
-        report = service.reconcile(run_id=run_ids[0] if run_ids else None, dry_run=dry_run)
+        report = service.reconcile(run_id=run_ids[0] if run_ids else None, dry_run=dry_run, night=run_ids)
     except (IssuerSetupError, IssuerError, KeyFileError) as exc:
         report = IssueReport(dry_run=dry_run, status="failed", error=str(exc).strip("'\""))
     except Exception as exc:

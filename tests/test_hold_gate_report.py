@@ -42,3 +42,29 @@ def test_records_kept_back_by_the_gate_are_counted_and_named(campus, capsys: pyt
     assert note.startswith("1 record waits for registrar/grades to complete a pass (its last completed ")
     print_issue_report(report)
     assert "  issuing: 1 record waits for registrar/grades" in capsys.readouterr().out
+
+
+def test_a_hold_pass_covers_what_its_night_stored_whatever_ran_first(campus) -> None:
+    """The registrar's hold pass completes before the LMS's grades are stored. Issuing after that
+    night covers them; issuing told of no night keeps them back until the registrar's next pass."""
+    from connector_core.engine import SyncEngine
+    from connector_core.issuing import issue_after
+
+    def hold_source_first(*, told: bool):
+        engine = SyncEngine(campus.store, campus.registry, campus.settings)
+        results = [r for name in ("registrar", "lms") for r in engine.sync(name)]
+        ids = [r.run_id for r in results] if told else []
+        return issue_after(campus.store, campus.settings, campus.registry.hook, run_ids=ids)
+
+    two_sources(campus, registrar_rows({"S2"}))
+    first = hold_source_first(told=True)
+    assert (first.held_ferpa, first.held_waiting) == (2, 0) and first.issued > 0 and first.notes == []
+
+    campus.rows[9] = campus.rows[1] | {"id": "enr-9", "course": "C9", "title": "Course 9"}  # a new grade for S1
+    campus.write()
+    untold = hold_source_first(told=False)  # e.g. `lerconnect issue` alone: no night to go by
+    assert (untold.issued, untold.held_waiting) == (0, 1)
+    assert any("1 record waits for registrar/grades" in n for n in untold.notes)
+
+    told = hold_source_first(told=True)
+    assert (told.issued, told.held_waiting) == (1, 0)

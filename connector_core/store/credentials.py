@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +21,7 @@ from connector_core.store.tables import (
     RecordRow,
     StatusListRow,
     StreamStateRow,
+    SyncRunRow,
     WithheldRecordRow,
     utcnow,
 )
@@ -122,8 +123,15 @@ def records_text(count: int) -> str:
     return f"{count} record{'' if count == 1 else 's'}"
 
 
-def hold_gate(session: Session) -> HoldGate:
-    """The gate as the store's stream states say: open when no stream flags holds."""
+def hold_gate(session: Session, night: Collection[str] = ()) -> HoldGate:
+    """The gate as the store's stream states say: open when no stream flags holds.
+
+    `night` is the ids of the sync runs issuing follows. A hold-flagging stream whose pass one of
+    them completed covers every record the night stored, up to the night's last finished run: the
+    night's other sources need not run before it, nor wait a day for its next pass. A stream the
+    night did not complete (not run, failed, killed) covers only what was stored before its last
+    completed pass.
+    """
     states = list(session.scalars(select(StreamStateRow).where(StreamStateRow.flags_holds.is_(True))))
     if not states:
         return HoldGate()
@@ -131,7 +139,25 @@ def hold_gate(session: Session) -> HoldGate:
     completed = tuple(s.pass_completed_at for s in states)
     if any(moment is None for moment in completed):
         return HoldGate(names, None, closed=True, completed_at=completed)
-    return HoldGate(names, min(completed), completed_at=completed)
+    runs = (
+        session.execute(
+            select(SyncRunRow.source, SyncRunRow.stream, SyncRunRow.started_at, SyncRunRow.finished_at).where(
+                SyncRunRow.id.in_(list(night))
+            )
+        ).all()
+        if night
+        else []
+    )
+    night_end = max((run.finished_at for run in runs if run.finished_at is not None), default=None)
+
+    def reach(state: StreamStateRow) -> datetime:
+        done_tonight = any(
+            (run.source, run.stream) == (state.source, state.stream) and state.pass_completed_at >= run.started_at
+            for run in runs
+        )
+        return max(night_end, state.pass_completed_at) if done_tonight and night_end else state.pass_completed_at
+
+    return HoldGate(names, min(reach(s) for s in states), completed_at=completed)
 
 
 def _waiting(gate: HoldGate):
