@@ -19,6 +19,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from lerconnect_workday import WorkdaySource
 from lerconnect_workday.sandbox.wsdl import OPERATIONS
@@ -136,6 +137,26 @@ def _raws(source: WorkdaySource) -> list[dict]:
     return [raw for page in source.pull("employment", None) for raw in page.records]
 
 
+def every_stream(
+    source: Any, label: str, cursors: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], int, float, dict[str, float]]:
+    """Each stream swept once from `cursors` (or from scratch), a line printed for each: the new
+    cursors, the requests made, the wall time, and each stream's seconds."""
+    after, requests, wall, seconds_of = {}, 0, 0.0, {}
+    for stream in source.streams:
+        count, made, seconds, after[stream] = sweep(source, stream, (cursors or {}).get(stream))
+        requests, wall, seconds_of[stream] = requests + made, wall + seconds, seconds
+        print(f"{label} {stream:13} {count:6} raw records, {made:5} requests, {seconds:6.2f} s")
+    return after, requests, wall, seconds_of
+
+
+def retitle_some(tenant: Any) -> None:
+    """20 workers spread over the tenant are retitled, then half an hour passes (the next night's changes)."""
+    for employee in sorted(tenant.revisions)[:: max(1, len(tenant.revisions) // 20)][:20]:
+        tenant.retitle(employee, "Senior Specialist")
+    tenant.advance(minutes=30)
+
+
 def raas_run(server, url: str, args: argparse.Namespace, campus) -> None:  # type: ignore[no-untyped-def]
     """Every stream from the custom reports, grades once per academic period; then the next night."""
     periods = sorted({t.code for t in campus.terms})
@@ -147,22 +168,12 @@ def raas_run(server, url: str, args: argparse.Namespace, campus) -> None:  # typ
     }
     table.pop("streams", None)
     source = make_source(WorkdaySource, table)
-    cursors, requests, wall = {}, 0, 0.0
-    for stream in source.streams:
-        count, made, seconds, cursors[stream] = sweep(source, stream, None)
-        requests, wall = requests + made, wall + seconds
-        print(f"raas full  {stream:13} {count:6} raw records, {made:5} requests, {seconds:6.2f} s")
+    cursors, requests, wall, _ = every_stream(source, "raas full ")
     print(f"raas full sync: {requests} requests, {wall:.1f} s ({len(periods)} academic periods)")
     tenant = server.app.tenant
     tenant.advance(days=2)
-    for employee in sorted(tenant.revisions)[:: max(1, len(tenant.revisions) // 20)][:20]:
-        tenant.retitle(employee, "Senior Specialist")
-    tenant.advance(minutes=30)
-    requests, wall = 0, 0.0
-    for stream in source.streams:
-        count, made, seconds, _ = sweep(source, stream, cursors[stream])
-        requests, wall = requests + made, wall + seconds
-        print(f"raas next  {stream:13} {count:6} raw records, {made:5} requests, {seconds:6.2f} s")
+    retitle_some(tenant)
+    _, requests, wall, _ = every_stream(source, "raas next ", cursors)
     print(f"raas next night: {requests} requests, {wall:.1f} s (workers through the Updated_Since prompt)")
     source.close()
 
@@ -191,23 +202,13 @@ def main() -> None:
         table.pop("streams", None)
         wsdl_loads(table)
         source = make_source(WorkdaySource, table)
-        cursors, requests, wall, heavy = {}, 0, 0.0, 0.0
-        for stream in source.streams:
-            count, made, seconds, cursors[stream] = sweep(source, stream, None)
-            requests, wall = requests + made, wall + seconds
-            heavy += seconds if stream in ("employment", "grades") else 0.0
-            print(f"full  {stream:13} {count:6} raw records, {made:5} requests, {seconds:6.2f} s")
+        cursors, requests, wall, seconds = every_stream(source, "full ")
+        heavy = seconds["employment"] + seconds["grades"]
         print(f"full sync: {requests} requests, {wall:.1f} s")
         tenant = server.app.tenant
         tenant.advance(minutes=30)
-        for employee in sorted(tenant.revisions)[:: max(1, len(tenant.revisions) // 20)][:20]:
-            tenant.retitle(employee, "Senior Specialist")
-        tenant.advance(minutes=30)
-        requests, wall = 0, 0.0
-        for stream in source.streams:
-            count, made, seconds, _ = sweep(source, stream, cursors[stream])
-            requests, wall = requests + made, wall + seconds
-            print(f"next  {stream:13} {count:6} raw records, {made:5} requests, {seconds:6.2f} s")
+        retitle_some(tenant)
+        _, requests, wall, _ = every_stream(source, "next ", cursors)
         print(f"next night: {requests} requests, {wall:.1f} s")
         zeep_share(source, heavy)
         source.close()
