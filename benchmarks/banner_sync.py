@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -42,17 +44,23 @@ def night(
     return count, app.stats["requests"] - before, time.monotonic() - started, last
 
 
-def ethos(campus: Any, changes: int) -> None:
-    server = BannerSource.sandbox(campus)
+@contextmanager
+def full_load(campus: Any, mode: str) -> Iterator[tuple[dict[str, Any], Any, object]]:
+    """The `mode` sandbox on loopback after the first sync of grades (printed): its table, app and cursor."""
+    server = BannerSource.sandbox(campus, mode=mode)
     assert server is not None
-    app = server.app
-    with serve_sandbox(app) as url:
+    with serve_sandbox(server.app) as url:
         table = server.config(url, Path.cwd())
-        grades, requests, seconds, cursor = night(table, app, "grades", None)
+        grades, requests, seconds, cursor = night(table, server.app, "grades", None)
         print(
-            f"ethos full load, grades: {grades} records, {requests} requests "
+            f"{mode} full load, grades: {grades} records, {requests} requests "
             f"({100 * requests / grades:.2f} per 100 grades), {seconds:.1f}s"
         )
+        yield table, server.app, cursor
+
+
+def ethos(campus: Any, changes: int) -> None:
+    with full_load(campus, "ethos") as (table, app, cursor):
         activities, requests, seconds, _ = night(table, app, "cocurricular", None)
         print(
             f"ethos full load, cocurricular (campus-involvements): {activities} records, "
@@ -72,16 +80,7 @@ def ethos(campus: Any, changes: int) -> None:
 
 
 def banner9(campus: Any, changes: int) -> None:
-    server = BannerSource.sandbox(campus, mode="banner9")
-    assert server is not None
-    app = server.app
-    with serve_sandbox(app) as url:
-        table = server.config(url, Path.cwd())
-        grades, requests, seconds, cursor = night(table, app, "grades", None)
-        print(
-            f"banner9 full load, grades: {grades} records, {requests} requests "
-            f"({100 * requests / grades:.2f} per 100 grades), {seconds:.1f}s"
-        )
+    with full_load(campus, "banner9") as (table, app, cursor):
         count, requests, seconds, after = night(table, app, "grades", cursor)
         print(
             f"banner9 night, no changes: {count} records re-read (the open terms), {requests} requests, {seconds:.2f}s"
