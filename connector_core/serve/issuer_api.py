@@ -4,7 +4,8 @@ for campus systems that post their own unsigned credentials.
 Each issued credential gets a status entry from the same lists and the same allocator as the nightly
 run (no index is ever reused), is kept by `options.credentialId` (a repeat returns the stored one)
 and lands in the audit ledger; so does every status change. Bodies are validated before anything
-is reserved or signed; their content is never logged.
+is reserved or signed; their content is never logged. The campus's `lerconnect_before_issue`
+plugins see each posted credential as they see the nightly run's, and may refuse it (422).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from connector_core.issuer import IssuerError, sign_credential
 from connector_core.issuer.jsonld import VC_V2
 from connector_core.issuer.status import ENTRY_TYPE, allocate_index, status_entry
+from connector_core.serve.issue_policy import policy_refusal
 from connector_core.serve.problems import Problem, bad_request, own
 from connector_core.serve.services import Services
 from connector_core.store import api_credentials
@@ -158,6 +160,11 @@ def make_router(services: Services) -> APIRouter:
                 f"{key} is a credential of the nightly run: use another id",
                 type=own("credential-id-conflict"),
             )
+        refusal = policy_refusal(services.hook, draft, grant.client_id)
+        if refusal is not None:  # before a status entry is reserved: a refusal spends no index
+            api_credentials.refused(services.store, key, grant.client_id, refusal)
+            log.info("issuer API: client %s: %s refused by policy", grant.client_id, key)
+            raise Problem(422, "Issuing refused by policy", refusal, type=own("issue-refused"))
         issuing = services.issuer()
         ((status_list, counter),) = cred_store.reserve(services.store, issuing.settings.status_base_url, 1)
         index = allocate_index(bytes.fromhex(status_list.seed), counter, status_list.size)

@@ -48,6 +48,19 @@ def add(store: Store, row: ApiCredentialRow) -> tuple[ApiCredentialRow, bool]:
     return row, True
 
 
+def refused(store: Store, credential_id: str, client_id: str, message: str) -> None:
+    """Record in the audit ledger that a policy plugin refused to sign a posted credential (nothing else is kept)."""
+    with store.session() as session:
+        session.add(
+            AuditRow(
+                action="refuse",
+                credential_id=credential_id,
+                learner_key=None,
+                reason=f"refused by policy for issuer API client {client_id}: {message}",
+            )
+        )
+
+
 def set_status(store: Store, credential_id: str, revoked: bool, client_id: str) -> StatusChange:
     """Revoke (set the status bit) or confirm active; un-revoking is refused, as revocation is final."""
     with store.session() as session:
