@@ -226,19 +226,26 @@ class IssuingService:
             self.progress(phase, count, total)
 
     def reconcile(
-        self, *, run_id: str | None = None, dry_run: bool = False, learners: set[str] | None = None
+        self,
+        *,
+        run_id: str | None = None,
+        dry_run: bool = False,
+        learners: set[str] | None = None,
+        lock_wait: float | None = None,
     ) -> IssueReport:
         """Bring credentials in line with the stored records (of `learners`, or everyone).
 
-        One issuer at a time per store: a second waits for the first (`[issuer].lock_wait_seconds`),
-        then finds nothing left to do, or gives up with status "skipped". A `dry_run` runs on a
-        rehearsal store (`Store.rehearsal`): the same steps, unsigned, undelivered, rolled back.
+        One issuer at a time per store: a second waits for the first (`lock_wait` seconds, by default
+        `[issuer].lock_wait_seconds`; a web request waits less), then finds nothing left to do, or
+        gives up with status "skipped". A `dry_run` runs on a rehearsal store (`Store.rehearsal`):
+        the same steps, unsigned, undelivered, rolled back.
         """
         if dry_run and not self.store.rehearsing:
             raise ValueError("a dry run of issuing needs a rehearsal store (Store.rehearsal)")
         report = IssueReport(dry_run=dry_run)
         try:
-            with issuer_lock(self.store, wait=self.settings.lock_wait_seconds) as lease:
+            wait = self.settings.lock_wait_seconds if lock_wait is None else lock_wait
+            with issuer_lock(self.store, wait=wait) as lease:
                 self._reconcile(report, run_id, learners, lease)
         except IssuerBusy as exc:
             report.status, report.error = "skipped", f"{exc}; the next run issues what is pending"

@@ -23,10 +23,15 @@ def get(store: Store, credential_id: str) -> ApiCredentialRow | None:
         return session.get(ApiCredentialRow, credential_id)
 
 
+def nightly(store: Store, credential_id: str) -> CredentialRow | None:
+    """The nightly run's credential with this id, if any."""
+    with store.session() as session:
+        return session.get(CredentialRow, credential_id)
+
+
 def nightly_has(store: Store, credential_id: str) -> bool:
     """Whether the nightly run already issued a credential with this id (the API may not reuse it)."""
-    with store.session() as session:
-        return session.get(CredentialRow, credential_id) is not None
+    return nightly(store, credential_id) is not None
 
 
 def _audit(action: str, row: ApiCredentialRow, reason: str) -> AuditRow:
