@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connector_core.hook_contexts import IssueContext, LearnerRef
+from connector_core.hook_contexts import CredentialKind, IssueContext, LearnerRef
 from connector_core.hookspecs import IssuePolicyError
 
 
@@ -18,7 +18,9 @@ def api_issue_context(draft: Mapping[str, Any], client_id: str) -> IssueContext:
     """What a plugin is told about a posted credential: its kind by type, the subject as posted
     (the store knows no learner for it), no record, and the API client that posted it."""
     types = draft.get("type")
-    kind = "clr" if "ClrCredential" in (types if isinstance(types, list) else [types]) else "achievement"
+    kind: CredentialKind = (
+        "clr" if "ClrCredential" in (types if isinstance(types, list) else [types]) else "achievement"
+    )
     subject = draft.get("credentialSubject")
     first = subject[0] if isinstance(subject, list) and subject else subject
     subject_id = first.get("id") if isinstance(first, Mapping) else None
