@@ -53,10 +53,14 @@ def install() -> None:
 def install_verifiers() -> None:
     """The npm verifiers the interop tests use (Digital Bazaar, LearnCard), exactly as locked.
 
-    Without Node.js the interop tests skip and say why; nothing else needs it.
+    Without Node.js the interop tests skip and say why; nothing else needs it. A lock newer than
+    the installed tree (npm's node_modules/.package-lock.json) installs again, so an added verifier
+    reaches worktrees that already had node_modules.
     """
     folder = ROOT / "tests" / "interop"
-    if (folder / "node_modules").is_dir() or shutil.which("npm") is None:
+    installed = folder / "node_modules" / ".package-lock.json"
+    current = installed.is_file() and installed.stat().st_mtime >= (folder / "package-lock.json").stat().st_mtime
+    if current or shutil.which("npm") is None:
         return
     print("Installing the npm verifiers (tests/interop)", flush=True)
     code = subprocess.call(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder)  # noqa: S607

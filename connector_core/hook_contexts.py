@@ -76,13 +76,17 @@ class RecordRef:
 class IssueContext(_Version1Keys):
     """What a credential about to be signed (`lerconnect_before_issue`) is about.
 
-    `record` is None for a CLR, which is about the learner's records as a whole.
+    `record` is None for a CLR, which is about the learner's records as a whole, and for a
+    credential a campus system posted to the issuer API: then `client_id` names that API client,
+    and `learner.key` is the posted `credentialSubject.id` (the store knows no learner for it).
     """
 
     kind: CredentialKind
     learner: LearnerRef
     record: RecordRef | None = None
     run_id: str | None = None
+    client_id: str | None = None
+    """The issuer API client that posted the credential; None for the nightly run."""
 
     version1_keys: ClassVar[tuple[str, ...]] = ("learner", "record", "kind")
 

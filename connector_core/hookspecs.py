@@ -60,7 +60,9 @@ def lerconnect_before_issue(draft: dict[str, Any], context: IssueContext) -> Non
     """Inspect or extend an unsigned credential in place, just before it is signed.
 
     Raise ``connector_core.IssuePolicyError`` to refuse issuing it: the record stays stored, the
-    refusal is recorded with your message, and nothing is signed.
+    refusal is recorded with your message, and nothing is signed. Credentials a campus system posts
+    to the issuer API (``POST /credentials/issue``) pass here too: a refusal answers the caller 422
+    with your message and is written to the audit ledger.
 
     ``context`` is a ``connector_core.IssueContext``:
 
@@ -68,7 +70,9 @@ def lerconnect_before_issue(draft: dict[str, Any], context: IssueContext) -> Non
     - ``learner``: a ``LearnerRef`` with ``key`` (internal), ``email`` and ``did`` (None if unknown);
     - ``record``: a ``RecordRef`` with ``key`` (in the store), ``source``, ``stream`` and
       ``source_record_id``; None for a CLR;
-    - ``run_id``: the sync run the issuing follows, if any.
+    - ``run_id``: the sync run the issuing follows, if any;
+    - ``client_id``: the issuer API client that posted the credential, None at night (then
+      ``record`` is None and ``learner.key`` is the posted ``credentialSubject.id``).
 
     Version-1 plugins that read ``context["learner"]`` (the key), ``context["record"]`` (the
     record's store key) and ``context["kind"]`` still work.

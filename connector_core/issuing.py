@@ -232,21 +232,24 @@ class IssuingService:
         dry_run: bool = False,
         learners: set[str] | None = None,
         night: Sequence[str] = (),
+        lock_wait: float | None = None,
     ) -> IssueReport:
         """Bring credentials in line with the stored records (of `learners`, or everyone).
 
         `night` is the ids of the sync runs this issuing follows: a hold pass one of them completed
         covers what the night stored (`store.credentials.hold_gate`).
 
-        One issuer at a time per store: a second waits for the first (`[issuer].lock_wait_seconds`),
-        then finds nothing left to do, or gives up with status "skipped". A `dry_run` runs on a
-        rehearsal store (`Store.rehearsal`): the same steps, unsigned, undelivered, rolled back.
+        One issuer at a time per store: a second waits for the first (`lock_wait` seconds, by default
+        `[issuer].lock_wait_seconds`; a web request waits less), then finds nothing left to do, or
+        gives up with status "skipped". A `dry_run` runs on a rehearsal store (`Store.rehearsal`):
+        the same steps, unsigned, undelivered, rolled back.
         """
         if dry_run and not self.store.rehearsing:
             raise ValueError("a dry run of issuing needs a rehearsal store (Store.rehearsal)")
         report = IssueReport(dry_run=dry_run)
         try:
-            with issuer_lock(self.store, wait=self.settings.lock_wait_seconds) as lease:
+            wait = self.settings.lock_wait_seconds if lock_wait is None else lock_wait
+            with issuer_lock(self.store, wait=wait) as lease:
                 self._reconcile(report, run_id, learners, lease, night)
         except IssuerBusy as exc:
             report.status, report.error = "skipped", f"{exc}; the next run issues what is pending"
@@ -663,5 +666,5 @@ def service_for(
         base_dir=base,
         batch=settings.engine.issue_batch,
         executor=executor,
+        config=settings,  # the whole config: delivery reads [delivery] and [serve] from it after the pass
     )
-    return IssuingService(store, settings.issuer, ring, hook=hook, base_dir=base, config=settings)

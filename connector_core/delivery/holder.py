@@ -19,6 +19,7 @@ import jwt
 
 from connector_core.issuer import Canonicalizer, IssuerError, Signer, sign_credential, verify_proofs
 from connector_core.issuer.keys import decode_public_multibase
+from connector_core.issuer.proofs import HOLDER_SUITES
 
 AUTHENTICATION = "authentication"
 PROOF_JWT_TYPE = "openid4vci-proof+jwt"
@@ -48,9 +49,10 @@ def verify_didauth(
 ) -> str:
     """The holder DID of a DIDAuth presentation signed for `challenge` and `domain`, or HolderError.
 
-    The proof is a Data Integrity eddsa-rdfc-2022 proof with purpose `authentication` by a key of
-    the holder's did:key (W3C VP Request Spec, "DID Authentication"). The challenge must match; the
-    domain must match when the proof names one (LCW's deep-link flow signs none).
+    The proof has purpose `authentication` and is by a key of the holder's did:key (W3C VP Request
+    Spec, "DID Authentication"): a Data Integrity eddsa-rdfc-2022 proof, or an Ed25519Signature2020
+    one under the VC 1.1 context, as the Learner Credential Wallet signs. The challenge must match;
+    the domain must match when the proof names one (LCW's deep-link flow signs none).
     """
     if not isinstance(presentation, Mapping):
         raise HolderError("verifiablePresentation must be a JSON object")
@@ -75,7 +77,7 @@ def verify_didauth(
     if not isinstance(method, str) or method.partition("#")[0] != holder:
         raise HolderError("the proof's verificationMethod is not a key of the holder DID")
     try:
-        results = verify_proofs(presentation, purpose=AUTHENTICATION, canonicalizer=canonicalizer)
+        results = verify_proofs(presentation, purpose=AUTHENTICATION, canonicalizer=canonicalizer, suites=HOLDER_SUITES)
     except IssuerError as exc:
         raise HolderError(f"the presentation cannot be checked: {exc}") from None
     if not results or not all(r.verified for r in results):

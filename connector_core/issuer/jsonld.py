@@ -24,6 +24,8 @@ from .jsonnumbers import check_numbers
 from .limits import DEFAULT_LIMITS, CanonLimits, WorkBudget
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+ED25519_2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
 OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 OB_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
 CLR_V2 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
@@ -39,6 +41,20 @@ BUILTIN_CONTEXTS: Mapping[str, tuple[str, str, str]] = {
         _PYLD,
         "bundled/credentials-v2.jsonld",
         "8a9f494a89ecc51db093e90e84713e07e84d6d9204364a9b3c7868b21751236f",
+    ),
+    # VC 1.1 and the Ed25519Signature2020 suite context: only for wallets' DIDAuth presentations (the
+    # Learner Credential Wallet signs those with Ed25519Signature2020). pyld 3.3.0's copies; the first
+    # parses to the same JSON as npm credentials-context 2.0.0, the second is byte-identical to npm
+    # ed25519-signature-2020-context 1.1.0 (W3C Software and Document License / BSD-3-Clause).
+    VC_V1: (
+        _PYLD,
+        "bundled/credentials-v1.jsonld",
+        "00d7dd6d3ad8b920e3e550dd3a3d9090bffcac84cdbf943da6924b3e0a5c8bb8",
+    ),
+    ED25519_2020: (
+        _PYLD,
+        "bundled/security-ed25519-2020-v1.jsonld",
+        "b9e1ab971fd8bf2c7553e0c4a9438e0b9450afde1ea1ca5b2492368b9f549588",
     ),
     "https://www.w3.org/ns/did/v1": (
         _PYLD,

@@ -3,6 +3,13 @@
 hashData = SHA-256(canonical proof config) ‖ SHA-256(canonical document); Ed25519 over it;
 proofValue = `z` + base58btc(signature). The proof config hash depends only on the key, purpose,
 `created` and the @context list, so a batch computes it once.
+
+Verification also knows the older Ed25519Signature2020 suite (W3C CCG di-eddsa-2020), because the
+Learner Credential Wallet signs its DIDAuth presentations with it. Its hashData is built the same
+way (URDNA2015 = RDFC-1.0 of the proof options without proofValue under the document's @context,
+and of the document without proof; SHA-256 of each, options first); only the proof's `type` (and
+the absence of a `cryptosuite`) tell them apart. Callers choose which suites they accept: this
+issuer's credentials are eddsa-rdfc-2022 only, holders' presentations may use either.
 """
 
 from __future__ import annotations
@@ -23,6 +30,13 @@ from .keys import Signer, decode_public_multibase, verify_signature
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-rdfc-2022"
 ASSERTION = "assertionMethod"
+
+#: a suite as verify_proofs matches it: (proof type, cryptosuite); Ed25519Signature2020 names none
+Suite = tuple[str, str | None]
+EDDSA_RDFC_2022: Suite = (PROOF_TYPE, CRYPTOSUITE)
+ED25519_SIGNATURE_2020: Suite = ("Ed25519Signature2020", None)
+#: what a holder may sign a presentation with (DIDAuth, /presentations/verify)
+HOLDER_SUITES: tuple[Suite, ...] = (EDDSA_RDFC_2022, ED25519_SIGNATURE_2020)
 
 #: verification method -> Ed25519 public key (32 raw bytes or a `z6Mk…` multibase string)
 KeyResolver = Callable[[str], bytes | str]
@@ -138,16 +152,18 @@ def verify_proofs(
     purpose: str = ASSERTION,
     canonicalizer: Canonicalizer | None = None,
     check_issuer: bool = True,
+    suites: tuple[Suite, ...] = (EDDSA_RDFC_2022,),
 ) -> list[ProofResult]:
     """Check every proof on `document` (a proof set); an empty list means there was no proof.
 
     `check_issuer=False` skips the issuer-is-key-controller rule (only for bare Data Integrity tests).
+    `suites` are the proof suites accepted; a proof of any other fails.
     """
     if not isinstance(document, Mapping):
         return [ProofResult(False, None, "document is not a JSON object")]
     canon = canonicalizer or default_canonicalizer()
     unsecured, proofs = _split(document)
-    return [_verify_one(unsecured, p, key_resolver, purpose, canon, check_issuer) for p in proofs]
+    return [_verify_one(unsecured, p, key_resolver, purpose, canon, check_issuer, suites) for p in proofs]
 
 
 def _verify_one(
@@ -157,6 +173,7 @@ def _verify_one(
     purpose: str,
     canon: Canonicalizer,
     check_issuer: bool,
+    suites: tuple[Suite, ...],
 ) -> ProofResult:
     if not isinstance(proof, Mapping):
         return ProofResult(False, None, "proof is not a JSON object")
@@ -164,12 +181,12 @@ def _verify_one(
     missing = [k for k in ("type", "verificationMethod", "proofPurpose", "proofValue") if not proof.get(k)]
     if missing:
         return ProofResult(False, vm, f"proof lacks {', '.join(missing)}")
-    if proof["type"] != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
+    if (proof["type"], proof.get("cryptosuite")) not in suites:
+        accepted = " or ".join("/".join(n for n in suite if n) for suite in suites)
         return ProofResult(
             False,
             vm,
-            f"unsupported proof {proof['type']}/{proof.get('cryptosuite')}; "
-            f"only {PROOF_TYPE}/{CRYPTOSUITE} is verified",
+            f"unsupported proof {proof['type']}/{proof.get('cryptosuite')}; only {accepted} is verified here",
         )
     if proof["proofPurpose"] != purpose:
         return ProofResult(False, vm, f"proofPurpose is {proof['proofPurpose']!r}, expected {purpose!r}")

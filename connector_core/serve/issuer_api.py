@@ -3,8 +3,11 @@ for campus systems that post their own unsigned credentials.
 
 Each issued credential gets a status entry from the same lists and the same allocator as the nightly
 run (no index is ever reused), is kept by `options.credentialId` (a repeat returns the stored one)
-and lands in the audit ledger; so does every status change. Bodies are validated before anything
-is reserved or signed; their content is never logged.
+and lands in the audit ledger; so does every status change. A status change also reaches the
+nightly run's credentials (revoked as `lerconnect credentials revoke` does: see `nightly_status`).
+Bodies are validated before anything is reserved or signed; their content is never logged. The
+campus's `lerconnect_before_issue` plugins see each posted credential as they see the nightly
+run's, and may refuse it (422).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from connector_core.issuer import IssuerError, sign_credential
 from connector_core.issuer.jsonld import VC_V2
 from connector_core.issuer.status import ENTRY_TYPE, allocate_index, status_entry
+from connector_core.serve.issue_policy import policy_refusal
+from connector_core.serve.nightly_status import set_nightly_status
 from connector_core.serve.problems import Problem, bad_request, own
 from connector_core.serve.services import Services
 from connector_core.store import api_credentials
@@ -158,6 +163,11 @@ def make_router(services: Services) -> APIRouter:
                 f"{key} is a credential of the nightly run: use another id",
                 type=own("credential-id-conflict"),
             )
+        refusal = policy_refusal(services.hook, draft, grant.client_id)
+        if refusal is not None:  # before a status entry is reserved: a refusal spends no index
+            api_credentials.refused(services.store, key, grant.client_id, refusal)
+            log.info("issuer API: client %s: %s refused by policy", grant.client_id, key)
+            raise Problem(422, "Issuing refused by policy", refusal, type=own("issue-refused"))
         issuing = services.issuer()
         ((status_list, counter),) = cred_store.reserve(services.store, issuing.settings.status_base_url, 1)
         index = allocate_index(bytes.fromhex(status_list.seed), counter, status_list.size)
@@ -192,7 +202,7 @@ def make_router(services: Services) -> APIRouter:
 
     @router.post("/credentials/status", name="update_status")
     def update_status(body: StatusRequest, grant: Grant = may_set_status) -> JSONResponse:
-        """Revoke a credential this API issued (`status: true`); revocation is final."""
+        """Revoke a credential this API or the nightly run issued (`status: true`); revocation is final."""
         entry = body.credentialStatus
         if entry.type != ENTRY_TYPE:
             raise bad_request(f"credentialStatus.type must be {ENTRY_TYPE}")
@@ -202,17 +212,13 @@ def make_router(services: Services) -> APIRouter:
             )
         row = api_credentials.get(services.store, body.credentialId)
         if row is None:
-            hint = (
-                ": it was issued by the nightly run; revoke it with `lerconnect credentials revoke`"
-                if api_credentials.nightly_has(services.store, body.credentialId)
-                else ""
-            )
-            raise Problem(
-                404,
-                "Not found",
-                f"no credential {body.credentialId} was issued through this API{hint}",
-                type=own("not-found"),
-            )
+            nightly = api_credentials.nightly(services.store, body.credentialId)
+            if nightly is not None:  # the nightly run's: revoked as `lerconnect credentials revoke` does
+                answer = set_nightly_status(
+                    services.issuer(), nightly, entry.statusListIndex, body.status, grant.client_id
+                )
+                return JSONResponse(answer)
+            raise Problem(404, "Not found", f"this issuer has no credential {body.credentialId}", type=own("not-found"))
         if entry.statusListIndex is not None and entry.statusListIndex != str(row.status_index):
             raise bad_request("credentialStatus.statusListIndex is not this credential's index")
         change = api_credentials.set_status(services.store, row.id, body.status, grant.client_id)

@@ -28,7 +28,7 @@ from connector_core.issuer import (
     VerificationResult,
     verify_credential,
 )
-from connector_core.issuer.proofs import controller_of, verify_proofs
+from connector_core.issuer.proofs import HOLDER_SUITES, controller_of, verify_proofs
 from connector_core.issuer.schemas import PinnedSchemas
 from connector_core.issuer.status import list_path
 from connector_core.issuer.status_fetch import HttpStatusLists
@@ -157,7 +157,8 @@ class Verifier:
             return _unverifiable(document, exc)
 
     def presentation(self, document: Mapping, *, challenge: str | None, domain: str | None) -> PresentationResult:
-        """The holder's authentication proof (with the expected challenge and domain), then each credential."""
+        """The holder's authentication proof (with the expected challenge and domain; eddsa-rdfc-2022 or
+        Ed25519Signature2020, as wallets sign), then each credential (this issuer's suite only)."""
         result = PresentationResult()
         result.checks.append(self._presentation_proof(document, challenge, domain))
         inner = document.get("verifiableCredential") or []
@@ -193,6 +194,7 @@ class Verifier:
                 purpose=AUTHENTICATION,
                 canonicalizer=self.canonicalizer,
                 check_issuer=False,
+                suites=HOLDER_SUITES,
             )
         except Exception as exc:  # as above: any failure on this input means not verified
             return Check("proof", False, _reason(exc))

@@ -23,10 +23,15 @@ def get(store: Store, credential_id: str) -> ApiCredentialRow | None:
         return session.get(ApiCredentialRow, credential_id)
 
 
+def nightly(store: Store, credential_id: str) -> CredentialRow | None:
+    """The nightly run's credential with this id, if any."""
+    with store.session() as session:
+        return session.get(CredentialRow, credential_id)
+
+
 def nightly_has(store: Store, credential_id: str) -> bool:
     """Whether the nightly run already issued a credential with this id (the API may not reuse it)."""
-    with store.session() as session:
-        return session.get(CredentialRow, credential_id) is not None
+    return nightly(store, credential_id) is not None
 
 
 def _audit(action: str, row: ApiCredentialRow, reason: str) -> AuditRow:
@@ -46,6 +51,19 @@ def add(store: Store, row: ApiCredentialRow) -> tuple[ApiCredentialRow, bool]:
             raise
         return existing, False
     return row, True
+
+
+def refused(store: Store, credential_id: str, client_id: str, message: str) -> None:
+    """Record in the audit ledger that a policy plugin refused to sign a posted credential (nothing else is kept)."""
+    with store.session() as session:
+        session.add(
+            AuditRow(
+                action="refuse",
+                credential_id=credential_id,
+                learner_key=None,
+                reason=f"refused by policy for issuer API client {client_id}: {message}",
+            )
+        )
 
 
 def set_status(store: Store, credential_id: str, revoked: bool, client_id: str) -> StatusChange:

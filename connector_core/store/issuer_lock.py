@@ -40,8 +40,9 @@ def issuer_lock(store: Store, *, wait: float, poll: float = 0.2) -> Iterator[Iss
     deadline = time.monotonic() + wait
     while not lease.try_acquire():
         if time.monotonic() >= deadline:
+            holder = lease.holder()  # asked before close: on PostgreSQL it reads through the lease's connection
             lease.close()
-            raise IssuerBusy(f"another issuer ({lease.holder() or 'unknown'}) is signing for this store")
+            raise IssuerBusy(f"another issuer ({holder or 'unknown'}) is signing for this store")
         time.sleep(poll)
     try:
         yield lease

@@ -8,7 +8,7 @@ from serving import Served
 
 from connector_core.issuer import sign_credential
 from connector_core.store import credentials as cred_store
-from connector_core.testing.holder import Holder
+from connector_core.testing.holder import Ed25519Signature2020Holder, Holder
 
 
 def _verify(served: Served, credential: dict, **options):
@@ -75,6 +75,25 @@ def test_a_presentation_for_another_challenge_or_domain_fails(served: Served) ->
         response = _present(served, presentation, **options)
         assert response.status_code == 400, options
         assert words in response.json()["detail"]
+
+
+def test_a_wallets_ed25519signature2020_presentation_verifies_for_its_challenge_and_domain_only(
+    served: Served,
+) -> None:
+    # DIDAuth only: a VC 1.1 presentation cannot embed a VC 2.0 credential (both contexts protect `type`)
+    presentation = Ed25519Signature2020Holder().present(challenge="c-2020", domain="verifier.example")
+    response = _present(served, presentation, challenge="c-2020", domain="verifier.example", returnResults=True)
+    assert response.status_code == 200, response.text
+    assert response.json()["verified"] is True
+    for options, words in (
+        ({"challenge": "other", "domain": "verifier.example"}, "challenge"),
+        ({"challenge": "c-2020", "domain": "evil.example"}, "domain"),
+    ):
+        response = _present(served, presentation, **options)
+        assert response.status_code == 400 and words in response.json()["detail"], options
+    changed = {**presentation, "holder": Ed25519Signature2020Holder().did}
+    response = _present(served, changed, challenge="c-2020", domain="verifier.example")
+    assert response.status_code == 400 and "not by the holder" in response.json()["detail"]
 
 
 def test_a_presentation_signed_for_assertion_fails(served: Served) -> None:

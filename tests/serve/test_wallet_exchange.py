@@ -23,8 +23,10 @@ from claim_kit import (
 )
 from serving import Served
 
+from connector_core.issuer.jsonld import ED25519_2020, VC_V1
 from connector_core.store import claims as claim_store
 from connector_core.store import credentials as cred_store
+from connector_core.testing.holder import Ed25519Signature2020Holder
 
 
 @pytest.fixture
@@ -129,3 +131,51 @@ def test_malformed_bodies_and_unknown_exchanges_get_problem_details(exchange) ->
     assert huge.status_code in (400, 413) and huge.headers["content-type"] == "application/problem+json"
     unknown = served.post("/workflows/claim/exchanges/" + "z" * 43, json={})
     assert unknown.status_code == 404 and unknown.json()["type"] == "urn:lerconnect:problem:exchange-not-found"
+
+
+def test_an_ed25519signature2020_didauth_as_lcw_signs_it_gets_the_bound_credentials(exchange) -> None:
+    served, link = exchange
+    endpoint = _path(link["vc_request_url"])
+    vpr = served.post(endpoint, json={}).json()["verifiablePresentationRequest"]
+    holder = Ed25519Signature2020Holder()
+    presentation = holder.present(challenge=vpr["challenge"], domain=vpr["domain"])
+    assert presentation["@context"] == [VC_V1, ED25519_2020] and "cryptosuite" not in presentation["proof"]
+    answer = served.post(endpoint, json={"verifiablePresentation": presentation})
+    assert answer.status_code == 200, answer.text
+    documents = answer.json()["verifiablePresentation"]["verifiableCredential"]
+    assert len(documents) == 3
+    for document in documents:
+        assert document["credentialSubject"]["id"] == holder.did
+        assert document["proof"]["cryptosuite"] == "eddsa-rdfc-2022"  # the copies are this issuer's suite
+        result = verify(served, document)
+        assert result.verified, result.failures()
+
+
+@pytest.mark.parametrize(
+    ("spoil", "status", "detail"),
+    [
+        ("tampered", 400, "signature does not match"),
+        ("wrong-challenge", 400, "challenge is not this exchange's"),
+        ("wrong-domain", 400, "domain must be"),
+        ("proof-without-suite-context", 400, "not defined by any @context"),
+    ],
+)
+def test_a_bad_ed25519signature2020_didauth_is_refused_with_problem_details(
+    exchange, spoil: str, status: int, detail: str
+) -> None:
+    served, link = exchange
+    endpoint = _path(link["vc_request_url"])
+    holder = Ed25519Signature2020Holder()
+    domain = urlsplit(served.services.serve.public_base_url).netloc
+    good = holder.present(challenge=link["challenge"], domain=domain)
+    presentation = {
+        "tampered": lambda: {**good, "id": "urn:uuid:9e1f0b7c-1d2e-4f3a-8b9c-0d1e2f3a4b5c"},
+        "wrong-challenge": lambda: holder.present(challenge="another-challenge", domain=domain),
+        "wrong-domain": lambda: holder.present(challenge=link["challenge"], domain="evil.example"),
+        "proof-without-suite-context": lambda: {**good, "@context": [VC_V1]},
+    }[spoil]()
+    refused = served.post(endpoint, json={"verifiablePresentation": presentation})
+    assert refused.status_code == status and refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"] == "urn:lerconnect:problem:didauth"
+    assert detail in refused.json()["detail"], refused.json()
+    assert served.post(endpoint, json={"verifiablePresentation": good}).status_code == 200  # still usable
