@@ -20,6 +20,7 @@ import functools
 import hashlib
 import itertools
 import json
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -73,7 +74,11 @@ class _Unsupported(Exception):
 
 
 class Canonicalizer:
-    """Canonical N-Quads for JSON-LD documents with per-context caching. Not thread-safe: one per thread."""
+    """Canonical N-Quads for JSON-LD documents with per-context caching.
+
+    Thread-safe: `serve` shares one across its request threads. Calls take turns (pyld's context
+    resolver and these caches are not safe to share); the work is CPU-bound under the GIL anyway.
+    """
 
     def __init__(self, loader: DocumentLoader | None = None, limits: CanonLimits = DEFAULT_LIMITS) -> None:
         self.loader = loader or default_loader()
@@ -86,9 +91,14 @@ class Canonicalizer:
         self._initial = self._proc._get_initial_context(self._options)
         self._contexts: dict[tuple, tuple[Any, Any, Any]] = {}
         self._terms: dict[int, tuple[Any, dict]] = {}
+        self._turn = threading.RLock()
 
     def canonicalize(self, document: Mapping) -> str:
         """Canonical N-Quads (RDFC-1.0) of `document`; raises like the reference on unsafe input."""
+        with self._turn:
+            return self._canonicalize(document)
+
+    def _canonicalize(self, document: Mapping) -> str:
         self.limits.check_document(document)
         check_numbers(document)
         check_issuance_terms(document)

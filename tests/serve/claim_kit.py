@@ -21,7 +21,7 @@ from test_issuing import Campus
 from connector_core.config import DeliverySettings
 from connector_core.issuer import SigningKey
 from connector_core.issuer.jsonld import VC_V2
-from connector_core.issuing import IssuingService, load_key_ring
+from connector_core.issuing import service_for
 from connector_core.serve.app import create_app
 from connector_core.serve.services import Services
 from connector_core.store import credentials as cred_store
@@ -39,15 +39,8 @@ def delivery_campus(tmp_path: Path, store, monkeypatch, **delivery: Any):
 
 def issue(campus) -> Any:
     """Issue as a night does: through `service_for`'s wiring, so the delivery sink sees the whole pass."""
-    ring = load_key_ring(campus.settings.issuer, campus.tmp)
-    service = IssuingService(
-        campus.store,
-        campus.settings.issuer,
-        ring,
-        hook=campus.registry.hook,
-        base_dir=campus.tmp,
-        config=campus.settings,
-    )
+    service = service_for(campus.store, campus.settings, campus.registry.hook)
+    assert service is not None
     return service.reconcile()
 
 

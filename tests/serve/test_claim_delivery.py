@@ -128,6 +128,18 @@ def test_csv_sink_writes_one_private_row_per_learner(tmp_path: Path, store, monk
     assert flush(store, campus.settings).learners == 0  # sent is sent
 
 
+def test_a_nightly_pipeline_run_sends_the_claim_links(tmp_path: Path, store, monkeypatch) -> None:
+    """`lerconnect sync`, `run` and the demo issue through `Pipeline`: its issuer must hand the whole
+    config to the after-issuing step, or [delivery] is never read (it once was not)."""
+    from connector_core.pipeline import Pipeline
+
+    campus = delivery_campus(tmp_path, store, monkeypatch)
+    night = Pipeline(campus.store, campus.registry, campus.settings).run()
+    assert night.succeeded and night.issuing.issued > 0
+    rows = claim_rows(tmp_path / "claims")
+    assert sorted(r["email"] for r in rows) == [f"s{i}@example.edu" for i in range(4)]
+
+
 def test_claims_export_and_renew_from_the_command_line(tmp_path: Path, store, monkeypatch) -> None:
     from click.testing import CliRunner
 
