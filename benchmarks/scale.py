@@ -109,11 +109,13 @@ def _children(pid: int) -> list[int]:
 
 
 class PeakWatcher:
-    """Samples the high-water mark (VmHWM) of processes and all their descendants while they run."""
+    """Samples the high-water mark (VmHWM) of processes and all their descendants while they run,
+    and their CPU seconds over time (so a phase's CPU can be read off between two moments)."""
 
     def __init__(self, *pids: int, interval: float = 0.25) -> None:
         self.pids, self.interval = pids, interval
         self.peaks: dict[int, int] = {}  # pid -> kB
+        self.cpu: list[tuple[float, float]] = []  # (epoch seconds, CPU seconds of every process watched)
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -127,6 +129,7 @@ class PeakWatcher:
 
     def _watch(self) -> None:
         while not self._done.wait(self.interval):
+            self.cpu.append((time.time(), sum(tree_cpu(pid) for pid in self.pids)))
             todo = list(self.pids)
             while todo:
                 pid = todo.pop()
@@ -161,6 +164,17 @@ class Night:
     cpu: float  # user + system seconds of the night's process and every process it waited for
     peak_mb: dict[int, float]
     summary: dict
+    trace: list[tuple[float, float]]  # (epoch seconds, CPU seconds so far), sampled while it ran
+
+    def cpu_between(self, start: float, end: float) -> float:
+        """CPU seconds the night's processes spent between two moments (epoch seconds), from the samples."""
+
+        def at(moment: float) -> float:
+            before = [cpu for when, cpu in self.trace if when <= moment]
+            after = [cpu for when, cpu in self.trace if when >= moment]
+            return before[-1] if before else (after[0] if after else 0.0)
+
+        return at(end) - at(start)
 
     @property
     def records(self) -> int:
@@ -188,7 +202,7 @@ def night(config: Path, db: str, label: str, env: dict[str, str], workers: list[
     peaks = {pid: kb / 1024 for pid, kb in watcher.peaks.items()}
     peaks[child.pid] = max(peaks.get(child.pid, 0), usage.ru_maxrss / 1024)
     cpu = usage.ru_utime + usage.ru_stime + sum(tree_cpu(pid) for pid in workers) - before
-    return Night(label, wall, cpu, peaks, json.loads(out))
+    return Night(label, wall, cpu, peaks, json.loads(out), watcher.cpu)
 
 
 # ---------------------------------------------------------------- Celery workers
@@ -300,8 +314,10 @@ def exported_json(db: str) -> tuple[int, int, int, int]:
     return records, record_bytes, credentials, credential_bytes
 
 
-def issuing_seconds(db: str) -> float:
-    """Wall seconds of the newest issuing run, from run history."""
+def issuing_span(db: str) -> tuple[float, float]:
+    """When the newest issuing run started and finished (epoch seconds), from run history."""
+    from datetime import UTC
+
     from sqlalchemy import select
 
     from connector_core.store import Store
@@ -311,7 +327,8 @@ def issuing_seconds(db: str) -> float:
     with store.session() as session:
         row = session.scalars(select(IssueRunRow).order_by(IssueRunRow.started_at.desc()).limit(1)).one()
     store.dispose()
-    return (row.finished_at - row.started_at).total_seconds()
+    start, end = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (row.started_at, row.finished_at))
+    return start.timestamp(), end.timestamp()
 
 
 def raw_signing_seconds(db: str, sample: int = 200) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -437,11 +454,13 @@ def measure(config: Path, db: str, label: str, env: dict[str, str], second: bool
     issuing = first.summary.get("issuing") or {}
     obs, clrs = issuing.get("issued", 0), issuing.get("clrs", 0)
     raw, raw_wall = obs * ob + clrs * clr, obs * ob_wall + clrs * clr_wall
-    phase = issuing_seconds(db)
+    start, end = issuing_span(db)
+    phase, phase_cpu = end - start, first.cpu_between(start, end)
     print(
-        f"  issuing phase {phase:.1f}s; the bare signer needs {raw:.1f}s CPU for the same credentials "
-        f"({1 / ob:,.0f} OB/s, {1 / clr:,.1f} CLR/s): {raw / phase:.0%} of the raw rate; "
-        f"{raw_wall:.1f}s wall, re-signing a sample now: {raw_wall / phase:.0%}",
+        f"  issuing phase {phase:.1f}s wall, {phase_cpu:.1f}s CPU; the bare signer needs {raw:.1f}s CPU for the "
+        f"same credentials ({1 / ob:,.0f} OB/s, {1 / clr:,.1f} CLR/s): {raw / phase_cpu:.0%} of the raw rate by "
+        f"CPU ({raw / phase:.0%} CPU against wall; {raw_wall:.1f}s wall re-signing a sample now: "
+        f"{raw_wall / phase:.0%})",
         flush=True,
     )
     size = store_size(db)
