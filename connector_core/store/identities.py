@@ -83,7 +83,9 @@ def resolve(session: Session, source: str, learner: Learner, rules: tuple[str, .
 def known(session: Session, source: str, learners: Iterable[Learner]) -> dict[str, Resolution]:
     """The learners `source` has named before with the same FERPA flag, by source id: one query for a
     whole page, where `resolve` would open a savepoint per learner to find the same."""
-    wanted = {learner.source_id: learner.confidential for learner in learners}
+    wanted: dict[str, bool] = {}
+    for learner in learners:  # the first mention decides, as resolve's cache would
+        wanted.setdefault(learner.source_id, learner.confidential)
     found: dict[str, Resolution] = {}
     ids = sorted(wanted)
     for start in range(0, len(ids), 500):
