@@ -1,14 +1,19 @@
-"""A whole night at campus scale: every installed plugin's sandbox, synced and issued, on SQLite and PostgreSQL.
+"""A whole night at campus scale: every installed plugin's sandbox, synced and issued, in every mode.
 
 The sandbox servers run in their own process (as a campus's systems would); each night runs as
 `lerconnect sync --full` in a child process, so its wall time, CPU seconds and peak memory are its
-own. For every store and executor it prints wall time, records/s, credentials/s, CPU seconds and
-peak memory of the lerconnect processes, and the store's size (with bytes per record and per
+own. A mode is a store and an executor: the local executor with 1 and 2 processes on SQLite and
+PostgreSQL, and Celery with 1 and 2 `lerconnect worker`s on PostgreSQL with the machine's Redis or
+RabbitMQ (the workers' CPU and memory count as the night's). For each it prints wall time,
+records/s, credentials/s, CPU seconds and peak memory of the lerconnect processes, the issuing
+phase against the bare signer's rate, and the store's size (with bytes per record and per
 credential against the same data exported as JSON); then the unchanged second night's share of
-the first night's CPU, and peak memory at a small and the full size. Network: loopback only.
+the first night's CPU. At the end: the 2-process and 2-worker speed-ups, and peak memory at a
+small and the full size. Network: loopback only; it stops its sandbox and workers by itself.
 
-    .venv/bin/python benchmarks/scale.py [--learners 20000] [--stores sqlite,postgres]
-        [--executors local:1,local:2] [--small 2000] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test]
+    .venv/bin/python benchmarks/scale.py [--learners 20000] [--small 2000]
+        [--modes sqlite:local:1,sqlite:local:2,postgres:local:1,postgres:local:2,postgres:celery:1,postgres:celery:2]
+        [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test] [--broker redis://127.0.0.1:6379/0]
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -29,7 +35,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PYTHON = sys.executable
+LERCONNECT = str(Path(PYTHON).with_name("lerconnect"))
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BROKER_DEFAULT = "redis://127.0.0.1:6379/0"
+MODES = (
+    "sqlite:local:1",
+    "sqlite:local:2",
+    "postgres:local:1",
+    "postgres:local:2",
+    "postgres:celery:1",
+    "postgres:celery:2",
+)
 
 
 # ---------------------------------------------------------------- the sandbox process
@@ -93,11 +109,13 @@ def _children(pid: int) -> list[int]:
 
 
 class PeakWatcher:
-    """Samples the high-water mark (VmHWM) of a process and all its descendants while it runs."""
+    """Samples the high-water mark (VmHWM) of processes and all their descendants while they run,
+    and their CPU seconds over time (so a phase's CPU can be read off between two moments)."""
 
-    def __init__(self, pid: int, interval: float = 0.25) -> None:
-        self.pid, self.interval = pid, interval
+    def __init__(self, *pids: int, interval: float = 0.25) -> None:
+        self.pids, self.interval = pids, interval
         self.peaks: dict[int, int] = {}  # pid -> kB
+        self.cpu: list[tuple[float, float]] = []  # (epoch seconds, CPU seconds of every process watched)
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -111,13 +129,28 @@ class PeakWatcher:
 
     def _watch(self) -> None:
         while not self._done.wait(self.interval):
-            todo = [self.pid]
+            self.cpu.append((time.time(), sum(tree_cpu(pid) for pid in self.pids)))
+            todo = list(self.pids)
             while todo:
                 pid = todo.pop()
                 hwm = _status(pid).get("VmHWM", "").strip().removesuffix("kB").strip()
                 if hwm.isdigit():
                     self.peaks[pid] = max(self.peaks.get(pid, 0), int(hwm))
                 todo.extend(_children(pid))
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system, with reaped children's) of a live process and its descendants."""
+    total, todo, ticks = 0.0, [pid], os.sysconf("SC_CLK_TCK")
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15]) / ticks  # utime, stime, cutime, cstime
+        todo.extend(_children(current))
+    return total
 
 
 class NightFailed(RuntimeError):
@@ -131,6 +164,17 @@ class Night:
     cpu: float  # user + system seconds of the night's process and every process it waited for
     peak_mb: dict[int, float]
     summary: dict
+    trace: list[tuple[float, float]]  # (epoch seconds, CPU seconds so far), sampled while it ran
+
+    def cpu_between(self, start: float, end: float) -> float:
+        """CPU seconds the night's processes spent between two moments (epoch seconds), from the samples."""
+
+        def at(moment: float) -> float:
+            before = [cpu for when, cpu in self.trace if when <= moment]
+            after = [cpu for when, cpu in self.trace if when >= moment]
+            return before[-1] if before else (after[0] if after else 0.0)
+
+        return at(end) - at(start)
 
     @property
     def records(self) -> int:
@@ -142,13 +186,13 @@ class Night:
         return issuing.get("issued", 0) + issuing.get("clrs", 0)
 
 
-def night(config: Path, db: str, label: str, env: dict[str, str]) -> Night:
-    """One `lerconnect sync --full` in a child process, measured."""
-    command = [str(Path(PYTHON).with_name("lerconnect")), "--config", str(config), "--log-level", "WARNING"]
-    command += ["sync", "--full", "--db", db, "--json"]
+def night(config: Path, db: str, label: str, env: dict[str, str], workers: list[int] = ()) -> Night:
+    """One `lerconnect sync --full` in a child process, measured with the Celery `workers` (pids) it fed."""
+    command = [LERCONNECT, "--config", str(config), "--log-level", "WARNING", "sync", "--full", "--db", db, "--json"]
+    before = sum(tree_cpu(pid) for pid in workers)
     started = time.monotonic()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
-    with PeakWatcher(child.pid) as watcher:
+    with PeakWatcher(child.pid, *workers) as watcher:
         out = child.stdout.read()
         _, status, usage = os.wait4(child.pid, 0)
     wall = time.monotonic() - started
@@ -157,7 +201,55 @@ def night(config: Path, db: str, label: str, env: dict[str, str]) -> Night:
         raise NightFailed(f"`{' '.join(command)}` exited {child.returncode}")
     peaks = {pid: kb / 1024 for pid, kb in watcher.peaks.items()}
     peaks[child.pid] = max(peaks.get(child.pid, 0), usage.ru_maxrss / 1024)
-    return Night(label, wall, usage.ru_utime + usage.ru_stime, peaks, json.loads(out))
+    cpu = usage.ru_utime + usage.ru_stime + sum(tree_cpu(pid) for pid in workers) - before
+    return Night(label, wall, cpu, peaks, json.loads(out), watcher.cpu)
+
+
+# ---------------------------------------------------------------- Celery workers
+
+
+def listening(url: str) -> bool:
+    """Whether something accepts connections at the URL's host and port (a broker, before we lean on it)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    default = {"redis": 6379, "rediss": 6379, "amqp": 5672, "amqps": 5671}.get(parts.scheme, 0)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def celery_workers(config: Path, count: int, env: dict[str, str]) -> Iterator[list[int]]:
+    """`count` real `lerconnect worker` processes (one task at a time each) for the block; yields their pids."""
+    started: list[tuple[subprocess.Popen, Path]] = []
+    try:
+        for i in range(count):
+            log = config.with_name(f"{config.stem}-worker-{i}.log")
+            command = [LERCONNECT, "--config", str(config), "worker", "--concurrency=1"]
+            child = subprocess.Popen(
+                command, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+            started.append((child, log))
+        deadline = time.monotonic() + 120
+        for child, log in started:
+            while b" ready." not in log.read_bytes():
+                if child.poll() is not None or time.monotonic() > deadline:
+                    raise NightFailed(f"a worker did not start: {log.read_text()[-2000:]}")
+                time.sleep(0.2)
+        yield [child.pid for child, _ in started]
+    finally:
+        for child, _ in started:
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+        for child, _ in started:
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
 
 
 # ---------------------------------------------------------------- stores
@@ -222,8 +314,10 @@ def exported_json(db: str) -> tuple[int, int, int, int]:
     return records, record_bytes, credentials, credential_bytes
 
 
-def issuing_seconds(db: str) -> float:
-    """Wall seconds of the newest issuing run, from run history."""
+def issuing_span(db: str) -> tuple[float, float]:
+    """When the newest issuing run started and finished (epoch seconds), from run history."""
+    from datetime import UTC
+
     from sqlalchemy import select
 
     from connector_core.store import Store
@@ -233,13 +327,14 @@ def issuing_seconds(db: str) -> float:
     with store.session() as session:
         row = session.scalars(select(IssueRunRow).order_by(IssueRunRow.started_at.desc()).limit(1)).one()
     store.dispose()
-    return (row.finished_at - row.started_at).total_seconds()
+    start, end = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (row.started_at, row.finished_at))
+    return start.timestamp(), end.timestamp()
 
 
-def raw_signing_seconds(db: str, sample: int = 200) -> tuple[float, float]:
-    """Seconds the bare signer needs per OB credential and per CLR of this night (re-signing a sample).
-
-    The issuing phase's share of the raw rate is (OBs x the first + CLRs x the second) / its wall time.
+def raw_signing_seconds(db: str, sample: int = 200) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Seconds the bare signer needs per OB credential and per CLR of this night (re-signing a sample),
+    as ((CPU per OB, per CLR), (wall per OB, per CLR)): wall time is what the issuing phase is timed in,
+    and on a shared machine it is the fair comparison, measured in the same conditions.
     """
     from sqlalchemy import select
 
@@ -248,16 +343,17 @@ def raw_signing_seconds(db: str, sample: int = 200) -> tuple[float, float]:
     from connector_core.store.tables import CredentialRow
 
     store = Store(db, auto_upgrade=False)
-    key, canon, out = SigningKey.generate(), Canonicalizer(), []
+    key, canon, cpu, wall = SigningKey.generate(), Canonicalizer(), [], []
     for kind in ("achievement", "clr"):
         with store.session() as session:
             query = select(CredentialRow.document).where(CredentialRow.kind == kind).limit(sample)
             drafts = [{k: v for k, v in d.items() if k != "proof"} for d in session.scalars(query)]
-        started = time.process_time()
+        started, clock = time.process_time(), time.perf_counter()
         sign_many(drafts, key, canonicalizer=canon)
-        out.append((time.process_time() - started) / max(len(drafts), 1))
+        cpu.append((time.process_time() - started) / max(len(drafts), 1))
+        wall.append((time.perf_counter() - clock) / max(len(drafts), 1))
     store.dispose()
-    return out[0], out[1]
+    return (cpu[0], cpu[1]), (wall[0], wall[1])
 
 
 def table_counts(db: str) -> dict[str, int]:
@@ -289,46 +385,82 @@ def print_night(n: Night) -> None:
     issuing = n.summary.get("issuing") or {}
     peaks = ", ".join(f"{mb:,.0f}" for _, mb in sorted(n.peak_mb.items()))
     print(
-        f"{n.label:<30}{n.wall:>8.1f}s{n.records / n.wall:>11.0f}{n.credentials / n.wall:>10.0f}"
+        f"{n.label:<34}{n.wall:>8.1f}s{n.records / n.wall:>11.0f}{n.credentials / n.wall:>10.0f}"
         f"{n.cpu:>9.1f}s  peak MB [{peaks}]  signed {issuing.get('issued', 0)} + {issuing.get('clrs', 0)} CLRs",
         flush=True,
     )
 
 
-def engine_table(executor: str) -> dict[str, object]:
-    """`local:2` -> the `[engine]` table asking for it; the default (`local:1`) needs none."""
-    kind, _, processes = executor.partition(":")
-    if (kind, processes or "1") == ("local", "1"):
+@dataclass(frozen=True)
+class Mode:
+    """Where a night runs: `store` (sqlite, postgres), `executor` (local, celery), `count` processes or workers."""
+
+    store: str
+    executor: str
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Mode:
+        store, executor, count = text.split(":") if text.count(":") == 2 else ("", "", "")
+        if store not in ("sqlite", "postgres") or executor not in ("local", "celery") or not count.isdigit():
+            raise SystemExit(f"unknown mode {text!r}: store:executor:count, e.g. {', '.join(MODES)}")
+        if (store, executor) == ("sqlite", "celery"):
+            raise SystemExit(f"{text}: Celery needs the PostgreSQL store (SQLite cannot be shared between machines)")
+        return cls(store, executor, int(count))
+
+    def __str__(self) -> str:
+        return f"{self.store}:{self.executor}:{self.count}"
+
+
+def engine_tables(mode: Mode, db: str, broker: str) -> dict[str, dict[str, object]]:
+    """The `[engine]` (and, for Celery workers, `[store]`) tables asking for `mode`; local:1 needs none."""
+    if mode.executor == "celery":
+        queue = f"lerconnect-scale-{uuid.uuid4().hex[:8]}"
+        return {"store": {"url": db}, "engine": {"executor": "celery", "broker_url": broker, "queue": queue}}
+    if mode.count == 1:
         return {}
-    return {"engine": {"executor": kind, "processes": int(processes or 1)}}
+    return {"engine": {"executor": "local", "processes": mode.count}}
 
 
-def with_engine(config: Path, executor: str) -> Path:
-    """A copy of the campus config that runs on `executor`."""
+def with_engine(config: Path, mode: Mode, db: str, broker: str) -> Path:
+    """A copy of the campus config that runs in `mode` against `db`."""
     import tomllib
 
     from connector_core.demo import write_config
 
     tables = tomllib.loads(config.read_text())
     sources = {f"sources.{name}": table for name, table in tables.pop("sources").items()}
-    path = config.with_name(f"lerconnect-{executor.replace(':', '-')}.toml")
-    write_config(path, {**tables, **engine_table(executor), **sources})
+    path = config.with_name(f"lerconnect-{str(mode).replace(':', '-')}.toml")
+    write_config(path, {**tables, **engine_tables(mode, db, broker), **sources})
     return path
 
 
-def measure(config: Path, db: str, label: str, env: dict[str, str], second: bool) -> Night:
-    """First night (and the unchanged second one) into `db`, with the figures printed."""
-    first = night(config, db, f"{label} first", env)
+@dataclass
+class Outcome:
+    """A mode's nights: the first, and the unchanged ones after it (empty when only the first ran)."""
+
+    mode: Mode
+    first: Night
+    quiet: list[Night]
+
+
+def measure(config: Path, db: str, label: str, env: dict[str, str], second: bool, workers: list[int]) -> Outcome:
+    """First night (and the unchanged ones after it) into `db`, with the figures printed."""
+    first = night(config, db, f"{label} first", env, workers)
     print_night(first)
     if not first.summary.get("issuing"):
         raise NightFailed("the night stopped before issuing (see its runs above)")
-    ob, clr = raw_signing_seconds(db)
+    (ob, clr), (ob_wall, clr_wall) = raw_signing_seconds(db)
     issuing = first.summary.get("issuing") or {}
-    raw = issuing.get("issued", 0) * ob + issuing.get("clrs", 0) * clr
-    phase = issuing_seconds(db)
+    obs, clrs = issuing.get("issued", 0), issuing.get("clrs", 0)
+    raw, raw_wall = obs * ob + clrs * clr, obs * ob_wall + clrs * clr_wall
+    start, end = issuing_span(db)
+    phase, phase_cpu = end - start, first.cpu_between(start, end)
     print(
-        f"  issuing phase {phase:.1f}s; the bare signer needs {raw:.1f}s CPU for the same credentials "
-        f"({1 / ob:,.0f} OB/s, {1 / clr:,.1f} CLR/s): {raw / phase:.0%} of the raw rate",
+        f"  issuing phase {phase:.1f}s wall, {phase_cpu:.1f}s CPU; the bare signer needs {raw:.1f}s CPU for the "
+        f"same credentials ({1 / ob:,.0f} OB/s, {1 / clr:,.1f} CLR/s): {raw / phase_cpu:.0%} of the raw rate by "
+        f"CPU ({raw / phase:.0%} CPU against wall; {raw_wall:.1f}s wall re-signing a sample now: "
+        f"{raw_wall / phase:.0%})",
         flush=True,
     )
     size = store_size(db)
@@ -339,9 +471,10 @@ def measure(config: Path, db: str, label: str, env: dict[str, str], second: bool
         f"{size / records:,.0f} B per record or {size / creds:,.0f} B per credential",
         flush=True,
     )
-    if second:
+    quiet: list[Night] = []
+    if second:  # the same campus again: nothing changed, so nothing is signed and only run history grows
         before = table_counts(db)
-        again = night(config, db, f"{label} second", env)
+        again = night(config, db, f"{label} second", env, workers)
         print_night(again)
         added = {t: n - before.get(t, 0) for t, n in table_counts(db).items() if n != before.get(t, 0)}
         outside = {t: n for t, n in added.items() if t not in HISTORY}
@@ -350,7 +483,8 @@ def measure(config: Path, db: str, label: str, env: dict[str, str], second: bool
             f"rows added {added or 'none'}; outside run history: {outside or 'none'}",
             flush=True,
         )
-    return first
+        quiet.append(again)
+    return Outcome(Mode.parse(label.split()[1]), first, quiet)
 
 
 def main() -> None:
@@ -362,13 +496,15 @@ def main() -> None:
         p.add_argument("--seed", type=int, default=42)
     child.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--small", type=int, default=2000, help="the smaller campus of the memory comparison (0: none)")
-    parser.add_argument("--stores", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
     parser.add_argument(
-        "--executors",
-        default="local:1,local:2",
-        help="comma-separated local:N (N processes)",
+        "--modes", default=",".join(MODES), help="comma-separated store:executor:count (default: all of them)"
     )
     parser.add_argument("--pg", default=os.environ.get("LERCONNECT_SCALE_PG", PG_DEFAULT), help="PostgreSQL server URL")
+    parser.add_argument(
+        "--broker",
+        default=os.environ.get("LERCONNECT_SCALE_BROKER", BROKER_DEFAULT),
+        help="Celery broker (Redis or RabbitMQ) URL",
+    )
     args = parser.parse_args()
     if args.mode == "serve":
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -377,39 +513,67 @@ def main() -> None:
     run(args)
 
 
-def run(args: argparse.Namespace) -> None:
+def run_mode(mode: Mode, config: Path, workdir: Path, learners: int, full: bool, args: argparse.Namespace) -> Outcome:
+    """One mode's nights on a store of its own, with its workers when on Celery."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with ExitStack() as stack:
+        db = stack.enter_context(sqlite_store(workdir) if mode.store == "sqlite" else postgres_store(args.pg))
+        path = with_engine(config, mode, db, args.broker)
+        workers = stack.enter_context(celery_workers(path, mode.count, env)) if mode.executor == "celery" else []
+        return measure(path, db, f"{learners} {mode}", env, full, workers)
+
+
+def summary(outcomes: list[Outcome], peaks: dict[int, float], sizes: list[int]) -> None:
+    """Speed-ups of 2 processes or workers over 1, the quiet night's ratio, and memory by campus size."""
+    by_mode = {str(o.mode): o for o in outcomes}
+    for o in outcomes:
+        one = by_mode.get(f"{o.mode.store}:{o.mode.executor}:1")
+        if o.mode.count == 2 and one is not None:
+            what = "workers" if o.mode.executor == "celery" else "processes"
+            print(f"{o.mode.store} {o.mode.executor}: 2 {what} {one.first.wall / o.first.wall:.2f}x as fast as 1")
+    for o in outcomes:
+        if o.quiet:
+            last = o.quiet[-1]
+            print(
+                f"{o.mode}: unchanged night {last.cpu / o.first.cpu:.1%} of the first night's CPU "
+                f"({last.cpu:.1f}s of {o.first.cpu:.1f}s), {last.credentials} signed"
+            )
+    if len(peaks) == 2:
+        small, large = (peaks[n] for n in sizes)
+        print(
+            f"peak memory of one lerconnect process: {small:,.0f} MB at {sizes[0]} learners, "
+            f"{large:,.0f} MB at {sizes[1]}: {large / small:.2f}x"
+        )
+
+
+def run(args: argparse.Namespace) -> None:
+    modes = [Mode.parse(text) for text in args.modes.split(",") if text]
+    if any(m.executor == "celery" for m in modes) and not listening(args.broker):
+        print(f"no broker listening at {args.broker}: the Celery modes are left out", flush=True)
+        modes = [m for m in modes if m.executor != "celery"]
+    if not modes:
+        raise SystemExit("no mode left to run")
     peaks: dict[int, float] = {}
+    outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="lerconnect-scale-") as folder:
         base = Path(folder)
-        print(f"{'night':<30}{'wall':>9}{'records/s':>11}{'creds/s':>10}{'CPU':>10}")
+        print(f"{'night':<34}{'wall':>9}{'records/s':>11}{'creds/s':>10}{'CPU':>10}")
         sizes = [args.small, args.learners] if args.small and args.small != args.learners else [args.learners]
         for learners in sizes:
             workdir = base / f"campus-{learners}"
             workdir.mkdir()
             full = learners == args.learners
             with campus(learners, args.seed, workdir) as (config, _):
-                for kind in args.stores.split(",") if full else ["sqlite"]:
-                    for executor in args.executors.split(",") if full else ["local:1"]:
-                        if kind == "sqlite" and not executor.startswith("local"):
-                            continue  # SQLite cannot be shared between machines
-                        with ExitStack() as stack:
-                            db = stack.enter_context(
-                                sqlite_store(workdir) if kind == "sqlite" else postgres_store(args.pg)
-                            )
-                            label = f"{learners} {kind} {executor}"
-                            try:
-                                first = measure(with_engine(config, executor), db, label, env, second=full)
-                            except NightFailed as exc:
-                                print(f"{label}: {exc}", flush=True)
-                                continue
-                            peaks[learners] = max(peaks.get(learners, 0), max(first.peak_mb.values()))
-        if len(peaks) == 2:
-            small, large = (peaks[n] for n in sizes)
-            print(
-                f"peak memory of one lerconnect process: {small:,.0f} MB at {sizes[0]} learners, "
-                f"{large:,.0f} MB at {sizes[1]}: {large / small:.2f}x"
-            )
+                for mode in modes if full else modes[:1]:  # the small campus: memory of the first mode's night
+                    try:
+                        outcome = run_mode(mode, config, workdir, learners, full, args)
+                    except NightFailed as exc:
+                        print(f"{learners} {mode}: {exc}", flush=True)
+                        continue
+                    peaks[learners] = max(peaks.get(learners, 0), max(outcome.first.peak_mb.values()))
+                    if full:
+                        outcomes.append(outcome)
+        summary(outcomes, peaks, sizes)
 
 
 if __name__ == "__main__":

@@ -185,6 +185,7 @@ class Checkpoint:
     state: StreamStateRow | None
     full: bool
     ttl: timedelta
+    letters: bool = True  # the stream may have dead letters a page could resolve (False: none to look for)
 
     def hold(self, session: Session, origin: records.Origin) -> bool:
         if self.row is not None and self.token is not None:
@@ -204,7 +205,7 @@ class Checkpoint:
             self.state.cursor = page.cursor
             if page.covers:
                 self.state.covered = sorted(set(self.state.covered or ()) | set(page.covers))
-            runs.save_state(session, self.state)
+            runs.save_cursor(session, self.state)
 
 
 def source_partitions(source: Source, stream: str) -> list[str] | None:
@@ -515,6 +516,7 @@ class SyncEngine:
             job.source, job.stream, source.context.plugin, source.context.plugin_version, job.run_id
         )
         checkpoint = Checkpoint(row, token, state if whole else None, job.full, self.lease_ttl)
+        checkpoint.letters = runs.has_dead_letters(self.store, job.source, job.stream)
         resolved: dict[str, identities.Resolution] = {}
         achievements: dict[str, str] = {}
         cursor = state.cursor if whole else row.cursor
@@ -641,6 +643,9 @@ class SyncEngine:
                 raise runs.RunRefused(f"lost the lease on {checkpoint.describe(origin)} to another run")
             items = []
             merged = 0
+            unplaced = [r.learner for r in normalized.items if r.learner.source_id not in resolved]
+            if unplaced:  # learners the store already knows, in one query; only newcomers go one by one
+                resolved.update(identities.known(session, origin.source, unplaced))
             for record in normalized.items:
                 learner = record.learner
                 resolution = resolved.get(learner.source_id)
@@ -656,9 +661,11 @@ class SyncEngine:
             if retried:
                 runs.drop_dead_letters(session, retried)
             again = {letter.source_record_id for letter in normalized.dead}
-            runs.resolve_dead_letters(
-                session, origin.source, origin.stream, {r.source_record_id for r in normalized.items} | again
-            )
+            checkpoint.letters |= bool(again)
+            if checkpoint.letters:
+                runs.resolve_dead_letters(
+                    session, origin.source, origin.stream, {r.source_record_id for r in normalized.items} | again
+                )
             for letter in normalized.dead:
                 runs.add_dead_letter(session, DeadLetterRow(**letter.model_dump(exclude={"id"})))
             counts.update(

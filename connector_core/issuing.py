@@ -52,6 +52,9 @@ from connector_core.store.tables import CredentialRow, IssueRunRow, LearnerRow, 
 
 log = logging.getLogger("lerconnect.issuing")
 
+CLR_BATCH = 50
+"""Learners whose CLRs are assembled, signed and stored together: a few queries and one transaction each."""
+
 
 class IssuerSetupError(ConfigError):
     """The issuer cannot sign: no key file, no passphrase, incomplete [issuer] settings (exit code 2)."""
@@ -480,6 +483,7 @@ class IssuingService:
     def _refresh_here(
         self, held: set[str], now: datetime, run_id: str | None, report: IssueReport, learners: set[str] | None
     ) -> None:
+        changed: list[tuple[cred_store.LearnerCredentials, str]] = []
         for learner in cred_store.learners_with_credentials(self.store, held, learners):
             self._advance("CLRs", 1)
             if not learner.achievement_ids or learner.clr_withheld:
@@ -491,64 +495,84 @@ class IssuingService:
             embeds = cred_store.embeds_digest(learner.achievement_ids)
             if learner.clr_id is not None and self._unchanged(learner, embeds):
                 continue  # unchanged: no need to load or sign anything
-            self._issue_clr(learner, embeds, now, run_id, report)
+            changed.append((learner, embeds))
+            if len(changed) == CLR_BATCH:
+                self._issue_clrs(changed, now, run_id, report)
+                changed = []
+        if changed:
+            self._issue_clrs(changed, now, run_id, report)
 
     def _unchanged(self, learner: cred_store.LearnerCredentials, embeds: str) -> bool:
         if learner.clr_embeds is not None:
             return learner.clr_embeds == embeds
         return learner.clr_id == clr_credential_id(self.profile, learner.learner.key, learner.achievement_ids)
 
-    def _issue_clr(
+    def _issue_clrs(
         self,
-        learner: cred_store.LearnerCredentials,
-        embeds: str,
+        batch: list[tuple[cred_store.LearnerCredentials, str]],
         now: datetime,
         run_id: str | None,
         report: IssueReport,
     ) -> None:
-        documents = cred_store.documents(self.store, learner.achievement_ids)
-        records = [
-            _keyed(LearningRecord.model_validate(r.data), r.source)
-            for r in cred_store.records_by_credential(self.store, learner.achievement_ids)
-        ]
-        targets = {a.target_key for r in records for a in r.achievement.associations}
+        """New CLRs for a batch of learners (each with the digest of what it embeds): their credentials,
+        records and related definitions read in a few queries, signed in one call, stored in one transaction."""
+        ids = [credential_id for learner, _ in batch for credential_id in learner.achievement_ids]
+        documents = dict(zip(ids, cred_store.documents(self.store, ids), strict=True))
+        records = {
+            credential_id: _keyed(LearningRecord.model_validate(row.data), row.source)
+            for credential_id, row in cred_store.records_by_credential(self.store, ids).items()
+        }
+        targets = {a.target_key for r in records.values() for a in r.achievement.associations}
+        related = record_store.achievements(self.store, targets)
         with self.store.session() as session:
-            revision = cred_store.clr_number(session, learner.learner.key)
-        draft = clr_credential(
-            _learner(learner.learner),
-            documents,
-            records,
-            self.profile,
-            issued_at=now,
-            related=record_store.achievements(self.store, targets),
-            policy=self.policy,
-            revision=revision,
-        )
-        who = LearnerRef(learner.learner.key, email=learner.learner.email)
-        context = IssueContext(kind="clr", learner=who, run_id=run_id)
-        refusal = self._policy(draft, context)
-        if refusal:
-            report.refused.append(f"CLR of {learner.learner.key}: {refusal}")
-            return
-        ((status_list, index),) = self._with_status([draft])
-        (document,) = self._sign([draft], now, report.dry_run)
-        with self.store.session() as session:
-            old = learner.clr_id
-            if old:
-                cred_store.revoke(session, old, "replaced by a newer CLR", run_id)
-            credential = CredentialRow(
-                id=document["id"],
-                kind="clr",
-                learner_key=learner.learner.key,
-                status_list_id=status_list.id,
-                status_index=index,
-                replaces=old,
-                document=document,
-                issued_run_id=run_id,
-                embeds=embeds,
+            revisions = cred_store.clr_numbers(session, [learner.learner.key for learner, _ in batch])
+        drafts: list[tuple[cred_store.LearnerCredentials, str, dict, IssueContext]] = []
+        for learner, embeds in batch:
+            draft = clr_credential(
+                _learner(learner.learner),
+                [documents[i] for i in learner.achievement_ids],
+                [records[i] for i in learner.achievement_ids if i in records],
+                self.profile,
+                issued_at=now,
+                related=related,
+                policy=self.policy,
+                revision=revisions[learner.learner.key],
             )
-            report.clrs += len(cred_store.add_credentials(session, [(credential, "learner's records changed")]))
-        self._deliver([(document, context.delivered(credential.replaces))], report.dry_run)
+            who = LearnerRef(learner.learner.key, email=learner.learner.email)
+            context = IssueContext(kind="clr", learner=who, run_id=run_id)
+            refusal = self._policy(draft, context)
+            if refusal:
+                report.refused.append(f"CLR of {learner.learner.key}: {refusal}")
+                continue
+            drafts.append((learner, embeds, draft, context))
+        if not drafts:
+            return
+        entries = self._with_status([draft for _, _, draft, _ in drafts])
+        signed = self._sign([draft for _, _, draft, _ in drafts], now, report.dry_run)
+        delivered = []
+        with self.store.session() as session:
+            rows = []
+            for (learner, embeds, _, context), document, (status_list, index) in zip(
+                drafts, signed, entries, strict=True
+            ):
+                old = learner.clr_id
+                if old:
+                    cred_store.revoke(session, old, "replaced by a newer CLR", run_id)
+                credential = CredentialRow(
+                    id=document["id"],
+                    kind="clr",
+                    learner_key=learner.learner.key,
+                    status_list_id=status_list.id,
+                    status_index=index,
+                    replaces=old,
+                    document=document,
+                    issued_run_id=run_id,
+                    embeds=embeds,
+                )
+                rows.append((credential, "learner's records changed"))
+                delivered.append((document, context.delivered(old)))
+            report.clrs += len(cred_store.add_credentials(session, rows))
+        self._deliver(delivered, report.dry_run)
 
     def _deliver(self, signed: list[tuple[dict, DeliveryContext]], dry_run: bool) -> None:
         if self.hook is None or dry_run:

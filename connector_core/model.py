@@ -78,7 +78,10 @@ def store_safe(value: Any) -> Any:
     NUL bytes (PostgreSQL text and JSON refuse them), infinities and NaN (not JSON), and numbers
     beyond ±10^15 (no real score or credit count; they turn into infinity on the way to a credential).
     """
-    if isinstance(value, str):
+    kind = type(value)
+    if value is None or kind is int or kind is bool:  # most fields of most records: nothing to look at
+        return value
+    if kind is str or isinstance(value, str):
         if "\x00" in value:  # (undecodable bytes, lone surrogates, are refused by pydantic itself)
             raise ValueError(f"contains a NUL byte at position {value.index(chr(0))}: remove it at the source")
     elif isinstance(value, float | Decimal):

@@ -7,9 +7,12 @@ line breaks, list bullets; scripts and styles dropped, entities decoded), which 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from inscriptis import get_text
 
 
+@lru_cache(maxsize=4096)  # a campus repeats the same descriptions on every learner's records
 def plain_text(html: str | None) -> str | None:
     """The text a reader sees in `html`, blank lines between paragraphs kept, None when empty."""
     if html is None:

@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -179,8 +179,10 @@ def _withheld():
 
 
 def _unissued(statuses: tuple[str, ...]):
-    live = select(CredentialRow.record_id).where(CredentialRow.status == "active", CredentialRow.record_id.is_not(None))
-    return and_(RecordRow.status == "active", RecordRow.result_status.in_(statuses), RecordRow.id.not_in(live))
+    # NOT EXISTS, probing ix_credential_record per record: NOT IN (every live credential) was
+    # materialized again by each batch's query, a cost that grew with the store every night
+    live = exists().where(CredentialRow.record_id == RecordRow.id, CredentialRow.status == "active")
+    return and_(RecordRow.status == "active", RecordRow.result_status.in_(statuses), ~live)
 
 
 @dataclass(frozen=True)
@@ -218,12 +220,7 @@ def backlog(
 def count_records_to_issue(store: Store, held: set[str], statuses: tuple[str, ...]) -> int:
     """At most how many records `records_to_issue` will yield (a progress bar's total): records whose
     fact another provenance speaks for are counted here and left out there."""
-    live = select(CredentialRow.record_id).where(CredentialRow.status == "active", CredentialRow.record_id.is_not(None))
-    query = (
-        select(func.count())
-        .select_from(RecordRow)
-        .where(RecordRow.status == "active", RecordRow.result_status.in_(statuses), RecordRow.id.not_in(live))
-    )
+    query = select(func.count()).select_from(RecordRow).where(_unissued(statuses))
     if held:
         query = query.where(RecordRow.learner_key.not_in(held))
     with store.session() as session:
@@ -245,18 +242,21 @@ def records_to_issue(
     last = 0
     waiting = _waiting(gate)
     while True:
-        query = select(RecordRow).where(RecordRow.id > last, _unissued(statuses), ~_withheld())
+        # the facts first, whole rows only for the records kept: a provenance another one speaks for
+        # stays unissued, and would otherwise be read (and its data unpacked) again every night
+        query = select(*records.FACT_COLUMNS).where(RecordRow.id > last, _unissued(statuses), ~_withheld())
         if waiting is not None:
             query = query.where(~waiting)
         if learners is not None:
             query = query.where(RecordRow.learner_key.in_(learners))
         with store.session() as session:
-            rows = list(session.scalars(query.order_by(RecordRow.id).limit(batch)))
+            rows = session.execute(query.order_by(RecordRow.id).limit(batch)).all()
             speakers = records.fact_speakers(session, rows)  # one credential per learner, achievement, term
+            ids = [r.id for r in rows if r.learner_key not in held and speakers[records.fact(r)].id == r.id]
+            kept = list(session.scalars(select(RecordRow).where(RecordRow.id.in_(ids)).order_by(RecordRow.id)))
         if not rows:
             return
         last = rows[-1].id
-        kept = [r for r in rows if r.learner_key not in held and speakers[records.fact(r)].id == r.id]
         if kept:
             yield kept
 
@@ -288,16 +288,19 @@ def issue_numbers(session: Session, rows: list[RecordRow]) -> dict[int, int]:
     return {r.id: earlier.get((r.source, r.stream, r.source_record_id), 0) for r in rows}
 
 
-def clr_number(session: Session, learner_key: str) -> int:
-    """How many CLRs this learner has had: part of a new CLR's id, so a reinstated one is new too."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(CredentialRow)
-            .where(CredentialRow.kind == "clr", CredentialRow.learner_key == learner_key)
-        )
-        or 0
+def clr_numbers(session: Session, learner_keys: Iterable[str]) -> dict[str, int]:
+    """How many CLRs each learner has had (0 when none): part of a new CLR's id, so a reinstated one is new too."""
+    keys = set(learner_keys)
+    if not keys:
+        return {}
+    query = (
+        select(CredentialRow.learner_key, func.count())
+        .where(CredentialRow.kind == "clr", CredentialRow.learner_key.in_(keys))
+        .group_by(CredentialRow.learner_key)
     )
+    counts = {key: 0 for key in keys}
+    counts.update({key: n for key, n in session.execute(query)})
+    return counts
 
 
 def embeds_digest(credential_ids: Iterable[str]) -> str:
@@ -385,16 +388,35 @@ def _audit(action: str, row: CredentialRow, reason: str, run_id: str | None) -> 
 
 def add_credentials(session: Session, rows: list[tuple[CredentialRow, str]]) -> list[CredentialRow]:
     """Store signed credentials, each with its audit reason, except ids already stored (a rerun,
-    a double delivery); returns those stored. One query for the whole batch."""
+    a double delivery); returns those stored. A few statements for the whole batch: Core inserts,
+    since building and flushing two ORM objects per credential cost more than the inserts."""
     known = set(session.scalars(select(CredentialRow.id).where(CredentialRow.id.in_([r.id for r, _ in rows]))))
-    added = []
+    added: list[tuple[CredentialRow, str]] = []
     for row, reason in rows:
-        if row.id in known:
-            continue
-        known.add(row.id)
-        session.add_all((row, _audit("replace" if row.replaces else "issue", row, reason, row.issued_run_id)))
-        added.append(row)
-    return added
+        if row.id not in known:
+            known.add(row.id)
+            added.append((row, reason))
+    if not added:
+        return []
+    session.flush()  # what the session holds (a revocation this batch makes) goes first, as it always did
+    columns = CredentialRow.__table__.columns.keys()
+    at = utcnow()
+    connection = session.connection()
+    connection.execute(insert(CredentialRow.__table__), [{c: getattr(row, c) for c in columns} for row, _ in added])
+    ledger = [
+        {
+            "at": at,
+            "action": "replace" if row.replaces else "issue",
+            "credential_id": row.id,
+            "learner_key": row.learner_key,
+            "record_id": row.record_id,
+            "reason": reason,
+            "run_id": row.issued_run_id,
+        }
+        for row, reason in added
+    ]
+    connection.execute(insert(AuditRow.__table__), ledger)
+    return [row for row, _ in added]
 
 
 @dataclass(frozen=True)
@@ -505,15 +527,13 @@ def documents(store: Store, credential_ids: list[str]) -> list[dict]:
     return [rows[i] for i in credential_ids]
 
 
-def records_by_credential(store: Store, credential_ids: list[str]) -> list[RecordRow]:
+def records_by_credential(store: Store, credential_ids: list[str]) -> dict[str, RecordRow]:
+    """The record each of these (achievement) credentials was issued for, by credential id."""
+    if not credential_ids:
+        return {}
     with store.session() as session:
-        return list(
-            session.scalars(
-                select(RecordRow).join(
-                    CredentialRow, and_(CredentialRow.record_id == RecordRow.id, CredentialRow.id.in_(credential_ids))
-                )
-            )
-        )
+        query = select(CredentialRow.id, RecordRow).join(RecordRow, CredentialRow.record_id == RecordRow.id)
+        return {cid: row for cid, row in session.execute(query.where(CredentialRow.id.in_(credential_ids)))}
 
 
 def list_credentials(

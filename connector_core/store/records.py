@@ -88,7 +88,7 @@ def speaker(rows: Iterable[RecordRow]) -> RecordRow:
     return min(rows, key=_precedence)
 
 
-_FACT_COLUMNS = (
+FACT_COLUMNS = (
     RecordRow.id,
     RecordRow.source,
     RecordRow.learner_key,
@@ -101,12 +101,12 @@ _FACT_COLUMNS = (
 
 
 def _active_rows(session: Session, pairs: Iterable[tuple[str, str]]) -> Iterator[RecordRow]:
-    """Active records (the `_FACT_COLUMNS` of them) of these (learner, achievement) pairs, 500 pairs a query."""
+    """Active records (the `FACT_COLUMNS` of them) of these (learner, achievement) pairs, 500 pairs a query."""
     ordered = sorted(set(pairs))
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
         yield from session.execute(
-            select(*_FACT_COLUMNS).where(
+            select(*FACT_COLUMNS).where(
                 RecordRow.status == "active", tuple_(RecordRow.learner_key, RecordRow.achievement_key).in_(chunk)
             )
         )

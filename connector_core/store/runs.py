@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -112,8 +113,8 @@ def finish_run(store: Store, run_id: str, **values: Any) -> SyncRunRow:
 def add_counts(session: Session, run_id: str, counts: dict[str, int]) -> None:
     """Add a committed page's counts to its run, in the page's own transaction."""
     columns = {name: getattr(SyncRunRow, name) + value for name, value in counts.items() if value}
-    if columns:
-        session.execute(update(SyncRunRow).where(SyncRunRow.id == run_id).values(**columns))
+    if columns:  # Core: once per page, where the ORM's bulk-update bookkeeping would cost more than the update
+        session.connection().execute(update(SyncRunRow).where(SyncRunRow.id == run_id).values(**columns))
 
 
 def get_run(store: Store, run_id: str) -> SyncRunRow | None:
@@ -158,6 +159,18 @@ def save_state(session: Session, state: StreamStateRow) -> None:
     session.merge(state)
 
 
+def save_cursor(session: Session, state: StreamStateRow) -> None:
+    """A committed page's cursor (and covered terms) on the stream's state: one update, no merge."""
+    state.updated_at = utcnow()
+    saved = session.connection().execute(
+        update(StreamStateRow)
+        .where(StreamStateRow.source == state.source, StreamStateRow.stream == state.stream)
+        .values(cursor=state.cursor, covered=state.covered, updated_at=state.updated_at)
+    )
+    if not saved.rowcount:  # no state stored yet
+        save_state(session, state)
+
+
 def begin_pass(
     store: Store, source: str, stream: str, *, full: bool, flags_holds: bool = False, partitioned: bool = False
 ) -> StreamStateRow:
@@ -188,14 +201,13 @@ def begin_pass(
 
 
 def mark_seen(session: Session, source: str, stream: str, ids: set[str]) -> None:
-    known = set(
-        session.scalars(
-            select(SeenRow.source_record_id).where(
-                SeenRow.source == source, SeenRow.stream == stream, SeenRow.source_record_id.in_(ids)
-            )
-        )
-    )
-    session.add_all(SeenRow(source=source, stream=stream, source_record_id=i) for i in ids - known)
+    """Note the page's source ids in the open full pass: one multi-row insert that skips ids already
+    noted (an earlier page, another partition), in id order so concurrent pages never deadlock."""
+    if not ids:
+        return
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    rows = [{"source": source, "stream": stream, "source_record_id": i} for i in sorted(ids)]
+    session.execute(insert(SeenRow.__table__).on_conflict_do_nothing(), rows)
 
 
 def end_pass(session: Session, source: str, stream: str) -> None:
@@ -209,6 +221,13 @@ def end_pass(session: Session, source: str, stream: str) -> None:
 
 def add_dead_letter(session: Session, letter: DeadLetterRow) -> None:
     session.add(letter)
+
+
+def has_dead_letters(store: Store, source: str, stream: str) -> bool:
+    """Whether the stream has any dead letter: a quiet stream's pages need not look for theirs."""
+    with store.session() as session:
+        query = select(DeadLetterRow.id).where(DeadLetterRow.source == source, DeadLetterRow.stream == stream)
+        return session.scalar(query.limit(1)) is not None
 
 
 def resolve_dead_letters(session: Session, source: str, stream: str, source_record_ids: set[str]) -> None:
