@@ -32,6 +32,7 @@ from connector_core.store import Store
 from connector_core.store import credentials as cred_store
 from connector_core.store.tables import LearnerIdentifierRow
 from connector_core.testing import serve_sandbox
+from connector_core.testing.project import GRADE_COLUMNS
 
 TESTS = Path(__file__).resolve().parent
 STUDENTS = 30
@@ -97,15 +98,7 @@ def settings_for(tmp: Path, registrar_url: str) -> dict:
                     "grades": {
                         "path": str(tmp / "lms.csv"),
                         "kind": "course",
-                        "columns": {
-                            "record_id": "id",
-                            "learner_id": "student",
-                            "institution_id": "student",
-                            "achievement_id": "course",
-                            "title": "title",
-                            "grade": "grade",
-                            "completed_on": "completed",
-                        },
+                        "columns": dict(GRADE_COLUMNS),
                     }
                 },
             },

@@ -6,14 +6,14 @@
 //          prints the signed presentation (holder did:key of the seed)
 //        node didauth2020.mjs --contexts DIR verify --presentation FILE --challenge C [--domain D]
 //          prints {"verified": bool, "error": message|null}
-import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
-import {join} from 'node:path';
 import {parseArgs} from 'node:util';
 
 import * as vc from '@digitalbazaar/vc';
 import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
 import {Ed25519VerificationKey2020} from '@digitalbazaar/ed25519-verification-key-2020';
+
+import {offlineLoader, pinnedContexts} from './offline.mjs';
 
 const {values: args, positionals} = parseArgs({
   options: {
@@ -26,47 +26,11 @@ const {values: args, positionals} = parseArgs({
   allowPositionals: true,
 });
 
-const contexts = new Map();
-const index = JSON.parse(readFileSync(join(args.contexts, 'index.json'), 'utf8')).contexts;
-for(const [url, {file, sha256}] of Object.entries(index)) {
-  const bytes = readFileSync(join(args.contexts, file));
-  const actual = createHash('sha256').update(bytes).digest('hex');
-  if(actual !== sha256) {
-    throw new Error(`context ${url}: ${file} has SHA-256 ${actual}, pinned ${sha256}`);
-  }
-  contexts.set(url, JSON.parse(bytes));
-}
+const contexts = pinnedContexts(args.contexts);
 
 const SUITE_CONTEXT = 'https://w3id.org/security/suites/ed25519-2020/v1';
 
-function didKeyDocument(url) {
-  const [did, fragment] = url.split('#');
-  const key = did.slice('did:key:'.length);
-  if(!key.startsWith('z6Mk') || (fragment && fragment !== key)) {
-    throw new Error(`only Ed25519 did:key is resolved offline, not ${url}`);
-  }
-  const vm = {id: `${did}#${key}`, type: 'Ed25519VerificationKey2020', controller: did, publicKeyMultibase: key};
-  if(fragment) {
-    return {'@context': SUITE_CONTEXT, ...vm};
-  }
-  return {
-    '@context': ['https://www.w3.org/ns/did/v1', SUITE_CONTEXT],
-    id: did,
-    verificationMethod: [vm],
-    authentication: [vm.id],
-    assertionMethod: [vm.id],
-  };
-}
-
-function documentLoader(url) {
-  if(contexts.has(url)) {
-    return {contextUrl: null, documentUrl: url, document: structuredClone(contexts.get(url))};
-  }
-  if(url.startsWith('did:key:')) {
-    return {contextUrl: null, documentUrl: url, document: didKeyDocument(url)};
-  }
-  throw new Error(`offline document loader: ${url} is not a pinned context or a did:key`);
-}
+const documentLoader = offlineLoader(contexts, {keyType: 'Ed25519VerificationKey2020', keyContext: SUITE_CONTEXT});
 
 const {challenge, domain} = args;
 if(positionals[0] === 'sign') {

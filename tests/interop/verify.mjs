@@ -9,7 +9,6 @@
 // (--sample N: only the first N credentials of each kind, by file name)
 // prints one JSON summary line: {"db": {...}, "learncard": {...}} with per-type counts and failures.
 
-import {createHash} from 'node:crypto';
 import {readFileSync, readdirSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {join} from 'node:path';
@@ -20,6 +19,8 @@ import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
 import {cryptosuite as eddsaRdfc2022} from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import {checkStatus} from '@digitalbazaar/vc-bitstring-status-list';
 import {getDidKitPlugin} from '@learncard/didkit-plugin';
+
+import {offlineLoader, pinnedContexts} from './offline.mjs';
 
 const {values: args} = parseArgs({
   options: {
@@ -35,17 +36,7 @@ if(!args.contexts || !args.credentials) {
   process.exit(2);
 }
 
-// --- pinned contexts -----------------------------------------------------------------------------
-const contexts = new Map();
-const index = JSON.parse(readFileSync(join(args.contexts, 'index.json'), 'utf8')).contexts;
-for(const [url, {file, sha256}] of Object.entries(index)) {
-  const bytes = readFileSync(join(args.contexts, file));
-  const actual = createHash('sha256').update(bytes).digest('hex');
-  if(actual !== sha256) {
-    throw new Error(`context ${url}: ${file} has SHA-256 ${actual}, pinned ${sha256}`);
-  }
-  contexts.set(url, JSON.parse(bytes));
-}
+const contexts = pinnedContexts(args.contexts);
 
 // --- credentials and status lists ----------------------------------------------------------------
 // credentials are *.json; status lists sit at their URL's path (e.g. `1`, no extension): read every file
@@ -79,43 +70,8 @@ function tamper(doc) {
   return copy;
 }
 
-// --- did:key, offline ----------------------------------------------------------------------------
-function didKeyDocument(url) {
-  const [did, fragment] = url.split('#');
-  const key = did.slice('did:key:'.length);
-  if(!key.startsWith('z6Mk') || (fragment && fragment !== key)) {
-    throw new Error(`only Ed25519 did:key is resolved offline, not ${url}`);
-  }
-  const vm = {
-    id: `${did}#${key}`,
-    type: 'Multikey',
-    controller: did,
-    publicKeyMultibase: key,
-  };
-  if(fragment) {
-    return {'@context': 'https://w3id.org/security/multikey/v1', ...vm};
-  }
-  return {
-    '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/multikey/v1'],
-    id: did,
-    verificationMethod: [vm],
-    assertionMethod: [vm.id],
-    authentication: [vm.id],
-  };
-}
-
-function documentLoader(url) {
-  if(contexts.has(url)) {
-    return {contextUrl: null, documentUrl: url, document: structuredClone(contexts.get(url))};
-  }
-  if(url.startsWith('did:key:')) {
-    return {contextUrl: null, documentUrl: url, document: didKeyDocument(url)};
-  }
-  if(statusLists.has(url)) {
-    return {contextUrl: null, documentUrl: url, document: structuredClone(statusLists.get(url))};
-  }
-  throw new Error(`offline document loader: ${url} is not a pinned context, did:key or exported status list`);
-}
+const documentLoader = offlineLoader(
+  contexts, {keyType: 'Multikey', keyContext: 'https://w3id.org/security/multikey/v1'}, statusLists);
 
 // --- verifiers -----------------------------------------------------------------------------------
 const suite = new DataIntegrityProof({cryptosuite: eddsaRdfc2022});
