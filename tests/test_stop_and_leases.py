@@ -101,16 +101,17 @@ def test_a_killed_holders_lease_on_this_host_is_taken_over_at_once(tmp_path: Pat
 
 
 def test_a_live_run_renews_its_lease_so_no_other_host_takes_it(tmp_path: Path, db_url: str, store: Store) -> None:
-    path = files_config(tmp_path, 40, page_size=40)  # one page that takes ~2 s, four times the lease
+    # one page that takes ~6 s, four times the lease; renewals every 0.5 s leave a busy machine slack
+    path = files_config(tmp_path, 40, page_size=40)
     registry = load_registry()
-    registry.manager.register(Slow(0.05), name="slow")
-    ttl = timedelta(seconds=0.5)
+    registry.manager.register(Slow(0.15), name="slow")
+    ttl = timedelta(seconds=1.5)
     slow = SyncEngine(store, registry, load_settings(path), lease_ttl=ttl)
     results: list = []
     thread = threading.Thread(target=lambda: results.extend(slow.sync("engage")))
     thread.start()
     try:
-        time.sleep(1.2)  # well past the lease's time to live, still in the first page
+        time.sleep(3.5)  # well past the lease's time to live, still in the first page
         other = SyncEngine(store, load_registry(), load_settings(path), lease_ttl=ttl)
         other.holder = "another-host:4242"
         (refused,) = other.sync("engage")
