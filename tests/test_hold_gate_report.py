@@ -62,7 +62,7 @@ def test_a_hold_pass_covers_what_its_night_stored_whatever_ran_first(campus) -> 
 
     campus.rows[9] = campus.rows[1] | {"id": "enr-9", "course": "C9", "title": "Course 9"}  # a new grade for S1
     campus.write()
-    untold = hold_source_first(told=False)  # e.g. `lerconnect issue` alone: no night to go by
+    untold = hold_source_first(told=False)  # as `credentials revoke` reconciles: no night to go by
     assert (untold.issued, untold.held_waiting) == (0, 1)
     assert any("1 record waits for registrar/grades" in n for n in untold.notes)
 
