@@ -7,6 +7,7 @@ import os
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -375,15 +376,20 @@ def revoke(session: Session, credential_id: str, reason: str, run_id: str | None
     return row
 
 
+def _audit_entry(action: str, row: CredentialRow, reason: str, run_id: str | None) -> dict[str, Any]:
+    """The audit ledger's columns for `action` on `row` (all but the moment)."""
+    return {
+        "action": action,
+        "credential_id": row.id,
+        "learner_key": row.learner_key,
+        "record_id": row.record_id,
+        "reason": reason,
+        "run_id": run_id,
+    }
+
+
 def _audit(action: str, row: CredentialRow, reason: str, run_id: str | None) -> AuditRow:
-    return AuditRow(
-        action=action,
-        credential_id=row.id,
-        learner_key=row.learner_key,
-        record_id=row.record_id,
-        reason=reason,
-        run_id=run_id,
-    )
+    return AuditRow(**_audit_entry(action, row, reason, run_id))
 
 
 def add_credentials(session: Session, rows: list[tuple[CredentialRow, str]]) -> list[CredentialRow]:
@@ -404,15 +410,7 @@ def add_credentials(session: Session, rows: list[tuple[CredentialRow, str]]) -> 
     connection = session.connection()
     connection.execute(insert(CredentialRow.__table__), [{c: getattr(row, c) for c in columns} for row, _ in added])
     ledger = [
-        {
-            "at": at,
-            "action": "replace" if row.replaces else "issue",
-            "credential_id": row.id,
-            "learner_key": row.learner_key,
-            "record_id": row.record_id,
-            "reason": reason,
-            "run_id": row.issued_run_id,
-        }
+        {**_audit_entry("replace" if row.replaces else "issue", row, reason, row.issued_run_id), "at": at}
         for row, reason in added
     ]
     connection.execute(insert(AuditRow.__table__), ledger)
