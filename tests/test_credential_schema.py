@@ -16,8 +16,11 @@ from connector_core.issuer import verify_credential
 from connector_core.issuer.schemas import CLR_SCHEMA, OB_ACHIEVEMENT_SCHEMA, VALIDATOR_TYPE, PinnedSchemas
 from connector_core.testing import shared_path
 
-SCHEMAS = shared_path("standards", "schemas")
-needs_schemas = pytest.mark.skipif(not SCHEMAS.exists(), reason=f"1EdTech schemas not found at {SCHEMAS}")
+
+@pytest.fixture
+def schemas() -> Path:
+    """The 1EdTech schemas of the shared reference data (the test skips without them)."""
+    return shared_path("standards", "schemas")
 
 
 def schema_check(result):
@@ -31,9 +34,8 @@ def issued(tmp_path: Path, store, monkeypatch) -> Campus:
     return campus
 
 
-@needs_schemas
-def test_every_credential_names_its_1edtech_schema_and_passes_it(issued: Campus) -> None:
-    resolver = PinnedSchemas([SCHEMAS])
+def test_every_credential_names_its_1edtech_schema_and_passes_it(issued: Campus, schemas: Path) -> None:
+    resolver = PinnedSchemas([schemas])
     for kind, url in (("achievement", OB_ACHIEVEMENT_SCHEMA), ("clr", CLR_SCHEMA)):
         for row in issued.live(kind):
             assert row.document["credentialSchema"] == [{"id": url, "type": VALIDATOR_TYPE}]
@@ -45,11 +47,10 @@ def test_every_credential_names_its_1edtech_schema_and_passes_it(issued: Campus)
             assert schema_check(result).passed is True, schema_check(result).message
 
 
-@needs_schemas
-def test_a_credential_breaking_its_schema_fails_the_schema_check(issued: Campus) -> None:
+def test_a_credential_breaking_its_schema_fails_the_schema_check(issued: Campus, schemas: Path) -> None:
     document = copy.deepcopy(issued.live()[0].document)
     document["credentialSubject"]["result"][0]["status"] = "Graduated"  # not in the Result status enum
-    check = schema_check(verify_credential(document, schema_resolver=PinnedSchemas([SCHEMAS])))
+    check = schema_check(verify_credential(document, schema_resolver=PinnedSchemas([schemas])))
     assert check.passed is False and "credentialSubject/result" in check.message and "Graduated" in check.message
 
 
@@ -64,11 +65,10 @@ def test_missing_or_altered_schema_files_are_never_trusted(issued: Campus, tmp_p
     assert check.passed is False and "is pinned at" in check.message
 
 
-@needs_schemas
-def test_verify_command_validates_named_schema(issued: Campus, tmp_path: Path) -> None:
+def test_verify_command_validates_named_schema(issued: Campus, tmp_path: Path, schemas: Path) -> None:
     path = tmp_path / "credential.json"
     path.write_text(json.dumps(issued.live("clr")[0].document), encoding="utf-8")
-    result = CliRunner().invoke(cli, ["verify", str(path), "--schema-dir", str(SCHEMAS)])
+    result = CliRunner().invoke(cli, ["verify", str(path), "--schema-dir", str(schemas)])
     assert "valid against clr_v2p0_clrcredential_schema.json" in result.output, result.output
 
 

@@ -29,8 +29,11 @@ def shared_path(*parts: str) -> Path:
 
     root = Path(os.environ.get("LERCONNECT_SHARED") or Path(__file__).resolve().parents[3] / "shared")
     path = root.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent: these tests read the shared reference data; set LERCONNECT_SHARED")
+    if not path.exists():  # at module level (a module's data read on import) too: the whole module skips
+        pytest.skip(
+            f"{path} is absent: these tests read the shared reference data; set LERCONNECT_SHARED",
+            allow_module_level=True,
+        )
     return path
 
 
