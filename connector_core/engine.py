@@ -13,11 +13,12 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -173,6 +174,46 @@ class PartitionOutcome:
 
 
 @dataclass
+class QuietPages:
+    """Pages with nothing to write, not yet checkpointed.
+
+    On an unchanged night most pages only confirm what the store holds; committing each one's
+    cursor and counts was most of such a night's store time. So their cursor, terms and counts are
+    kept here and written with the next page that writes, or every `LIMIT` pages or `SECONDS`, or
+    at the partition's end. A crash in between re-reads them, which writes nothing. A full pass
+    never keeps pages back: each page notes what it saw, so that unseen records can be withdrawn.
+    """
+
+    LIMIT: ClassVar[int] = 50
+    SECONDS: ClassVar[float] = 5.0
+    pages: int = 0
+    fetched: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    covers: set[str] = field(default_factory=set)
+    since: float = 0.0
+    last: Page | None = None
+
+    def keep(self, page: Page, counts: dict[str, int]) -> bool:
+        """Keep the quiet page back unless the batch is due; True if it was kept."""
+        if self.pages and (self.pages >= self.LIMIT or time.monotonic() - self.since >= self.SECONDS):
+            return False
+        if not self.pages:
+            self.since = time.monotonic()
+        self.pages += 1
+        self.fetched += len(page.records)
+        self.counts.update(counts)
+        self.covers.update(page.covers)
+        self.last = page
+        return True
+
+    def taken(self, counts: dict[str, int]) -> dict[str, int]:
+        """The counts to write with the next checkpoint (the kept pages' with `counts`); forgets them."""
+        total = dict(self.counts + Counter(counts))
+        self.pages, self.fetched, self.counts, self.covers, self.last = 0, 0, Counter(), set(), None
+        return total
+
+
+@dataclass
 class Checkpoint:
     """Where a page's commit proves it still holds its lease and saves its cursor.
 
@@ -186,6 +227,7 @@ class Checkpoint:
     full: bool
     ttl: timedelta
     letters: bool = True  # the stream may have dead letters a page could resolve (False: none to look for)
+    quiet: QuietPages = field(default_factory=QuietPages)
 
     def hold(self, session: Session, origin: records.Origin) -> bool:
         if self.row is not None and self.token is not None:
@@ -196,15 +238,22 @@ class Checkpoint:
         key = f"[{self.row.key}]" if self.row is not None and self.row.key else ""
         return f"{origin.source}/{origin.stream}{key}"
 
-    def save(self, session: Session, page: Page) -> None:
+    def save(self, session: Session, origin: records.Origin, page: Page | None, counts: dict[str, int]) -> None:
+        """A written page's cursor and counts with those of the quiet pages kept back before it
+        (`page` None: only theirs, up to the last of them)."""
+        quiet, written = self.quiet, [page] if page is not None else []
+        cursor = (page or quiet.last).cursor
+        covers = quiet.covers.union(*(p.covers for p in written))
+        pages, fetched = quiet.pages + len(written), quiet.fetched + sum(len(p.records) for p in written)
+        runs.add_counts(session, origin.run_id, quiet.taken(counts))
         if self.row is not None and self.token is not None:
             partitions.checkpoint(
-                session, self.row, self.token, cursor=page.cursor, covers=page.covers, fetched=len(page.records)
+                session, self.row, self.token, cursor=cursor, covers=covers, fetched=fetched, pages=pages
             )
         if self.state is not None:
-            self.state.cursor = page.cursor
-            if page.covers:
-                self.state.covered = sorted(set(self.state.covered or ()) | set(page.covers))
+            self.state.cursor = cursor
+            if covers:
+                self.state.covered = sorted(set(self.state.covered or ()) | covers)
             runs.save_cursor(session, self.state)
 
 
@@ -527,7 +576,7 @@ class SyncEngine:
             page = next(pages, None)
             timings["pull"] += time.monotonic() - t0
             if page is None:
-                return
+                break
             t0 = time.monotonic()
             normalized = self._normalize(source, job.stream, page, job.run_id)
             timings["normalize"] += time.monotonic() - t0
@@ -537,6 +586,16 @@ class SyncEngine:
             outcome.pages += 1
             if on_page:
                 on_page(counts, page)
+        self._save_quiet(origin, checkpoint)
+
+    def _save_quiet(self, origin: records.Origin, checkpoint: Checkpoint) -> None:
+        """The partition ended (or was stopped): the cursor and counts of quiet pages kept back go in."""
+        if checkpoint.quiet.last is None:
+            return
+        with self.store.session() as session:
+            if not checkpoint.hold(session, origin):
+                raise runs.RunRefused(f"lost the lease on {checkpoint.describe(origin)} to another run")
+            checkpoint.save(session, origin, None, {})
 
     def retry(self, source: Source, stream: str, letters: list[DeadLetterRow]) -> RunResult:
         """Normalize dead letters' stored raw records again (after a fix to the plugin or the config).
@@ -639,10 +698,8 @@ class SyncEngine:
     ) -> dict[str, int]:
         rules = self.settings.identity.match
         with self.store.session() as session:
-            if not checkpoint.hold(session, origin):
-                raise runs.RunRefused(f"lost the lease on {checkpoint.describe(origin)} to another run")
             items = []
-            merged = 0
+            merged = placed = 0
             unplaced = [r.learner for r in normalized.items if r.learner.source_id not in resolved]
             if unplaced:  # learners the store already knows, in one query; only newcomers go one by one
                 resolved.update(identities.known(session, origin.source, unplaced))
@@ -653,8 +710,18 @@ class SyncEngine:
                     resolution = identities.resolve(session, origin.source, learner, rules)
                     resolved[learner.source_id] = resolution
                     merged += resolution.merged
+                    placed += 1
                 items.append((record, resolution.learner_key))
             counts = records.upsert(session, origin, items, normalized.tombstones, achievements).as_dict()
+            counts.update(
+                pages=1, fetched=len(page.records), dead_lettered=len(normalized.dead), learners_merged=merged
+            )
+            wrote = placed or counts["new"] or counts["changed"] or counts["withdrawn"] or normalized.dead
+            quiet = not (wrote or retried or checkpoint.letters or checkpoint.full)
+            if quiet and checkpoint.quiet.keep(page, counts):
+                return counts  # nothing written: the cursor goes in with a later page (see `QuietPages`)
+            if not checkpoint.hold(session, origin):
+                raise runs.RunRefused(f"lost the lease on {checkpoint.describe(origin)} to another run")
             if checkpoint.full:
                 runs.mark_seen(session, origin.source, origin.stream, {r.source_record_id for r in normalized.items})
             # a record that now normalizes leaves the list; one failing again keeps only its newest entry
@@ -668,11 +735,7 @@ class SyncEngine:
                 )
             for letter in normalized.dead:
                 runs.add_dead_letter(session, DeadLetterRow(**letter.model_dump(exclude={"id"})))
-            counts.update(
-                pages=1, fetched=len(page.records), dead_lettered=len(normalized.dead), learners_merged=merged
-            )
-            runs.add_counts(session, origin.run_id, counts)
-            checkpoint.save(session, page)
+            checkpoint.save(session, origin, page, counts)
         return counts
 
 

@@ -124,13 +124,21 @@ def renew(session: Session, row: PartitionRow, token: str, ttl: timedelta) -> bo
 
 
 def checkpoint(
-    session: Session, row: PartitionRow, token: str, *, cursor: Any, covers: Iterable[str], fetched: int
+    session: Session,
+    row: PartitionRow,
+    token: str,
+    *,
+    cursor: Any,
+    covers: Iterable[str],
+    fetched: int,
+    pages: int = 1,
 ) -> None:
-    """A committed page of a named partition: its cursor, the terms it covered, its counts."""
+    """A committed page of a named partition (with the quiet pages before it): its cursor, the terms
+    it covered, its counts."""
     covered = sorted(set(row.covered or ()) | set(covers)) if covers else row.covered
     row.cursor, row.covered = cursor, covered
     values: dict[str, Any] = {
-        "pages": PartitionRow.pages + 1,
+        "pages": PartitionRow.pages + pages,
         "fetched": PartitionRow.fetched + fetched,
         "updated_at": utcnow(),
     }
