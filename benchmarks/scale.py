@@ -450,14 +450,9 @@ class Outcome:
     quiet: list[Night]
 
 
-def measure(config: Path, db: str, label: str, env: dict[str, str], second: bool, workers: list[int]) -> Outcome:
-    """First night (and the unchanged ones after it) into `db`, with the figures printed."""
-    first = night(config, db, f"{label} first", env, workers)
-    print_night(first)
-    if not first.summary.get("issuing"):
-        raise NightFailed("the night stopped before issuing (see its runs above)")
+def print_issuing_phase(first: Night, db: str, issuing: dict) -> None:
+    """The issuing phase's time against what the bare signer needs for the same credentials."""
     (ob, clr), (ob_wall, clr_wall) = raw_signing_seconds(db)
-    issuing = first.summary.get("issuing") or {}
     obs, clrs = issuing.get("issued", 0), issuing.get("clrs", 0)
     raw, raw_wall = obs * ob + clrs * clr, obs * ob_wall + clrs * clr_wall
     start, end = issuing_span(db)
@@ -469,14 +464,34 @@ def measure(config: Path, db: str, label: str, env: dict[str, str], second: bool
         f"{raw_wall / phase:.0%})",
         flush=True,
     )
+
+
+def print_store(db: str) -> None:
+    """The store's size against its JSON export, per record and per credential (when any)."""
     size = store_size(db)
     records, rbytes, creds, cbytes = exported_json(db)
+    per = f"{size / records:,.0f} B per record" if records else "no records"
+    if creds:
+        per += f" or {size / creds:,.0f} B per credential"
     print(
-        f"  store {_mb(size)} = {size / (rbytes + cbytes):.2f}x its JSON export "
-        f"({records} records {_mb(rbytes)}, {creds} credentials {_mb(cbytes)}); "
-        f"{size / records:,.0f} B per record or {size / creds:,.0f} B per credential",
+        f"  store {_mb(size)} = {size / max(rbytes + cbytes, 1):.2f}x its JSON export "
+        f"({records} records {_mb(rbytes)}, {creds} credentials {_mb(cbytes)}); {per}",
         flush=True,
     )
+
+
+def measure(config: Path, db: str, label: str, env: dict[str, str], second: bool, workers: list[int]) -> Outcome:
+    """First night (and the unchanged ones after it) into `db`, with the figures printed."""
+    first = night(config, db, f"{label} first", env, workers)
+    print_night(first)
+    if not first.summary.get("issuing"):
+        raise NightFailed("the night stopped before issuing (see its runs above)")
+    issuing = first.summary["issuing"]
+    if issuing.get("issued", 0) + issuing.get("clrs", 0):
+        print_issuing_phase(first, db, issuing)
+    else:  # the sync's figures above stand; a night that signed nothing has no signing rate
+        print(f"  issuing signed nothing: {issuing.get('error') or issuing.get('status') or 'see its run'}", flush=True)
+    print_store(db)
     quiet: list[Night] = []
     # the same campus again, nothing changed: the scheduler's night (`sync`, each stream from its
     # cursor) and a forced re-read of everything (`sync --full`); nothing is signed, only run history grows

@@ -4,9 +4,12 @@ sources (or enrollments) state it; one term vocabulary; the privacy policy on OB
 from __future__ import annotations
 
 import csv
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from connector_core.config import settings_from_dict
 from connector_core.engine import SyncEngine
@@ -15,6 +18,7 @@ from connector_core.issuing import IssuingService, load_key_ring
 from connector_core.plugins import load_registry
 from connector_core.store import credentials as cred_store
 from connector_core.store import records as record_store
+from connector_core.store.database import Store
 
 PASSPHRASE = "correct horse battery staple"
 HEADER = ["id", "student", "email", "first", "last", "activity", "title", "role", "term", "completed"]
@@ -211,3 +215,29 @@ def test_open_badges_and_the_clr_identify_the_learner_the_same_way(exports) -> N
         (ident,) = document["credentialSubject"]["identifier"]
         digest = hashlib.sha256(("s1@example.edu" + ident["salt"]).encode()).hexdigest()
         assert (ident["identityType"], ident["identityHash"]) == ("emailAddress", f"sha256${digest}")
+
+
+@pytest.fixture
+def narrow_store(tmp_path: Path) -> Iterator[Store]:
+    """An SQLite store that refuses a statement with more than 600 bound parameters (the default is
+    32,766): a query whose `IN (...)` grows with the campus fails here at a test's size."""
+    narrow = Store(f"sqlite:///{tmp_path / 'narrow.db'}", auto_upgrade=True)
+    event.listen(narrow.engine, "connect", lambda dbapi, _: dbapi.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 600))
+    narrow.engine.dispose()  # the connections made before the limit go
+    yield narrow
+    narrow.dispose()
+
+
+def test_more_provenances_than_a_statement_can_bind_are_revoked_and_replaced(tmp_path, narrow_store, monkeypatch):
+    # 700 facts of one learner from one export, then all 700 again from a second: 700 silent provenances
+    exports = TwoExports(tmp_path, narrow_store, monkeypatch)
+    facts = [row(f"e{n}", "S1", "Fall 2025", activity=f"ACT-{n}") for n in range(700)]
+    exports.export("engage", facts)
+    assert exports.night("engage").issued == 700
+    exports.export("portal", [{**fact, "id": f"p{n}", "term": "202530"} for n, fact in enumerate(facts)])
+    report = exports.night("portal")
+    assert (report.issued, report.revoked) == (700, 700)  # each fact's credential moves to its new speaker
+    live = exports.live()
+    with narrow_store.session() as session:
+        silent = record_store.silent_provenances(session)
+    assert len(live) == 700 and {c.record_id for c in live} == {voice.id for voice in silent.values()}

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
+from connector_core.store.batches import chunks
 from connector_core.store.database import Store
 from connector_core.store.tables import (
     AuditRow,
@@ -32,14 +33,8 @@ def aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
-def _chunks(values: list, size: int = 500) -> Iterable[list]:
-    """Slices small enough for any database's limit on bound parameters."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def _existing(session: Session, column, values: list[str]) -> set[str]:
-    return {v for chunk in _chunks(values) for v in session.scalars(select(column).where(column.in_(chunk)))}
+    return {v for chunk in chunks(values) for v in session.scalars(select(column).where(column.in_(chunk)))}
 
 
 def queue(store: Store, items: Iterable[tuple[str, str, str | None]]) -> int:
@@ -112,7 +107,7 @@ def new_links(
         hashes = [d for _, d, _ in links]
         by_hash = {
             digest: link_id
-            for chunk in _chunks(hashes)
+            for chunk in chunks(hashes)
             for digest, link_id in session.execute(
                 select(link_table.c.token_hash, link_table.c.id).where(link_table.c.token_hash.in_(chunk))
             )
@@ -132,7 +127,7 @@ def names(store: Store, credential_ids: list[str]) -> dict[str, str]:
     """Credential id -> its `name` (what a message lists), read in batches."""
     out: dict[str, str] = {}
     with store.session() as session:
-        for chunk in _chunks(credential_ids):
+        for chunk in chunks(credential_ids):
             for cid, document in session.execute(
                 select(CredentialRow.id, CredentialRow.document).where(CredentialRow.id.in_(chunk))
             ):

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from connector_core.store import records
+from connector_core.store.batches import chunks
 from connector_core.store.database import Store
 from connector_core.store.tables import (
     AuditRow,
@@ -332,14 +333,12 @@ def credentials_to_revoke(store: Store, learners: set[str] | None = None) -> lis
         .join(RecordRow, RecordRow.id == CredentialRow.record_id)
         .where(CredentialRow.status == "active", RecordRow.status != "active")
     )
+    merged_query = select(CredentialRow).where(CredentialRow.status == "active")
+    if learners is not None:
+        ended_query = ended_query.where(CredentialRow.learner_key.in_(learners))
+        merged_query = merged_query.where(CredentialRow.learner_key.in_(learners))
     with store.session() as session:
-        silent = records.silent_provenances(session)
-        merged_query = select(CredentialRow).where(
-            CredentialRow.status == "active", CredentialRow.record_id.in_(silent)
-        )
-        if learners is not None:
-            ended_query = ended_query.where(CredentialRow.learner_key.in_(learners))
-            merged_query = merged_query.where(CredentialRow.learner_key.in_(learners))
+        silent = records.silent_provenances(session)  # grows with the campus: asked after a chunk at a time
         ended = [
             (credential, record.ended_reason or record.status) for credential, record in session.execute(ended_query)
         ]
@@ -349,7 +348,8 @@ def credentials_to_revoke(store: Store, learners: set[str] | None = None) -> lis
                 f"merged: record {silent[credential.record_id].id} of {silent[credential.record_id].source} "
                 "now speaks for this learner, achievement and term",
             )
-            for credential in session.scalars(merged_query)
+            for chunk in chunks(sorted(silent))
+            for credential in session.scalars(merged_query.where(CredentialRow.record_id.in_(chunk)))
         ]
         return ended + merged
 
@@ -519,9 +519,13 @@ def issued_ids(store: Store, run_id: str | None, batch: int = 5000) -> Iterator[
 
 def documents(store: Store, credential_ids: list[str]) -> list[dict]:
     """The documents of these credentials, in the order asked."""
+    query = select(CredentialRow.id, CredentialRow.document)
     with store.session() as session:
-        query = select(CredentialRow.id, CredentialRow.document).where(CredentialRow.id.in_(credential_ids))
-        rows = {credential_id: document for credential_id, document in session.execute(query)}
+        rows = {
+            credential_id: document
+            for chunk in chunks(credential_ids)
+            for credential_id, document in session.execute(query.where(CredentialRow.id.in_(chunk)))
+        }
     return [rows[i] for i in credential_ids]
 
 
@@ -529,9 +533,13 @@ def records_by_credential(store: Store, credential_ids: list[str]) -> dict[str, 
     """The record each of these (achievement) credentials was issued for, by credential id."""
     if not credential_ids:
         return {}
+    query = select(CredentialRow.id, RecordRow).join(RecordRow, CredentialRow.record_id == RecordRow.id)
     with store.session() as session:
-        query = select(CredentialRow.id, RecordRow).join(RecordRow, CredentialRow.record_id == RecordRow.id)
-        return {cid: row for cid, row in session.execute(query.where(CredentialRow.id.in_(credential_ids)))}
+        return {
+            cid: row
+            for chunk in chunks(credential_ids)
+            for cid, row in session.execute(query.where(CredentialRow.id.in_(chunk)))
+        }
 
 
 def list_credentials(

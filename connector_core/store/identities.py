@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from connector_core.model import Learner
+from connector_core.store.batches import chunks
 from connector_core.store.database import Store
 from connector_core.store.tables import (
     IdentityReviewRow,
@@ -87,9 +88,7 @@ def known(session: Session, source: str, learners: Iterable[Learner]) -> dict[st
     for learner in learners:  # the first mention decides, as resolve's cache would
         wanted.setdefault(learner.source_id, learner.confidential)
     found: dict[str, Resolution] = {}
-    ids = sorted(wanted)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in chunks(sorted(wanted)):
         columns = (LearnerIdentifierRow.source_id, LearnerIdentifierRow.learner_key, LearnerIdentifierRow.confidential)
         query = select(*columns).where(LearnerIdentifierRow.source == source, LearnerIdentifierRow.source_id.in_(chunk))
         for source_id, key, confidential in session.execute(query):

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, tuple_
 from sqlmodel import Session
 
 from connector_core.model import Achievement, LearningRecord, Tombstone, achievement_key
+from connector_core.store.batches import IN_LIMIT, chunks
 from connector_core.store.database import Store
 from connector_core.store.tables import AchievementRow, LearnerIdentifierRow, LearnerRow, RecordRow, SeenRow
 
@@ -101,10 +102,8 @@ FACT_COLUMNS = (
 
 
 def _active_rows(session: Session, pairs: Iterable[tuple[str, str]]) -> Iterator[RecordRow]:
-    """Active records (the `FACT_COLUMNS` of them) of these (learner, achievement) pairs, 500 pairs a query."""
-    ordered = sorted(set(pairs))
-    for start in range(0, len(ordered), 500):
-        chunk = ordered[start : start + 500]
+    """Active records (the `FACT_COLUMNS` of them) of these (learner, achievement) pairs, a chunk a query."""
+    for chunk in chunks(sorted(set(pairs)), IN_LIMIT // 2):  # two parameters a pair
         yield from session.execute(
             select(*FACT_COLUMNS).where(
                 RecordRow.status == "active", tuple_(RecordRow.learner_key, RecordRow.achievement_key).in_(chunk)
