@@ -206,11 +206,14 @@ class QuietPages:
         self.last = page
         return True
 
-    def taken(self, counts: dict[str, int]) -> dict[str, int]:
-        """The counts to write with the next checkpoint (the kept pages' with `counts`); forgets them."""
-        total = dict(self.counts + Counter(counts))
+    def with_counts(self, counts: dict[str, int]) -> dict[str, int]:
+        """The counts to write with the next checkpoint: the kept pages' with `counts`."""
+        return dict(self.counts + Counter(counts))
+
+    def clear(self) -> None:
+        """Forget the kept pages, once the checkpoint that wrote them has committed (not before: a
+        commit that loses a race is tried again, and must write them again)."""
         self.pages, self.fetched, self.counts, self.covers, self.last = 0, 0, Counter(), set(), None
-        return total
 
 
 @dataclass
@@ -245,7 +248,7 @@ class Checkpoint:
         cursor = (page or quiet.last).cursor
         covers = quiet.covers.union(*(p.covers for p in written))
         pages, fetched = quiet.pages + len(written), quiet.fetched + sum(len(p.records) for p in written)
-        runs.add_counts(session, origin.run_id, quiet.taken(counts))
+        runs.add_counts(session, origin.run_id, quiet.with_counts(counts))
         if self.row is not None and self.token is not None:
             partitions.checkpoint(
                 session, self.row, self.token, cursor=cursor, covers=covers, fetched=fetched, pages=pages
@@ -596,6 +599,7 @@ class SyncEngine:
             if not checkpoint.hold(session, origin):
                 raise runs.RunRefused(f"lost the lease on {checkpoint.describe(origin)} to another run")
             checkpoint.save(session, origin, None, {})
+        checkpoint.quiet.clear()
 
     def retry(self, source: Source, stream: str, letters: list[DeadLetterRow]) -> RunResult:
         """Normalize dead letters' stored raw records again (after a fix to the plugin or the config).
@@ -736,6 +740,7 @@ class SyncEngine:
             for letter in normalized.dead:
                 runs.add_dead_letter(session, DeadLetterRow(**letter.model_dump(exclude={"id"})))
             checkpoint.save(session, origin, page, counts)
+        checkpoint.quiet.clear()
         return counts
 
 

@@ -10,6 +10,7 @@ import example_source
 import pytest
 from example_source import ExampleApi, example_table, seed
 from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from connector_core.config import settings_from_dict
@@ -166,3 +167,28 @@ def test_a_full_pass_checkpoints_every_page(
 
     assert (full.status, full.count("unchanged"), full.count("withdrawn")) == ("succeeded", RECORDS, 0)
     assert len(cursor_writes) == 10
+
+
+def test_a_checkpoint_that_loses_a_race_writes_the_quiet_pages_again(
+    store: Store, api: ExampleApi, engine: SyncEngine
+) -> None:
+    """Partitions committing at once may collide on a new learner; the page is committed again, and
+    the quiet pages kept back before it must go in with that second attempt, not be forgotten."""
+    resend_all(api, change="g0016")  # the sixth page writes, after five quiet ones
+    lost: list[str] = []
+
+    def first_cursor_save_loses(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("UPDATE stream_state SET cursor") and not lost:
+            lost.append(statement)
+            raise IntegrityError(statement, None, Exception("UNIQUE constraint failed (a concurrent insert)"))
+
+    event.listen(store.engine, "before_cursor_execute", first_cursor_save_loses)
+    try:
+        (night,) = engine.sync("example", stream="grades")
+    finally:
+        event.remove(store.engine, "before_cursor_execute", first_cursor_save_loses)
+
+    assert lost and night.status == "succeeded"
+    stored = runs.get_run(store, night.run_id)
+    assert (stored.pages, stored.unchanged, stored.changed) == (10, 29, 1)
+    assert cursor(store) == api.seq
