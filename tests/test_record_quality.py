@@ -120,7 +120,7 @@ def test_one_live_credential_per_learner_achievement_and_term_with_every_provena
     assert len(fall) == 1 and len(exports.live()) == 2
     assert report.revoked == 1  # the newest provenance speaks for the fact; the old credential is replaced
     with exports.store.session() as session:
-        silent = record_store.silent_provenances(session)  # e1 and e2 stay stored beside the portal's p1
+        silent = record_store.silent_provenances(session, {fall[0].learner_key})  # e1, e2 stay beside the portal's p1
     assert len(silent) == 2 and {voice.id for voice in silent.values()} == {fall[0].record_id}
     (clr,) = exports.live("clr")
     assert len(clr.document["credentialSubject"]["verifiableCredential"]) == 2
@@ -239,5 +239,18 @@ def test_more_provenances_than_a_statement_can_bind_are_revoked_and_replaced(tmp
     assert (report.issued, report.revoked) == (700, 700)  # each fact's credential moves to its new speaker
     live = exports.live()
     with narrow_store.session() as session:
-        silent = record_store.silent_provenances(session)
+        silent = record_store.silent_provenances(session, {c.learner_key for c in live})
     assert len(live) == 700 and {c.record_id for c in live} == {voice.id for voice in silent.values()}
+
+
+def test_revocations_are_found_a_batch_of_learners_at_a_time_and_none_is_missed(exports) -> None:
+    exports.export("engage", [row(f"e{n}", f"S{n}", "Fall 2025") for n in range(5)])
+    exports.night("engage")
+    exports.export("portal", [row(f"p{n}", f"S{n}", "202530") for n in range(5)])
+    engine = SyncEngine(exports.store, exports.registry, exports.settings)
+    assert engine.sync("portal", full=True)[0].status == "succeeded"  # stored, not yet issued
+
+    found = list(cred_store.credentials_to_revoke(exports.store, batch=2))  # three batches of learners
+
+    assert sorted(c.id for c, _ in found) == sorted(c.id for c in exports.live())  # each engage credential once
+    assert all(reason.startswith("merged: record") for _, reason in found)

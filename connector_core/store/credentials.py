@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from connector_core.store import records
-from connector_core.store.batches import chunks
+from connector_core.store.batches import IN_LIMIT, chunks
 from connector_core.store.database import Store
 from connector_core.store.tables import (
     AuditRow,
@@ -324,24 +324,29 @@ def live_credentials_of(store: Store, learners: set[str]) -> list[tuple[str, str
         )
 
 
-def credentials_to_revoke(store: Store, learners: set[str] | None = None) -> list[tuple[CredentialRow, str]]:
+def credentials_to_revoke(
+    store: Store, learners: set[str] | None = None, batch: int = IN_LIMIT
+) -> Iterator[tuple[CredentialRow, str]]:
     """Live achievement credentials (of `learners`, or everyone), with the reason, whose record was
     superseded or withdrawn at the source, or whose fact (learner, achievement, term) another
-    provenance now speaks for."""
+    provenance now speaks for. `batch` learners at a time: never the campus's in memory."""
+    batches = records.learner_batches(store, batch) if learners is None else chunks(sorted(learners), batch)
+    for batch in batches:
+        yield from _to_revoke_of(store, batch)
+
+
+def _to_revoke_of(store: Store, learners: list[str]) -> list[tuple[CredentialRow, str]]:
+    live = and_(CredentialRow.status == "active", CredentialRow.learner_key.in_(learners))
     ended_query = (
         select(CredentialRow, RecordRow)
         .join(RecordRow, RecordRow.id == CredentialRow.record_id)
-        .where(CredentialRow.status == "active", RecordRow.status != "active")
+        .where(live, RecordRow.status != "active")
     )
-    merged_query = select(CredentialRow).where(CredentialRow.status == "active")
-    if learners is not None:
-        ended_query = ended_query.where(CredentialRow.learner_key.in_(learners))
-        merged_query = merged_query.where(CredentialRow.learner_key.in_(learners))
     with store.session() as session:
-        silent = records.silent_provenances(session)  # grows with the campus: asked after a chunk at a time
         ended = [
             (credential, record.ended_reason or record.status) for credential, record in session.execute(ended_query)
         ]
+        silent = records.silent_provenances(session, learners)
         merged = [
             (
                 credential,
@@ -349,9 +354,9 @@ def credentials_to_revoke(store: Store, learners: set[str] | None = None) -> lis
                 "now speaks for this learner, achievement and term",
             )
             for chunk in chunks(sorted(silent))
-            for credential in session.scalars(merged_query.where(CredentialRow.record_id.in_(chunk)))
+            for credential in session.scalars(select(CredentialRow).where(live, CredentialRow.record_id.in_(chunk)))
         ]
-        return ended + merged
+    return ended + merged
 
 
 def replaced_credential(session: Session, record: RecordRow) -> str | None:

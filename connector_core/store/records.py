@@ -124,19 +124,34 @@ def fact_speakers(session: Session, rows: Iterable[RecordRow]) -> dict[Fact, Rec
     return {key: speaker(group) for key, group in groups.items()}
 
 
-def silent_provenances(session: Session) -> dict[int, RecordRow]:
-    """Active records whose fact another active record speaks for: record id -> the speaker."""
-    shared = (
-        select(RecordRow.learner_key, RecordRow.achievement_key)
-        .where(RecordRow.status == "active")
-        .group_by(RecordRow.learner_key, RecordRow.achievement_key, RecordRow.term)
-        .having(func.count() > 1)
-    )
+def silent_provenances(session: Session, learners: Iterable[str]) -> dict[int, RecordRow]:
+    """Active records of these learners whose fact another active record speaks for: record id ->
+    the speaker. Asked a batch of learners at a time (`learner_batches`): a campus has too many."""
     silent = {}
-    for group in _facts(session, (tuple(pair) for pair in session.execute(shared))).values():
-        voice = speaker(group)
-        silent.update({row.id: voice for row in group if row.id != voice.id})
+    for chunk in chunks(sorted(set(learners))):
+        shared = (
+            select(RecordRow.learner_key, RecordRow.achievement_key)
+            .where(RecordRow.status == "active", RecordRow.learner_key.in_(chunk))
+            .group_by(RecordRow.learner_key, RecordRow.achievement_key, RecordRow.term)
+            .having(func.count() > 1)
+        )
+        for group in _facts(session, (tuple(pair) for pair in session.execute(shared))).values():
+            voice = speaker(group)
+            silent.update({row.id: voice for row in group if row.id != voice.id})
     return silent
+
+
+def learner_batches(store: Store, size: int = IN_LIMIT) -> Iterator[list[str]]:
+    """Every learner's key, in key order, `size` at a time: for work done a slice of the campus at once."""
+    last = ""
+    while True:
+        with store.session() as session:
+            query = select(LearnerRow.key).where(LearnerRow.key > last).order_by(LearnerRow.key).limit(size)
+            keys = list(session.scalars(query))
+        if not keys:
+            return
+        yield keys
+        last = keys[-1]
 
 
 def learners(store: Store, keys: set[str]) -> dict[str, LearnerRow]:
