@@ -330,7 +330,7 @@ def sync(
             [source] if source else None, stream=stream, full=full, dry_run=dry_run, stop=stop, progress=progress
         )
     if night.stopped:
-        click.echo("Stopped on request: the next sync resumes after the last committed page.", err=True)
+        click.echo("Stopped on request: the next sync resumes after the last committed batch of pages.", err=True)
     if app.settings.issuer is None:
         click.echo("No [issuer] in the config: records stored, no credentials issued.", err=True)
     if as_json:

@@ -57,6 +57,13 @@ class EngineSettings(_Section):
         default=120, gt=0, description="a partition whose worker stops renewing its lease this long is retaken"
     )
     issue_batch: int = Field(default=500, ge=1, le=10_000, description="records signed per signing task")
+    commit_records: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="a source's pages are stored together, one transaction and checkpoint per this many records"
+        " read (or 2 seconds of reading); a crash reads at most this many again",
+    )
 
     def budget_url(self) -> str | None:
         """The Redis URL of the shared rate budgets, or None (each process keeps its own)."""

@@ -1,6 +1,6 @@
-"""The sync run: one source × one stream, page by page, each page committed with its cursor.
+"""The sync run: one source × one stream, a batch of pages at a time, each batch committed with its cursor.
 
-A run killed at any moment resumes from the last committed page: records and cursor go into the
+A run killed at any moment resumes from the last committed batch: records and cursor go into the
 store in one transaction, and the pass (see `StreamStateRow`) stays open until the stream is done.
 """
 
@@ -29,7 +29,7 @@ from connector_core.config import ConfigError, Settings, source_config
 from connector_core.executors.base import Executor
 from connector_core.hook_contexts import TransformContext
 from connector_core.hookspecs import DropRecord
-from connector_core.model import LearningRecord, Tombstone, storable
+from connector_core.model import Achievement, LearningRecord, Tombstone, storable
 from connector_core.plugins import Registry
 from connector_core.secrecy import register_secrets
 from connector_core.source import Page, RecordError, Source, SourceContext, SourceError
@@ -199,8 +199,8 @@ class QuietPages:
             return False
         if not self.pages:
             self.since = time.monotonic()
-        self.pages += 1
-        self.fetched += len(page.records)
+        self.pages += counts["pages"]
+        self.fetched += counts["fetched"]
         self.counts.update(counts)
         self.covers.update(page.covers)
         self.last = page
@@ -214,6 +214,47 @@ class QuietPages:
         """Forget the kept pages, once the checkpoint that wrote them has committed (not before: a
         commit that loses a race is tried again, and must write them again)."""
         self.pages, self.fetched, self.counts, self.covers, self.last = 0, 0, Counter(), set(), None
+
+
+@dataclass
+class PageBatch:
+    """Pages read and normalized, committed together: one transaction, lease check and checkpoint
+    for up to `records` records (`[engine].commit_records`) or `SECONDS` of reading, instead of one a
+    page (Canvas pages hold a course's twenty-odd enrollments). A crash re-reads the batch from the
+    last checkpoint, which writes nothing twice: records are upserted by source id and content."""
+
+    records: int
+    SECONDS: ClassVar[float] = 2.0
+    pages: list[Page] = field(default_factory=list)
+    normalized: _Normalized = field(default_factory=_Normalized)
+    read: int = 0  # records in the batch; an empty page (a file's end) counts one
+    since: float = 0.0
+
+    def add(self, page: Page, normalized: _Normalized) -> None:
+        if not self.pages:
+            self.since = time.monotonic()
+        self.pages.append(page)
+        self.read += max(1, len(page.records))
+        self.normalized.items.extend(normalized.items)
+        self.normalized.tombstones.extend(normalized.tombstones)
+        self.normalized.dead.extend(normalized.dead)
+
+    def due(self) -> bool:
+        return self.read >= self.records or time.monotonic() - self.since >= self.SECONDS
+
+    def take(self) -> tuple[Page, _Normalized, int]:
+        """The batch as one page (the last page's cursor, every page's terms and records), its
+        normalized records, and how many pages it holds; the batch is then empty."""
+        last = self.pages[-1]
+        page = Page(
+            records=[raw for page in self.pages for raw in page.records],
+            cursor=last.cursor,
+            covers=tuple(sorted({term for page in self.pages for term in page.covers})),
+            total=last.total,
+        )
+        taken = (page, self.normalized, len(self.pages))
+        self.pages, self.normalized, self.read = [], _Normalized(), 0
+        return taken
 
 
 @dataclass
@@ -244,10 +285,10 @@ class Checkpoint:
     def save(self, session: Session, origin: records.Origin, page: Page | None, counts: dict[str, int]) -> None:
         """A written page's cursor and counts with those of the quiet pages kept back before it
         (`page` None: only theirs, up to the last of them)."""
-        quiet, written = self.quiet, [page] if page is not None else []
+        quiet = self.quiet
         cursor = (page or quiet.last).cursor
-        covers = quiet.covers.union(*(p.covers for p in written))
-        pages, fetched = quiet.pages + len(written), quiet.fetched + sum(len(p.records) for p in written)
+        covers = quiet.covers.union(page.covers if page is not None else ())
+        pages, fetched = quiet.pages + counts.get("pages", 0), quiet.fetched + counts.get("fetched", 0)
         runs.add_counts(session, origin.run_id, quiet.with_counts(counts))
         if self.row is not None and self.token is not None:
             partitions.checkpoint(
@@ -331,7 +372,7 @@ class SyncEngine:
         self.settings = settings
         self.lease_ttl = lease_ttl
         self.stop = stop or threading.Event()
-        self.on_page = on_page  # after each committed page (progress display)
+        self.on_page = on_page  # after each commit, a batch of pages (progress display)
         self.on_run_done = on_run_done  # after each run, with its final counts
         if dry_run and not store.rehearsing:
             raise ValueError("a dry run needs a rehearsal store: `with store.rehearsal() as dry: SyncEngine(dry, …)`")
@@ -570,25 +611,39 @@ class SyncEngine:
         checkpoint = Checkpoint(row, token, state if whole else None, job.full, self.lease_ttl)
         checkpoint.letters = runs.has_dead_letters(self.store, job.source, job.stream)
         resolved: dict[str, identities.Resolution] = {}
-        achievements: dict[str, str] = {}
+        achievements: dict[str, Achievement] = {}
         cursor = state.cursor if whole else row.cursor
         pages = iter(source.pull(job.stream, cursor) if whole else source.pull(job.stream, cursor, partition=job.key))
         timings = outcome.timings
+        batch = PageBatch(self.settings.engine.commit_records)
+
+        def commit() -> None:
+            if not batch.pages:
+                return
+            t0 = time.monotonic()
+            page, normalized, count = batch.take()
+            counts = self._commit_retried(origin, checkpoint, page, normalized, resolved, achievements, count)
+            timings["store"] += time.monotonic() - t0
+            outcome.pages += count
+            if on_page:
+                on_page(counts, page)
+
         while not self.stop.is_set():
             t0 = time.monotonic()
-            page = next(pages, None)
+            try:
+                page = next(pages, None)
+            except Exception:
+                commit()  # what was read before the source failed is stored
+                raise
             timings["pull"] += time.monotonic() - t0
             if page is None:
                 break
             t0 = time.monotonic()
-            normalized = self._normalize(source, job.stream, page, job.run_id)
+            batch.add(page, self._normalize(source, job.stream, page, job.run_id))
             timings["normalize"] += time.monotonic() - t0
-            t0 = time.monotonic()
-            counts = self._commit_retried(origin, checkpoint, page, normalized, resolved, achievements)
-            timings["store"] += time.monotonic() - t0
-            outcome.pages += 1
-            if on_page:
-                on_page(counts, page)
+            if batch.due():
+                commit()
+        commit()
         self._save_quiet(origin, checkpoint)
 
     def _save_quiet(self, origin: records.Origin, checkpoint: Checkpoint) -> None:
@@ -675,13 +730,14 @@ class SyncEngine:
         page: Page,
         normalized: _Normalized,
         resolved: dict[str, identities.Resolution],
-        achievements: dict[str, str],
+        achievements: dict[str, Achievement],
+        pages: int = 1,
     ) -> dict[str, int]:
-        """Commit a page; partitions committing at once may collide on a new learner or achievement,
-        so a page that loses such a race is committed again, seeing what the winner stored."""
+        """Commit a page (or a `PageBatch` of `pages`); partitions committing at once may collide on a new
+        learner or achievement, so a commit that loses such a race is tried again, seeing what the winner stored."""
         for attempt in range(COMMIT_ATTEMPTS):
             try:
-                return self._commit_page(origin, checkpoint, page, normalized, resolved, achievements)
+                return self._commit_page(origin, checkpoint, page, normalized, resolved, achievements, pages=pages)
             except (IntegrityError, OperationalError) as exc:
                 if attempt == COMMIT_ATTEMPTS - 1 or not _lost_race(exc):
                     raise
@@ -697,8 +753,9 @@ class SyncEngine:
         page: Page,
         normalized: _Normalized,
         resolved: dict[str, identities.Resolution],
-        achievements: dict[str, str],
+        achievements: dict[str, Achievement],
         retried: list[int] | None = None,
+        pages: int = 1,
     ) -> dict[str, int]:
         rules = self.settings.identity.match
         with self.store.session() as session:
@@ -718,7 +775,7 @@ class SyncEngine:
                 items.append((record, resolution.learner_key))
             counts = records.upsert(session, origin, items, normalized.tombstones, achievements).as_dict()
             counts.update(
-                pages=1, fetched=len(page.records), dead_lettered=len(normalized.dead), learners_merged=merged
+                pages=pages, fetched=len(page.records), dead_lettered=len(normalized.dead), learners_merged=merged
             )
             wrote = placed or counts["new"] or counts["changed"] or counts["withdrawn"] or normalized.dead
             quiet = not (wrote or retried or checkpoint.letters or checkpoint.full)

@@ -304,9 +304,11 @@ class LearningRecord(_Model):
     def _term(cls, value: Any) -> Any:
         return Term.of(value)
 
-    def content_hash(self) -> str:
-        """SHA-256 of the normalized content; fetch and update times are left out on purpose."""
-        content = self.model_dump(mode="json", exclude={"source_updated_at"})
+    def content_hash(self, dumped: dict[str, Any] | None = None) -> str:
+        """SHA-256 of the normalized content; fetch and update times are left out on purpose.
+        `dumped`: this record's `model_dump(mode="json")`, when the caller has it already."""
+        dumped = self.model_dump(mode="json") if dumped is None else dumped
+        content = {name: value for name, value in dumped.items() if name != "source_updated_at"}
         text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -72,12 +72,13 @@ class RunProgress(PipelineProgress):
         return self._tasks[label]
 
     def page(self, result: RunResult, page: Page) -> None:
-        """After each committed page: advance the stream's bar (pages against the source's total)."""
+        """After each commit (a batch of pages): the stream's bar at the pages read, against the source's total."""
         if self._bar is None:
             return
         label = _label(result)
         task = self._task(label, page.total, "pages")
-        self._bar.update(task, advance=1, detail=f"{result.count('fetched')} records", total=page.total)
+        detail = f"{result.count('fetched')} records"
+        self._bar.update(task, completed=result.count("pages"), detail=detail, total=page.total)
 
     def run_done(self, result: RunResult) -> None:
         """A stream finished: stop its bar; without a terminal, print one line with its final counts."""

@@ -82,6 +82,7 @@ processes = {processes}
 {broker}
 queue = "{queue}"
 partition_lease_seconds = {lease}
+commit_records = {page_size}  # a commit a page: a worker killed mid-partition has some of it stored
 
 [issuer]
 key_file = "key.pem"

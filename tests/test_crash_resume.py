@@ -2,7 +2,8 @@
 
 The child process pulls from an example API served by this test process, so the test decides
 where it dies: with a gate, it lets k pages through and kills the child while it waits for page
-k+1 (page k is committed by then); with a timer, it kills at a random moment, often mid-commit.
+k+1 (the pages of every full batch before it are committed by then, the batch being read is lost
+and read again); with a timer, it kills at a random moment, often mid-commit.
 Set LERCONNECT_CRASH_SEED to replay a failure; the seed is printed.
 """
 
@@ -33,6 +34,7 @@ TESTS = Path(__file__).resolve().parent
 SEED = int(os.environ.get("LERCONNECT_CRASH_SEED") or random.SystemRandom().randrange(1_000_000))
 PAGE_SIZE = 3
 LEASE_SECONDS = 0.5
+BATCH_PAGES = 4  # the child commits four pages at a time (`[engine].commit_records`)
 CHILD = """
 import sys
 from datetime import timedelta
@@ -45,7 +47,7 @@ from connector_core.store import Store
 
 table = example_source.example_table(sys.argv[3], page_size=int(sys.argv[4]))
 engine = SyncEngine(Store(sys.argv[2]), load_registry(extra_modules=(example_source,)),
-                    settings_from_dict({"sources": {"example": table}}),
+                    settings_from_dict({"sources": {"example": table}, "engine": {"commit_records": int(sys.argv[6])}}),
                     lease_ttl=timedelta(seconds=float(sys.argv[5])))
 print(engine.sync("example"), flush=True)
 """
@@ -121,7 +123,17 @@ def test_killed_sync_resumes_to_the_same_records(
         api.gate = threading.Semaphore(int(point))
     with serve_sandbox(api) as url:
         child = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(TESTS), db_url, url, str(PAGE_SIZE), str(LEASE_SECONDS)],
+            [
+                sys.executable,
+                "-c",
+                CHILD,
+                str(TESTS),
+                db_url,
+                url,
+                str(PAGE_SIZE),
+                str(LEASE_SECONDS),
+                str(BATCH_PAGES * PAGE_SIZE),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
@@ -130,7 +142,8 @@ def test_killed_sync_resumes_to_the_same_records(
             if mode == "gate":
                 while len(api.requests_seen) <= point and child.poll() is None and time.monotonic() < deadline:
                     time.sleep(0.005)
-                assert committed_pages(store) == point, "page k is committed before page k+1 is asked for"
+                batches = point - point % BATCH_PAGES
+                assert committed_pages(store) == batches, "each full batch is committed before the next page is read"
             else:
                 while committed_pages(store) < 1 and child.poll() is None and time.monotonic() < deadline:
                     time.sleep(0.005)

@@ -83,6 +83,7 @@ def write_lms(path: Path) -> None:
 
 def settings_for(tmp: Path, registrar_url: str) -> dict:
     return {
+        "engine": {"commit_records": 1},  # each page a commit: the registrar pages read before the kill are stored
         "issuer": {
             "name": "Test University",
             "key_file": str(tmp / "key.pem"),

@@ -33,7 +33,7 @@ def _terminal() -> tuple[RunProgress, io.StringIO]:
 
 def test_bars_take_the_sources_total_and_stop_when_the_stream_ends() -> None:
     progress, _ = _terminal()
-    result = RunResult("r1", "lms", "grades", "running", counts={"fetched": 10})
+    result = RunResult("r1", "lms", "grades", "running", counts={"fetched": 10, "pages": 1})
     with progress:
         progress.page(result, Page(records=[{}] * 10, total=3))
         (task,) = progress._bar.tasks

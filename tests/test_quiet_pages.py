@@ -1,5 +1,6 @@
-"""Quiet pages: on an unchanged incremental night, pages that write nothing are checkpointed in
-batches, and a crash or a stop between two checkpoints loses nothing (the pages are read again)."""
+"""Checkpoints: pages are committed in batches (`PageBatch`); on an unchanged incremental night,
+pages that write nothing are checkpointed in batches too (`QuietPages`); and a crash or a stop
+between two checkpoints loses nothing (the pages are read again)."""
 
 from __future__ import annotations
 
@@ -38,8 +39,10 @@ def base_url(api: ExampleApi) -> Iterator[str]:
 
 @pytest.fixture
 def engine(store: Store, base_url: str) -> SyncEngine:
-    """An engine whose store already holds the first night's full pass."""
-    settings = settings_from_dict({"sources": {"example": example_table(base_url, page_size=PAGE_SIZE)}})
+    """An engine whose store already holds the first night's full pass. Each page is a commit of its
+    own (`commit_records = 1`), so that what the quiet-page tests see is `QuietPages` alone."""
+    table = example_table(base_url, page_size=PAGE_SIZE)
+    settings = settings_from_dict({"sources": {"example": table}, "engine": {"commit_records": 1}})
     engine = SyncEngine(store, load_registry(extra_modules=(example_source,)), settings)
     (first,) = engine.sync("example", stream="grades")
     assert (first.status, first.count("new")) == ("succeeded", RECORDS)
@@ -192,3 +195,48 @@ def test_a_checkpoint_that_loses_a_race_writes_the_quiet_pages_again(
     stored = runs.get_run(store, night.run_id)
     assert (stored.pages, stored.unchanged, stored.changed) == (10, 29, 1)
     assert cursor(store) == api.seq
+
+
+def test_pages_are_committed_in_batches_of_records(
+    store: Store, api: ExampleApi, engine: SyncEngine, cursor_writes: list[str]
+) -> None:
+    """A full pass writes every page: four pages (12 records) a commit, not one each."""
+    engine.settings.engine.commit_records = 4 * PAGE_SIZE
+
+    (full,) = engine.sync("example", stream="grades", full=True)
+
+    assert [full.count(k) for k in ("pages", "fetched", "unchanged")] == [10, RECORDS, RECORDS]
+    assert len(cursor_writes) == 3  # after pages 4 and 8, then the last two
+    assert runs.get_run(store, full.run_id).pages == 10
+    assert cursor(store) == api.seq
+
+
+def test_a_source_failure_stores_the_batch_read_before_it(
+    store: Store, api: ExampleApi, engine: SyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages read into a batch are committed when the source fails on the next: nothing read is
+    thrown away, and the rerun reads only what follows."""
+    engine.settings.engine.commit_records = RECORDS  # every page in one batch
+    start = api.seq
+    resend_all(api, change="g0004")  # the second page's record
+    answer = api.respond
+
+    def eighth_page_fails(request: Any) -> Response:
+        if request.args.get("after") == str(start + 7 * PAGE_SIZE):
+            return Response("upstream down", status=503)
+        return answer(request)
+
+    monkeypatch.setattr(api, "respond", eighth_page_fails)
+    (crashed,) = engine.sync("example", stream="grades")
+
+    assert crashed.status == "failed" and "503" in crashed.error
+    assert cursor(store) == start + 7 * PAGE_SIZE
+    assert (runs.get_run(store, crashed.run_id).pages, runs.get_run(store, crashed.run_id).changed) == (7, 1)
+
+    monkeypatch.setattr(api, "respond", answer)
+    (again,) = engine.sync("example", stream="grades")
+
+    assert [again.count(k) for k in ("pages", "fetched", "unchanged", "changed")] == [3, 9, 9, 0]
+    with store.session() as session:
+        statuses = session.scalars(select(RecordRow.status).where(RecordRow.source_record_id == "g0004")).all()
+    assert sorted(statuses) == ["active", "superseded"]

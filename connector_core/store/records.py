@@ -9,13 +9,20 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, insert, select, tuple_
 from sqlmodel import Session
 
 from connector_core.model import Achievement, LearningRecord, Tombstone, achievement_key
 from connector_core.store.batches import IN_LIMIT, chunks
 from connector_core.store.database import Store
-from connector_core.store.tables import AchievementRow, LearnerIdentifierRow, LearnerRow, RecordRow, SeenRow
+from connector_core.store.tables import (
+    AchievementRow,
+    LearnerIdentifierRow,
+    LearnerRow,
+    RecordRow,
+    SeenRow,
+    utcnow,
+)
 
 
 @dataclass
@@ -44,12 +51,14 @@ def _hash(data: dict) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def _upsert_achievement(session: Session, source: str, achievement: Achievement, cache: dict[str, str]) -> str:
+def _upsert_achievement(session: Session, source: str, achievement: Achievement, cache: dict[str, Achievement]) -> str:
+    """Store the achievement's definition under its key; `cache` holds what this run wrote already,
+    compared field by field: a page of one course's records names one definition many times."""
     key = achievement_key(source, achievement)
+    if cache.get(key) == achievement:
+        return key
     data = achievement.model_dump(mode="json")
     digest = _hash(data)
-    if cache.get(key) == digest:
-        return key
     row = session.get(AchievementRow, key)
     if row is None:
         session.add(
@@ -64,7 +73,7 @@ def _upsert_achievement(session: Session, source: str, achievement: Achievement,
         )
     elif row.content_hash != digest:
         row.kind, row.title, row.content_hash, row.data = achievement.kind.value, achievement.title, digest, data
-    cache[key] = digest
+    cache[key] = achievement
     return key
 
 
@@ -102,11 +111,17 @@ FACT_COLUMNS = (
 
 
 def _active_rows(session: Session, pairs: Iterable[tuple[str, str]]) -> Iterator[RecordRow]:
-    """Active records (the `FACT_COLUMNS` of them) of these (learner, achievement) pairs, a chunk a query."""
-    for chunk in chunks(sorted(set(pairs)), IN_LIMIT // 2):  # two parameters a pair
+    """Active records (the `FACT_COLUMNS` of them) of these (learner, achievement) pairs, a chunk a query.
+
+    The learner keys are named too: SQLite plans a bare `(learner, achievement) IN (VALUES …)` as a
+    scan of every active record, which made issuing a campus quadratic; with them it reads the
+    learners' index."""
+    for chunk in chunks(sorted(set(pairs)), IN_LIMIT // 3):  # two parameters a pair, at most one a learner
         yield from session.execute(
             select(*FACT_COLUMNS).where(
-                RecordRow.status == "active", tuple_(RecordRow.learner_key, RecordRow.achievement_key).in_(chunk)
+                RecordRow.status == "active",
+                RecordRow.learner_key.in_({learner for learner, _ in chunk}),
+                tuple_(RecordRow.learner_key, RecordRow.achievement_key).in_(chunk),
             )
         )
 
@@ -176,76 +191,130 @@ def upsert(
     origin: Origin,
     items: Sequence[tuple[LearningRecord, str]],
     tombstones: Sequence[Tombstone],
-    achievements: dict[str, str],
+    achievements: dict[str, Achievement],
 ) -> PageCounts:
-    """Write one page's records. `items` pairs each record with its resolved learner key."""
+    """Write one page's records. `items` pairs each record with its resolved learner key.
+
+    New records (all of a first night) go in as one multi-row insert, never as ORM objects: building
+    and flushing those was most of a first night's store time. A changed record supersedes its row.
+    """
     counts = PageCounts()
     ids = {record.source_record_id for record, _ in items} | {t.source_record_id for t in tombstones}
     # what the unchanged check needs, for the whole page; a row is loaded whole only to change it
-    known = (
-        {
-            record_id: (row_id, content_hash, learner)
-            for row_id, record_id, content_hash, learner in session.execute(
-                select(RecordRow.id, RecordRow.source_record_id, RecordRow.content_hash, RecordRow.learner_key).where(
-                    RecordRow.source == origin.source,
-                    RecordRow.stream == origin.stream,
-                    RecordRow.status == "active",
-                    RecordRow.source_record_id.in_(ids),
-                )
+    known = {
+        record_id: (row_id, content_hash, learner)
+        for chunk in chunks(sorted(ids))
+        for row_id, record_id, content_hash, learner in session.execute(
+            select(RecordRow.id, RecordRow.source_record_id, RecordRow.content_hash, RecordRow.learner_key).where(
+                RecordRow.source == origin.source,
+                RecordRow.stream == origin.stream,
+                RecordRow.status == "active",
+                RecordRow.source_record_id.in_(chunk),
             )
-        }
-        if ids
-        else {}
-    )
-    active: dict[str, RecordRow] = {}
+        )
+    }
+    active: dict[str, RecordRow] = {}  # changed in this page
+    new = _NewRows(origin)  # new in this page, not inserted yet
     for record, learner_key in items:
-        digest = record.content_hash()
-        current = active.get(record.source_record_id)  # written earlier in this page
-        now = (current.content_hash, current.learner_key) if current is not None else None
-        seen = known.get(record.source_record_id)
+        record_id = record.source_record_id
+        data = record.model_dump(mode="json")
+        digest = record.content_hash(data)
+        current = active.get(record_id)
+        now = (current.content_hash, current.learner_key) if current is not None else new.state(record_id)
+        seen = known.get(record_id)
         if now is None and seen is not None:
             now = seen[1:]
         if now == (digest, learner_key):
             counts.unchanged += 1
             continue
-        if current is None and seen is not None:
+        if current is None and record_id in new:  # new earlier in this page: now it is superseded
+            current = new.row(session, record_id)
+        elif current is None and seen is not None:
             current = session.get(RecordRow, seen[0])
-        ach_key = _upsert_achievement(session, origin.source, record.achievement, achievements)
-        row = RecordRow(
-            source=origin.source,
-            stream=origin.stream,
-            source_record_id=record.source_record_id,
-            learner_key=learner_key,
-            achievement_key=ach_key,
-            content_hash=digest,
-            term=record.term.code if record.term else None,
-            result_status=record.result.status.value,
-            data=record.model_dump(mode="json"),
-            plugin=origin.plugin,
-            plugin_version=origin.plugin_version,
-            source_updated_at=_aware(record.source_updated_at),
-            created_run_id=origin.run_id,
-            changed_run_id=origin.run_id,
-        )
+        values = {
+            "source": origin.source,
+            "stream": origin.stream,
+            "source_record_id": record_id,
+            "learner_key": learner_key,
+            "achievement_key": _upsert_achievement(session, origin.source, record.achievement, achievements),
+            "content_hash": digest,
+            "term": record.term.code if record.term else None,
+            "result_status": record.result.status.value,
+            "data": data,
+            "plugin": origin.plugin,
+            "plugin_version": origin.plugin_version,
+            "source_updated_at": _aware(record.source_updated_at),
+            "created_run_id": origin.run_id,
+            "changed_run_id": origin.run_id,
+        }
         if current is None:
             counts.new += 1
-        else:
-            counts.changed += 1
-            current.status, current.ended_run_id = "superseded", origin.run_id
-            current.ended_reason = describe_change(current.data, row.data)
-            row.replaces_id = current.id
-            session.flush()  # the partial unique index allows one active row per key
+            new.add(values)
+            continue
+        counts.changed += 1
+        row = RecordRow(**values, replaces_id=current.id)
+        current.status, current.ended_run_id = "superseded", origin.run_id
+        current.ended_reason = describe_change(current.data, data)
+        session.flush()  # the partial unique index allows one active row per key
         session.add(row)
-        active[record.source_record_id] = row
+        active[record_id] = row
     for tombstone in tombstones:
-        current = active.pop(tombstone.source_record_id, None)
-        seen = known.pop(tombstone.source_record_id, None)
-        if current is None and seen is not None:
+        record_id = tombstone.source_record_id
+        current = active.pop(record_id, None)
+        seen = known.pop(record_id, None)
+        if current is None and record_id in new:
+            current = new.row(session, record_id)
+        elif current is None and seen is not None:
             current = session.get(RecordRow, seen[0])
         if current is not None and current.status == "active":
             _withdraw(current, origin.run_id, "deleted at the source")
             counts.withdrawn += 1
+    new.insert(session)
     return counts
+
+
+class _NewRows:
+    """A page's new records as column values, inserted together (`insert`) or when one is needed as
+    a row (`row`: the same record again in the page, changed or deleted)."""
+
+    def __init__(self, origin: Origin) -> None:
+        self.origin = origin
+        self.pending: dict[str, dict] = {}
+
+    def __contains__(self, record_id: str) -> bool:
+        return record_id in self.pending
+
+    def state(self, record_id: str) -> tuple[str, str] | None:
+        values = self.pending.get(record_id)
+        return (values["content_hash"], values["learner_key"]) if values is not None else None
+
+    def add(self, values: dict) -> None:
+        self.pending[values["source_record_id"]] = values
+
+    def insert(self, session: Session) -> None:
+        if not self.pending:
+            return
+        session.flush()  # the learners and achievements they name go first
+        created = utcnow()
+        unset = {
+            "status": "active",
+            "replaces_id": None,
+            "ended_run_id": None,
+            "ended_reason": None,
+            "created_at": created,
+        }
+        session.execute(insert(RecordRow), [{**values, **unset} for values in self.pending.values()])
+        self.pending.clear()
+
+    def row(self, session: Session, record_id: str) -> RecordRow:
+        self.insert(session)
+        query = select(RecordRow).where(
+            RecordRow.source == self.origin.source,
+            RecordRow.stream == self.origin.stream,
+            RecordRow.source_record_id == record_id,
+            RecordRow.status == "active",
+        )
+        return session.scalars(query).one()
 
 
 def _aware(moment: datetime | None) -> datetime | None:

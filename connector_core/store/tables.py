@@ -95,6 +95,7 @@ class RecordRow(SQLModel, table=True):
             postgresql_where=text("status = 'active'"),
         ),
         Index("ix_record_learner", "learner_key", "status"),
+        Index("ix_record_source_record_id", "source_record_id"),  # every version of a record (issue_numbers)
     )
     id: int | None = Field(default=None, primary_key=True)
     source: str

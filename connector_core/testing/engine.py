@@ -43,17 +43,30 @@ class SyncBench:
     monkeypatch: pytest.MonkeyPatch | None = None
 
     def engine(
-        self, source_cls: type[Source], table: Mapping[str, Any], *, name: str | None = None, **options: Any
+        self,
+        source_cls: type[Source],
+        table: Mapping[str, Any],
+        *,
+        name: str | None = None,
+        engine_table: Mapping[str, Any] | None = None,
+        **options: Any,
     ) -> SyncEngine:
         """A real `SyncEngine` over one source: `table` is its `[sources.<name>]` table without `plugin`.
 
-        The source is configured as `name` (default: the plugin's name); `options` go to the engine
+        The source is configured as `name` (default: the plugin's name); `engine_table` is the
+        `[engine]` table (e.g. `{"commit_records": 1}`: a commit a page); `options` go to the engine
         (`on_page=`, `stop=`, ...).
         """
         tables = {name or source_cls.name: {**table, "plugin": source_cls.name}}
-        return self.engine_over(tables, source_cls, **options)
+        return self.engine_over(tables, source_cls, engine_table=engine_table, **options)
 
-    def engine_over(self, tables: Mapping[str, Mapping[str, Any]], *plugins: object, **options: Any) -> SyncEngine:
+    def engine_over(
+        self,
+        tables: Mapping[str, Mapping[str, Any]],
+        *plugins: object,
+        engine_table: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> SyncEngine:
         """A real `SyncEngine` over several sources (configured name -> table, `plugin` included).
 
         The registry holds exactly `plugins` (Source classes or hook modules), as `isolated_registry`.
@@ -61,9 +74,10 @@ class SyncBench:
         for plugin in plugins:
             if isinstance(plugin, type) and issubclass(plugin, Source):
                 self._pin_clock(plugin)
-        settings = settings_from_dict(
-            {"sources": {k: dict(v) for k, v in tables.items()}}, self.workdir / "lerconnect.toml"
-        )
+        config: dict[str, Any] = {"sources": {k: dict(v) for k, v in tables.items()}}
+        if engine_table:
+            config["engine"] = dict(engine_table)
+        settings = settings_from_dict(config, self.workdir / "lerconnect.toml")
         return SyncEngine(self.store, isolated_registry(*plugins), settings, **options)
 
     def _pin_clock(self, source_cls: type[Source]) -> None:

@@ -44,8 +44,9 @@ def fileset(pattern: str, **extra: Any) -> dict[str, Any]:
 
 
 def make_engine(bench: SyncBench, files: dict[str, Any], **options: Any) -> SyncEngine:
-    """The engine over one files source named `engage`, its paths relative to the test's folder."""
-    return bench.engine(FilesSource, {"files": files}, name="engage", **options)
+    """The engine over one files source named `engage`, its paths relative to the test's folder; each
+    page a commit of its own, so that a test can stop it between two pages."""
+    return bench.engine(FilesSource, {"files": files}, name="engage", engine_table={"commit_records": 1}, **options)
 
 
 def only(results: list[RunResult]) -> RunResult:
