@@ -80,6 +80,20 @@ def cursor(store: Store) -> Any:
     return runs.load_state(store, "example", "grades").cursor
 
 
+def fail_eighth_page(api: ExampleApi, start: int, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The source answers 503 for the eighth page of the night that resends from `start`; returns
+    its own way of answering, to put back."""
+    answer = api.respond
+
+    def eighth_page_fails(request: Any) -> Response:
+        if request.args.get("after") == str(start + 7 * PAGE_SIZE):
+            return Response("upstream down", status=503)
+        return answer(request)
+
+    monkeypatch.setattr(api, "respond", eighth_page_fails)
+    return answer
+
+
 def test_an_unchanged_night_saves_its_cursor_once_with_every_page_counted(
     store: Store, api: ExampleApi, engine: SyncEngine, cursor_writes: list[str]
 ) -> None:
@@ -116,14 +130,7 @@ def test_a_crash_between_checkpoints_reads_the_quiet_pages_again_and_loses_nothi
     monkeypatch.setattr(QuietPages, "LIMIT", 4)
     before, start = active(store), api.seq
     resend_all(api)
-    answer = api.respond
-
-    def eighth_page_fails(request: Any) -> Response:
-        if request.args.get("after") == str(start + 7 * PAGE_SIZE):
-            return Response("upstream down", status=503)
-        return answer(request)
-
-    monkeypatch.setattr(api, "respond", eighth_page_fails)
+    answer = fail_eighth_page(api, start, monkeypatch)
     (crashed,) = engine.sync("example", stream="grades")
 
     assert crashed.status == "failed" and "503" in crashed.error
@@ -219,14 +226,7 @@ def test_a_source_failure_stores_the_batch_read_before_it(
     engine.settings.engine.commit_records = RECORDS  # every page in one batch
     start = api.seq
     resend_all(api, change="g0004")  # the second page's record
-    answer = api.respond
-
-    def eighth_page_fails(request: Any) -> Response:
-        if request.args.get("after") == str(start + 7 * PAGE_SIZE):
-            return Response("upstream down", status=503)
-        return answer(request)
-
-    monkeypatch.setattr(api, "respond", eighth_page_fails)
+    answer = fail_eighth_page(api, start, monkeypatch)
     (crashed,) = engine.sync("example", stream="grades")
 
     assert crashed.status == "failed" and "503" in crashed.error
