@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from claim_kit import claim_rows, delivery_campus, serve, sync_and_issue
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
 
 
 def _distinct_colours(png: bytes) -> int:
@@ -70,7 +71,8 @@ def test_a_learner_claims_their_records_in_a_phone_browser(tmp_path: Path, store
         assert browser.find_element(By.TAG_NAME, "h1").text == "Your records are ready"
         browser.save_screenshot(str(tmp_path / "landing.png"))
         browser.find_element(By.CSS_SELECTOR, "button.primary").click()
-        assert browser.current_url.endswith("/claim/records")
+        # the click posts a form and the page navigates: wait for it (a loaded machine takes seconds)
+        WebDriverWait(browser, 30).until(lambda page: page.current_url.endswith("/claim/records"))
         cards = browser.find_elements(By.CSS_SELECTOR, "li.card")
         assert [c.find_element(By.TAG_NAME, "h3").text for c in cards] == ["Course 1", "Course 5"]
         for card in cards:
