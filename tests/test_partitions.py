@@ -30,7 +30,7 @@ from connector_core.engine import SyncEngine
 from connector_core.pipeline import Pipeline
 from connector_core.plugins import default_registry, load_registry
 from connector_core.store import Store, partitions
-from connector_core.store.tables import RecordRow, StreamStateRow
+from connector_core.store.tables import ClaimItemRow, CredentialRow, RecordRow, StreamStateRow
 
 TERMS: dict[str, list[str]] = {}
 """Partition -> the record ids the fake source returns for it."""
@@ -186,6 +186,37 @@ def test_the_local_pool_stores_and_signs_what_one_process_does(
     assert nights["two"].issuing.issued > 0 and nights["two"].issuing.clrs > 0
     assert stored["one"][:2] == stored["two"][:2] and len(stored["two"][0]) == 180
     assert len(set(stored["two"][2])) == len(stored["two"][2])  # no status-list index used twice
+
+
+def test_a_night_on_the_local_pool_announces_what_its_worker_processes_signed(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claim links cover every credential of the night, wherever it was signed: the delivery sink
+    reads the night's credentials back from the store instead of collecting them in one process."""
+    monkeypatch.setenv("LERCONNECT_KEY_PASSPHRASE", PASSPHRASE)
+    write_export(tmp_path / "export", 3, 60)
+    config = write_config(tmp_path, db_url, processes=2)
+    text = config.read_text().replace("[engine]\n", "[engine]\nissue_batch = 40  # several signing tasks\n")
+    config.write_text(text + '\n[delivery]\nsink = "csv"\ncsv_dir = "claims"\n')
+    settings = load_settings(config)
+    store = Store(settings.store.url, auto_upgrade=True)
+    try:
+        night = Pipeline(store, default_registry(), settings).run()
+        assert night.succeeded and night.issuing.issued == 180 and night.issuing.clrs > 0, night
+        with store.session() as session:
+            live = {
+                (c.id, c.learner_key)
+                for c in session.scalars(select(CredentialRow).where(CredentialRow.status == "active"))
+            }
+            queued = {(i.credential_id, i.learner_key) for i in session.scalars(select(ClaimItemRow))}
+            announced = {
+                i.learner_key for i in session.scalars(select(ClaimItemRow).where(ClaimItemRow.claim_id.is_not(None)))
+            }
+    finally:
+        store.dispose()
+    assert queued == live  # the 180 achievement credentials and every CLR, none left out
+    [sheet] = (tmp_path / "claims").glob("*.csv")
+    assert len(sheet.read_text().splitlines()) - 1 == len(announced) == len({key for _, key in live})
 
 
 def test_celery_needs_a_broker_and_a_store_every_worker_can_open(tmp_path: Path) -> None:

@@ -1,8 +1,13 @@
 """The built-in delivery sink: claim links by email or CSV, batched per learner per issuing pass.
 
 It loads through the `lerconnect` entry point (`delivery`) like a campus's own sink would:
-`lerconnect_after_issue` queues each new or changed credential, `lerconnect_after_issuing` sends
-one claim link per learner once the pass is over. `lerconnect claims …` sends or exports by hand.
+`lerconnect_after_issuing` queues what the pass issued and sends one claim link per learner once the
+pass is over. `lerconnect claims …` sends or exports by hand.
+
+A night's pass (one with a run id) is read back from the store by that id, so nothing is held in
+memory while hundreds of thousands of credentials are signed, and those signed on worker processes
+(`[engine] processes`, Celery) are announced too. A pass without a run id (a revocation or a
+reinstatement re-issuing one learner's CLR) is small: `lerconnect_after_issue` collects it.
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ def _collected() -> list[tuple[str, str, str | None]]:
 
 @hookimpl
 def lerconnect_after_issue(credential: dict[str, Any], context: DeliveryContext) -> None:
-    """Queue the credential for its learner's next claim link (sent when the pass is over)."""
-    _collected().append((credential["id"], context.learner.key, context.run_id))
+    """Collect a pass without a run id for its learner's next claim link (sent when the pass is over);
+    a night's credentials are read back by its run id instead."""
+    if context.run_id is None:
+        _collected().append((credential["id"], context.learner.key, None))
 
 
 @hookimpl
@@ -44,6 +51,8 @@ def lerconnect_after_issuing(context: IssuingContext) -> None:
     if context.settings is None or context.settings.delivery is None:
         return
     claim_store.queue(context.store, items)
+    if context.run_id is not None:
+        claim_store.queue_issued(context.store, context.run_id)
     flush(context.store, context.settings, run_id=context.run_id)
 
 

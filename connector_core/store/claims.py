@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, literal, select, update
 from sqlmodel import Session
 
 from connector_core.store.batches import chunks
@@ -54,6 +54,25 @@ def queue(store: Store, items: Iterable[tuple[str, str, str | None]]) -> int:
                 [{"credential_id": c, "learner_key": k, "run_id": r, "queued_at": now} for c, (k, r) in fresh.items()],
             )
     return len(fresh)
+
+
+def queue_issued(store: Store, run_id: str) -> int:
+    """Queue every live credential the run issued and no claim item holds yet: one statement in the
+    database, however many the night signed and on whichever process signed them."""
+    queued_at = ClaimItemRow.__table__.c.queued_at
+    chosen = select(
+        CredentialRow.id,
+        CredentialRow.learner_key,
+        CredentialRow.issued_run_id,
+        literal(datetime.now(UTC), queued_at.type),
+    ).where(
+        CredentialRow.issued_run_id == run_id,
+        CredentialRow.status == "active",
+        CredentialRow.id.not_in(select(ClaimItemRow.credential_id)),
+    )
+    columns = ["credential_id", "learner_key", "run_id", "queued_at"]
+    with store.session() as session:
+        return session.execute(insert(ClaimItemRow.__table__).from_select(columns, chosen)).rowcount
 
 
 def pending(store: Store, learners: set[str] | None = None) -> dict[str, list[str]]:

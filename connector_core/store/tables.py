@@ -252,6 +252,7 @@ class CredentialRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_credential_record", "record_id", "status"),
         Index("ix_credential_learner", "learner_key", "kind", "status"),
+        Index("ix_credential_issued_run", "issued_run_id"),  # what a night issued (claim links)
     )
     id: str = Field(primary_key=True)  # the credential's own `id` (urn:uuid, deterministic)
     kind: str  # achievement, clr
