@@ -522,6 +522,11 @@ def main() -> None:
     parser.add_argument(
         "--modes", default=",".join(MODES), help="comma-separated store:executor:count (default: all of them)"
     )
+    parser.add_argument(
+        "--first-night-only",
+        action="store_true",
+        help="skip the unchanged nights after the first (at 20,000 learners a forced re-read takes about as long)",
+    )
     parser.add_argument("--pg", default=os.environ.get("LERCONNECT_SCALE_PG", PG_DEFAULT), help="PostgreSQL server URL")
     parser.add_argument(
         "--broker",
@@ -536,14 +541,16 @@ def main() -> None:
     run(args)
 
 
-def run_mode(mode: Mode, config: Path, workdir: Path, learners: int, full: bool, args: argparse.Namespace) -> Outcome:
+def run_mode(
+    mode: Mode, config: Path, workdir: Path, learners: int, quiet_nights: bool, args: argparse.Namespace
+) -> Outcome:
     """One mode's nights on a store of its own, with its workers when on Celery."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with ExitStack() as stack:
         db = stack.enter_context(sqlite_store(workdir) if mode.store == "sqlite" else postgres_store(args.pg))
         path = with_engine(config, mode, db, args.broker)
         workers = stack.enter_context(celery_workers(path, mode.count, env)) if mode.executor == "celery" else []
-        return measure(path, db, f"{learners} {mode}", env, full, workers)
+        return measure(path, db, f"{learners} {mode}", env, quiet_nights, workers)
 
 
 def summary(outcomes: list[Outcome], peaks: dict[int, float], sizes: list[int]) -> None:
@@ -585,10 +592,11 @@ def run(args: argparse.Namespace) -> None:
             workdir = base / f"campus-{learners}"
             workdir.mkdir()
             full = learners == args.learners
+            quiet_nights = full and not args.first_night_only
             with campus(learners, args.seed, workdir) as (config, _):
                 for mode in modes if full else modes[:1]:  # the small campus: memory of the first mode's night
                     try:
-                        outcome = run_mode(mode, config, workdir, learners, full, args)
+                        outcome = run_mode(mode, config, workdir, learners, quiet_nights, args)
                     except NightFailed as exc:
                         print(f"{learners} {mode}: {exc}", flush=True)
                         continue
