@@ -13,12 +13,13 @@ from pathlib import Path
 
 from connector_core.config import ConfigError, DeliverySettings, Settings
 from connector_core.delivery import tokens
-from connector_core.delivery.export import write_csv
+from connector_core.delivery.export import CsvSheet
 from connector_core.delivery.mail import Mailer
 from connector_core.delivery.notices import ClaimNotice
 from connector_core.store import Store
 from connector_core.store import claims as claim_store
 from connector_core.store import records as record_store
+from connector_core.store.batches import chunks
 
 log = logging.getLogger("lerconnect.delivery")
 
@@ -49,6 +50,10 @@ def base_dir(settings: Settings) -> Path:
     return settings.path.parent if settings.path else Path.cwd()
 
 
+LEARNERS_PER_BATCH = 500
+"""Learners announced at a time: a campus's night of credentials is never all in memory at once."""
+
+
 def flush(
     store: Store,
     settings: Settings,
@@ -58,27 +63,53 @@ def flush(
     learners: set[str] | None = None,
     csv_path: Path | None = None,
 ) -> FlushReport:
-    """Announce what is queued (for `learners`, or everyone) through `sink` (default: the configured one)."""
+    """Announce what is queued (for `learners`, or everyone) through `sink` (default: the configured
+    one), a batch of learners at a time; a CSV sink writes one file for the whole flush."""
     delivery = delivery_settings(settings)
     sink = sink or delivery.sink
     report = FlushReport()
     if sink == "none":
         return report
-    mailer = None
-    if sink == "email":
-        if delivery.smtp is None:
-            raise ConfigError('[delivery].sink is "email" but there is no [delivery.smtp] table: add host and sender')
+    if sink == "email" and delivery.smtp is None:
+        raise ConfigError('[delivery].sink is "email" but there is no [delivery.smtp] table: add host and sender')
+    waiting = claim_store.pending_learners(store, learners)
+    if not waiting:
+        return report
+    if sink == "email" and delivery.smtp is not None:
         issuer = settings.issuer.name if settings.issuer else "Your institution"
-        mailer = Mailer(delivery.smtp, issuer, base_dir(settings))
+        out: Mailer | CsvSheet = Mailer(delivery.smtp, issuer, base_dir(settings))
+    else:
+        folder = delivery.csv_dir if delivery.csv_dir.is_absolute() else base_dir(settings) / delivery.csv_dir
+        report.csv = csv_path or folder / f"claims-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
+        out = CsvSheet(report.csv)
+    expires = datetime.now(UTC).replace(microsecond=0) + timedelta(days=delivery.claim_days)
+    for batch in chunks(waiting, LEARNERS_PER_BATCH):
+        _announce(store, settings, batch, expires, sink, run_id, out, report)
+    report.sent = report.learners - len(report.failed)
+    failed = len(report.failed)
+    log.info("claim links: %d learners, %d sent through %s, %d failed", report.learners, report.sent, sink, failed)
+    return report
+
+
+def _announce(
+    store: Store,
+    settings: Settings,
+    learners: list[str],
+    expires: datetime,
+    through: str,
+    run_id: str | None,
+    sink: Mailer | CsvSheet,
+    report: FlushReport,
+) -> None:
+    """One batch of learners: a fresh link each to what waits for them, sent (or written), then marked."""
     queued = claim_store.pending(store, learners)
     if not queued:
-        return report
+        return
     people = record_store.learners(store, set(queued))
     titles = claim_store.names(store, [c for ids in queued.values() for c in ids])
-    expires = datetime.now(UTC).replace(microsecond=0) + timedelta(days=delivery.claim_days)
     secrets = {key: tokens.new_token() for key in queued}
     links = claim_store.new_links(
-        store, [(key, secrets[key][1], ids) for key, ids in queued.items()], expires, sink, run_id
+        store, [(key, secrets[key][1], ids) for key, ids in queued.items()], expires, through, run_id
     )
     notices = []
     for learner_key, credential_ids in queued.items():
@@ -94,21 +125,13 @@ def flush(
                 tuple(titles.get(c, "Credential") for c in credential_ids),
             )
         )
-    report.learners = len(notices)
-    if mailer is not None:
-        results = mailer.send(notices)
-    else:
-        folder = delivery.csv_dir if delivery.csv_dir.is_absolute() else base_dir(settings) / delivery.csv_dir
-        report.csv = write_csv(csv_path or folder / f"claims-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv", notices)
-        results = {n.learner_key: None for n in notices}
-    report.failed = {key: error for key, error in results.items() if error}
-    for error in set(report.failed.values()):
-        claim_store.mark_sent(store, [links[k] for k, e in report.failed.items() if e == error], error=error)
+    results = sink.send(notices)
+    report.learners += len(notices)
+    failed = {key: error for key, error in results.items() if error}
+    report.failed.update(failed)
+    for error in set(failed.values()):
+        claim_store.mark_sent(store, [links[k] for k, e in failed.items() if e == error], error=error)
     claim_store.mark_sent(store, [links[k] for k, e in results.items() if e is None])
-    report.sent = report.learners - len(report.failed)
-    failed = len(report.failed)
-    log.info("claim links: %d learners, %d sent through %s, %d failed", report.learners, report.sent, sink, failed)
-    return report
 
 
 def fresh_link(store: Store, settings: Settings, learner_key: str, *, sink: str = "manual") -> str:

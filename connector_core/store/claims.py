@@ -75,20 +75,31 @@ def queue_issued(store: Store, run_id: str) -> int:
         return session.execute(insert(ClaimItemRow.__table__).from_select(columns, chosen)).rowcount
 
 
-def pending(store: Store, learners: set[str] | None = None) -> dict[str, list[str]]:
-    """Learner key -> the still-live queued credentials no sent claim link has announced yet."""
+def _pending(query, learners: Iterable[str] | None):
+    """`query` narrowed to what waits: live queued credentials no sent claim link announced yet."""
     query = (
-        select(ClaimItemRow.learner_key, ClaimItemRow.credential_id)
-        .join(CredentialRow, CredentialRow.id == ClaimItemRow.credential_id)
+        query.join(CredentialRow, CredentialRow.id == ClaimItemRow.credential_id)
         .outerjoin(ClaimLinkRow, ClaimLinkRow.id == ClaimItemRow.claim_id)
         .where(CredentialRow.status == "active", (ClaimItemRow.claim_id.is_(None)) | ClaimLinkRow.sent_at.is_(None))
-        .order_by(ClaimItemRow.learner_key, ClaimItemRow.credential_id)
     )
-    if learners is not None:
-        query = query.where(ClaimItemRow.learner_key.in_(learners))
+    return query if learners is None else query.where(ClaimItemRow.learner_key.in_(learners))
+
+
+def pending_learners(store: Store, learners: Iterable[str] | None = None) -> list[str]:
+    """The learners (of `learners`, or everyone) `pending` has something for, in key order."""
+    query = _pending(select(ClaimItemRow.learner_key).distinct(), learners).order_by(ClaimItemRow.learner_key)
+    with store.session() as session:
+        return list(session.scalars(query))
+
+
+def pending(store: Store, learners: Iterable[str] | None = None) -> dict[str, list[str]]:
+    """Learner key -> the still-live queued credentials no sent claim link has announced yet."""
+    query = _pending(select(ClaimItemRow.learner_key, ClaimItemRow.credential_id), learners)
     out: dict[str, list[str]] = {}
     with store.session() as session:
-        for learner, credential in session.execute(query):
+        for learner, credential in session.execute(
+            query.order_by(ClaimItemRow.learner_key, ClaimItemRow.credential_id)
+        ):
             out.setdefault(learner, []).append(credential)
     return out
 

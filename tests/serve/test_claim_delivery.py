@@ -128,6 +128,32 @@ def test_csv_sink_writes_one_private_row_per_learner(tmp_path: Path, store, monk
     assert flush(store, campus.settings).learners == 0  # sent is sent
 
 
+def test_a_flush_goes_a_batch_of_learners_at_a_time_into_one_sheet(tmp_path: Path, store, monkeypatch) -> None:
+    """A campus's night is announced 500 learners at a time (here 3: batches of 3 and 1), one CSV file."""
+    from connector_core.delivery import outbox
+
+    monkeypatch.setattr(outbox, "LEARNERS_PER_BATCH", 3)
+    campus = delivery_campus(tmp_path, store, monkeypatch)
+    sync_and_issue(campus)
+    (path,) = (tmp_path / "claims").glob("claims-*.csv")
+    lines = path.read_text().splitlines()
+    assert len(lines) == 5 and [line.startswith("learner_key,") for line in lines] == [True] + [False] * 4
+    assert sorted(r["email"] for r in claim_rows(tmp_path / "claims")) == [f"s{i}@example.edu" for i in range(4)]
+    with store.session() as session:
+        assert [link.sent_at is not None for link in session.scalars(select(ClaimLinkRow))] == [True] * 4
+
+
+def test_emails_go_a_batch_of_learners_at_a_time(tmp_path: Path, store, monkeypatch, smtp_server) -> None:
+    from connector_core.delivery import outbox
+
+    monkeypatch.setattr(outbox, "LEARNERS_PER_BATCH", 3)
+    inbox, port, cert = smtp_server
+    campus = delivery_campus(tmp_path, store, monkeypatch, sink="email", smtp=_smtp(port, cert))
+    sync_and_issue(campus)
+    assert sorted(e[0] for e in inbox.envelopes) == [f"s{i}@example.edu" for i in range(4)]
+    assert flush(store, campus.settings).learners == 0  # every batch's links were marked sent
+
+
 def test_a_nightly_pipeline_run_sends_the_claim_links(tmp_path: Path, store, monkeypatch) -> None:
     """`lerconnect sync`, `run` and the demo issue through `Pipeline`: its issuer must hand the whole
     config to the after-issuing step, or [delivery] is never read (it once was not)."""
