@@ -96,10 +96,16 @@ def lerconnect_after_issue(credential: dict[str, Any], context: DeliveryContext)
 def lerconnect_after_issuing(context: IssuingContext) -> None:
     """Finish a delivery batch: called once when an issuing pass is over (not for dry runs).
 
-    A sink that batches (one message per learner per night, not per credential) collects in
-    ``lerconnect_after_issue`` and sends here. ``context`` is a ``connector_core.IssuingContext``:
-    ``run_id``, ``settings`` (the whole config; None when issuing ran without one) and ``store``. It
-    is called even when the pass failed part-way (what was stored is delivered). An exception is logged.
+    A sink that batches (one message per learner per night, not per credential) sends here.
+    ``context`` is a ``connector_core.IssuingContext``: ``run_id``, ``settings`` (the whole config;
+    None when issuing ran without one) and ``store``. It is called even when the pass failed part-way
+    (what was stored is delivered). An exception is logged.
+
+    It runs once, in the process that ran the pass, while ``lerconnect_after_issue`` runs in whichever
+    process signed the credential: with ``[engine] processes`` above 1 or on Celery workers, that is
+    another process. So read what the pass issued back from ``context.store`` (its credentials carry
+    ``issued_run_id == context.run_id``), as the built-in delivery does, rather than collecting it in
+    memory in ``lerconnect_after_issue``.
     """
 
 
