@@ -65,6 +65,7 @@ def create_app(
         app.include_router(_router(name, services))
     app.add_middleware(BodyLimit, max_bytes=services.serve.max_body_bytes)
     app.add_middleware(SecurityHeaders, https=services.https)
+    app.add_middleware(problems.ContainErrors)  # outside the others: their failures are contained too
     if services.serve.access_log:
         app.add_middleware(AccessLog)
     return app

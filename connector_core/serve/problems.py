@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("lerconnect.serve")
 
@@ -108,15 +109,39 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(Problem(exc.status_code, title, detail, headers=exc.headers))
 
 
-async def _on_error(request: Request, exc: Exception) -> JSONResponse:
-    # the type and where, never the message: it may quote a body's personal data
-    log.error("internal error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-    return problem_response(Problem(500, "Internal error", "the server failed; the error is logged by type"))
+class ContainErrors:
+    """An unexpected exception answered here: a 500 ProblemDetails, logged by type and path only.
+
+    Why not an exception handler: Starlette's outermost middleware re-raises after calling one, and
+    uvicorn then logs "Exception in ASGI application" with the traceback and the message, which may
+    quote a body's personal data. Caught here, the exception goes no further.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def noting(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting)
+        except Exception as exc:
+            log.error("internal error on %s %s: %s", scope.get("method"), scope.get("path"), type(exc).__name__)
+            if not started:  # else the client sees the response cut short
+                failed = Problem(500, "Internal error", "the server failed; the error is logged by type")
+                await problem_response(failed)(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
-    """Answer every error of `app` as ProblemDetails."""
+    """Answer the errors routes raise as ProblemDetails (unexpected ones: `ContainErrors`, in `create_app`)."""
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
-    app.add_exception_handler(Exception, _on_error)
