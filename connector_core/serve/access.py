@@ -33,8 +33,12 @@ class AccessLog:
         try:
             await self.app(scope, receive, note)
         finally:
-            route = scope.get("route")
-            where = getattr(route, "path", None) or (
-                "/static/…" if scope["path"].startswith("/static/") else "(no route)"
+            log.info(
+                "%s %s %s %.1f ms", scope["method"], route_of(scope), status, (time.perf_counter() - started) * 1000
             )
-            log.info("%s %s %s %.1f ms", scope["method"], where, status, (time.perf_counter() - started) * 1000)
+
+
+def route_of(scope: Scope) -> str:
+    """The request's route template (`/claim/{token}`), never its concrete path, for a log line."""
+    route = scope.get("route")
+    return getattr(route, "path", None) or ("/static/…" if scope["path"].startswith("/static/") else "(no route)")

@@ -17,6 +17,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from connector_core.serve.access import route_of
+
 log = logging.getLogger("lerconnect.serve")
 
 MEDIA_TYPE = "application/problem+json"
@@ -110,7 +112,7 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
 
 
 class ContainErrors:
-    """An unexpected exception answered here: a 500 ProblemDetails, logged by type and path only.
+    """An unexpected exception answered here: a 500 ProblemDetails, logged by type and route only.
 
     Why not an exception handler: Starlette's outermost middleware re-raises after calling one, and
     uvicorn then logs "Exception in ASGI application" with the traceback and the message, which may
@@ -134,7 +136,7 @@ class ContainErrors:
         try:
             await self.app(scope, receive, noting)
         except Exception as exc:
-            log.error("internal error on %s %s: %s", scope.get("method"), scope.get("path"), type(exc).__name__)
+            log.error("internal error on %s %s: %s", scope.get("method"), route_of(scope), type(exc).__name__)
             if not started:  # else the client sees the response cut short
                 failed = Problem(500, "Internal error", "the server failed; the error is logged by type")
                 await problem_response(failed)(scope, receive, send)
