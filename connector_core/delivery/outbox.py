@@ -96,9 +96,9 @@ def _announce(
     settings: Settings,
     learners: list[str],
     expires: datetime,
-    through: str,
+    sink: str,
     run_id: str | None,
-    sink: Mailer | CsvSheet,
+    out: Mailer | CsvSheet,
     report: FlushReport,
 ) -> None:
     """One batch of learners: a fresh link each to what waits for them, sent (or written), then marked."""
@@ -109,7 +109,7 @@ def _announce(
     titles = claim_store.names(store, [c for ids in queued.values() for c in ids])
     secrets = {key: tokens.new_token() for key in queued}
     links = claim_store.new_links(
-        store, [(key, secrets[key][1], ids) for key, ids in queued.items()], expires, through, run_id
+        store, [(key, secrets[key][1], ids) for key, ids in queued.items()], expires, sink, run_id
     )
     notices = []
     for learner_key, credential_ids in queued.items():
@@ -125,7 +125,7 @@ def _announce(
                 tuple(titles.get(c, "Credential") for c in credential_ids),
             )
         )
-    results = sink.send(notices)
+    results = out.send(notices)
     report.learners += len(notices)
     failed = {key: error for key, error in results.items() if error}
     report.failed.update(failed)

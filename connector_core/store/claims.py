@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, insert, literal, select, update
+from sqlalchemy import Select, bindparam, insert, literal, select, update
 from sqlmodel import Session
 
 from connector_core.store.batches import chunks
@@ -75,7 +75,7 @@ def queue_issued(store: Store, run_id: str) -> int:
         return session.execute(insert(ClaimItemRow.__table__).from_select(columns, chosen)).rowcount
 
 
-def _pending(query, learners: Iterable[str] | None):
+def _pending(query: Select, learners: Iterable[str] | None) -> Select:
     """`query` narrowed to what waits: live queued credentials no sent claim link announced yet."""
     query = (
         query.join(CredentialRow, CredentialRow.id == ClaimItemRow.credential_id)
